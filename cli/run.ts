@@ -1,0 +1,80 @@
+/** @module The CLI: parses arguments, runs one command, and maps errors to exit codes in one place. */
+import yargs from "yargs";
+import { formatDiagnostic, McpgovError } from "../src/core/errors.js";
+import { buildCommand } from "./commands/build.js";
+import { capabilitiesCommand } from "./commands/capabilities.js";
+import { demoCommand } from "./commands/demo.js";
+import { evalCommand } from "./commands/eval.js";
+import { hashCommand } from "./commands/hash.js";
+import { schemaCommand } from "./commands/schema.js";
+import type { CliIo, ExitCode } from "./io.js";
+
+interface CommandModule {
+  command: string;
+  describe: string;
+  builder: unknown;
+  handler: (argv: never) => Promise<ExitCode>;
+}
+
+/** Prints an error for people; only McpgovErrors are expected, anything else is a bug. */
+export function reportError(error: unknown, io: CliIo): ExitCode {
+  if (error instanceof McpgovError) {
+    io.err(`mcpgov: ${error.message}`);
+    for (const diagnostic of error.data.diagnostics ?? []) io.err(`  ${formatDiagnostic(diagnostic)}`);
+    return 1;
+  }
+  io.err(`mcpgov: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return 1;
+}
+
+export async function run(args: readonly string[], io: CliIo): Promise<ExitCode> {
+  let exitCode: ExitCode = 0;
+  const commands: CommandModule[] = [
+    buildCommand(io),
+    hashCommand(io),
+    evalCommand(io),
+    schemaCommand(io),
+    capabilitiesCommand(io),
+    demoCommand(io),
+  ] as CommandModule[];
+
+  const parser = yargs()
+    .scriptName("mcpgov")
+    .usage("$0 <command> [options]\n\nGovern MCP tool calls with Rego compiled to WASM.")
+    .strict()
+    .demandCommand(1, "name a command")
+    .recommendCommands()
+    .help()
+    .version(false)
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new McpgovError("usage", message);
+    });
+
+  for (const command of commands) {
+    parser.command({
+      ...(command as object),
+      handler: async (argv: unknown) => {
+        exitCode = await command.handler(argv as never);
+      },
+    } as never);
+  }
+
+  let helpShown = false;
+  try {
+    await parser.parseAsync([...args], {}, (_error, _argv, output) => {
+      if (output) {
+        helpShown = true;
+        io.out(output);
+      }
+    });
+  } catch (error) {
+    if (error instanceof McpgovError && error.code === "usage") {
+      io.err(`mcpgov: ${error.message}\nRun \`mcpgov --help\` for usage.`);
+      return 1;
+    }
+    return reportError(error, io);
+  }
+  return helpShown ? 0 : exitCode;
+}

@@ -1,0 +1,27 @@
+# METADATA
+# title: Envelope helpers
+# description: |
+#   Readable predicates over the v1 envelope (input). Absent fields are
+#   treated as the worst case: an unknown action is destructive, an
+#   unknown server is unregistered.
+package mcpgov.lib.envelope
+
+import rego.v1
+
+action := input.labels["mcp.action"]
+
+server_id := object.get(object.get(input, "labels", {}), "mcp.server", "(unnamed)")
+
+tool := input.labels["mcp.tool"]
+
+registered if input.server.registered == true
+
+is_read if action == "read"
+
+# A destructive call is also a write: rules about writes must not be
+# dodged by a server that declares its tool more dangerous.
+is_write if action in {"write", "destructive"}
+
+is_destructive if action == "destructive"
+
+has_risk_tag(tag) if tag in input.risk_tags

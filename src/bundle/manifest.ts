@@ -1,0 +1,45 @@
+/** @module The bundle's .manifest: OPA's fields plus the mcpgov stamp under metadata.mcpgov. */
+import { z } from "zod";
+
+export const STAMP_KEY = "content_hash";
+
+export const ManifestSchema = z
+  .object({
+    revision: z.string().default(""),
+    roots: z.array(z.string()).optional(),
+    wasm: z.array(z.object({ entrypoint: z.string(), module: z.string() }).passthrough()).optional(),
+    rego_version: z.number().optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  })
+  .passthrough();
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+export function stampOf(manifest: Manifest): string | undefined {
+  const ours = manifest.metadata?.["mcpgov"];
+  if (ours && typeof ours === "object" && STAMP_KEY in ours) {
+    const value = (ours as Record<string, unknown>)[STAMP_KEY];
+    return typeof value === "string" ? value : undefined;
+  }
+  return undefined;
+}
+
+/** The manifest as the hash sees it: the stamp removed, nothing else touched. */
+export function withoutStamp(manifest: Record<string, unknown>): Record<string, unknown> {
+  const metadata = manifest["metadata"];
+  if (!metadata || typeof metadata !== "object") return manifest;
+  const ours = (metadata as Record<string, unknown>)["mcpgov"];
+  if (!ours || typeof ours !== "object") return manifest;
+  const { [STAMP_KEY]: _stamp, ...rest } = ours as Record<string, unknown>;
+  const { mcpgov: _ours, ...otherMetadata } = metadata as Record<string, unknown>;
+  // Stamping adds metadata.mcpgov (and metadata itself when absent); drop
+  // them again when empty so that a bundle hashes the same before and after.
+  const nextMetadata = Object.keys(rest).length > 0 ? { ...otherMetadata, mcpgov: rest } : otherMetadata;
+  const { metadata: _metadata, ...otherFields } = manifest;
+  return Object.keys(nextMetadata).length > 0 ? { ...otherFields, metadata: nextMetadata } : otherFields;
+}
+
+export function withStamp(manifest: Record<string, unknown>, hash: string): Record<string, unknown> {
+  const metadata = (manifest["metadata"] as Record<string, unknown> | undefined) ?? {};
+  const ours = (metadata["mcpgov"] as Record<string, unknown> | undefined) ?? {};
+  return { ...manifest, metadata: { ...metadata, mcpgov: { ...ours, [STAMP_KEY]: hash } } };
+}

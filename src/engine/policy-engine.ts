@@ -1,0 +1,14 @@
+/** @module The PolicyEngine role: decide an envelope under one bundle. */
+import type { BundleRef, Decision } from "../core/decision.js";
+
+export const DECISION_ENTRYPOINT = "mcpgov/decision/result";
+
+export interface PolicyEngine {
+  /** The bundle every decision of this engine is made under. */
+  readonly bundle: BundleRef;
+  /**
+   * Decides one envelope. Never throws: anything that keeps the policy from
+   * deciding is a DENY whose reason says what happened.
+   */
+  decide(envelope: unknown): Decision;
+}

@@ -1,0 +1,85 @@
+/** @module `mcpgov build`: Rego (and data) → OPA WASM bundle → stamped with its content hash. */
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { McpgovError } from "../core/errors.js";
+import { readBundleArchive, writeBundleArchive } from "../bundle/archive.js";
+import { bundleContentHash, parseJsonFile } from "../bundle/hash.js";
+import { withStamp } from "../bundle/manifest.js";
+import { DECISION_ENTRYPOINT } from "../engine/policy-engine.js";
+import { opaBuiltinNames, wasmCapabilities } from "./capabilities.js";
+import { parseOpaErrors } from "./diagnostics.js";
+import { runOpa } from "./opa.js";
+
+export interface BuildOptions {
+  policyDir: string;
+  output: string;
+  revision?: string;
+  entrypoints?: string[];
+}
+
+export interface BuildResult {
+  output: string;
+  hash: string;
+  revision: string;
+  entrypoints: string[];
+  files: string[];
+}
+
+/** Test files are for `opa test`; they never ship in a bundle. */
+const IGNORE = ["--ignore", "*_test.rego"];
+
+async function assertDirectory(dir: string): Promise<void> {
+  try {
+    if ((await stat(dir)).isDirectory()) return;
+  } catch {
+    // reported below
+  }
+  throw new McpgovError("io_error", `policy directory not found: ${dir}`);
+}
+
+/**
+ * Checks the policy against the WASM capabilities first: `opa check` reports
+ * every error with file and line in JSON, where `opa build` stops at text.
+ */
+async function checkPolicy(policyDir: string, capabilitiesFile: string): Promise<void> {
+  const run = await runOpa(["check", "-b", ".", "--capabilities", capabilitiesFile, "--format", "json", ...IGNORE], { cwd: policyDir });
+  if (run.status === 0) return;
+  const diagnostics = parseOpaErrors(run.stderr || run.stdout, policyDir, await opaBuiltinNames());
+  throw new McpgovError("policy_compile_error", `policy in ${policyDir} does not compile`, { data: { diagnostics } });
+}
+
+export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
+  const policyDir = resolve(options.policyDir);
+  await assertDirectory(policyDir);
+  const entrypoints = options.entrypoints ?? [DECISION_ENTRYPOINT];
+  const revision = options.revision ?? "";
+  const work = await mkdtemp(join(tmpdir(), "mcpgov-build-"));
+  try {
+    const capabilitiesFile = join(work, "capabilities.json");
+    await writeFile(capabilitiesFile, JSON.stringify(await wasmCapabilities()));
+    await checkPolicy(policyDir, capabilitiesFile);
+
+    const raw = join(work, "opa-bundle.tar.gz");
+    const args = ["build", "-t", "wasm", "-b", ".", "--capabilities", capabilitiesFile, "--revision", revision, "-o", raw, ...IGNORE];
+    for (const entrypoint of entrypoints) args.push("-e", entrypoint);
+    const run = await runOpa(args, { cwd: policyDir });
+    if (run.status !== 0) {
+      const diagnostics = parseOpaErrors(run.stderr || run.stdout, policyDir, await opaBuiltinNames());
+      throw new McpgovError("policy_compile_error", `opa build failed for ${policyDir}`, { data: { diagnostics } });
+    }
+
+    const files = await readBundleArchive(raw);
+    const hash = bundleContentHash(files);
+    const manifest = parseJsonFile(".manifest", files.get(".manifest")!) as Record<string, unknown>;
+    files.set(".manifest", Buffer.from(JSON.stringify(withStamp(manifest, hash))));
+    if (bundleContentHash(files) !== hash) {
+      throw new McpgovError("bundle_invalid", "internal error: stamping changed the content hash");
+    }
+    const output = resolve(options.output);
+    await writeBundleArchive(output, files);
+    return { output, hash, revision, entrypoints, files: [...files.keys()].sort() };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
