@@ -4,9 +4,11 @@ import { formatDiagnostic, McpgovError } from "../src/core/errors.js";
 import { buildCommand } from "./commands/build.js";
 import { capabilitiesCommand } from "./commands/capabilities.js";
 import { demoCommand } from "./commands/demo.js";
+import { diffCommand } from "./commands/diff.js";
 import { evalCommand } from "./commands/eval.js";
 import { hashCommand } from "./commands/hash.js";
 import { schemaCommand } from "./commands/schema.js";
+import { testCommand } from "./commands/test.js";
 import type { CliIo, ExitCode } from "./io.js";
 
 interface CommandModule {
@@ -33,6 +35,8 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     buildCommand(io),
     hashCommand(io),
     evalCommand(io),
+    testCommand(io),
+    diffCommand(io),
     schemaCommand(io),
     capabilitiesCommand(io),
     demoCommand(io),

@@ -9,7 +9,7 @@ export function buildCommand(io: CliIo) {
     describe: "compile a policy folder to a stamped OPA WASM bundle",
     builder: (y: Argv) =>
       y
-        .positional("policy", { type: "string", default: "policy", describe: "policy folder (Rego and data)" })
+        .positional("policy", { type: "string", default: "policy/reference", describe: "policy folder (Rego and data)" })
         .option("output", { alias: "o", type: "string", default: "bundles/bundle.tar.gz", describe: "bundle file to write" })
         .option("revision", { type: "string", describe: "revision recorded in the manifest (e.g. a git commit)" })
         .option("format", { choices: ["pretty", "json"] as const, default: "pretty" as const }),

@@ -17,8 +17,8 @@ export function demoCommand(io: CliIo) {
     describe: "build the reference policy and decide the seed's example calls",
     builder: (y: Argv) =>
       y
-        .option("policy", { type: "string", default: "policy" })
-        .option("examples", { type: "string", default: "policy/examples" })
+        .option("policy", { type: "string", default: "policy/reference" })
+        .option("examples", { type: "string", default: "policy/reference/examples" })
         .option("output", { alias: "o", type: "string", default: "bundles/reference.tar.gz" }),
     handler: async (argv: { policy: string; examples: string; output: string }) => {
       const built = await buildBundle({ policyDir: argv.policy, output: argv.output, revision: "reference" });

@@ -1,7 +1,7 @@
 /** @module `mcpgov build`: Rego (and data) → OPA WASM bundle → stamped with its content hash. */
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { McpgovError } from "../core/errors.js";
 import { readBundleArchive, writeBundleArchive } from "../bundle/archive.js";
 import { bundleContentHash, parseJsonFile } from "../bundle/hash.js";
@@ -10,6 +10,7 @@ import { DECISION_ENTRYPOINT } from "../engine/policy-engine.js";
 import { opaBuiltinNames, wasmCapabilities } from "./capabilities.js";
 import { parseOpaErrors } from "./diagnostics.js";
 import { runOpa } from "./opa.js";
+import { type StagedPolicy, stagePolicy } from "./stage.js";
 
 export interface BuildOptions {
   policyDir: string;
@@ -42,11 +43,16 @@ async function assertDirectory(dir: string): Promise<void> {
  * Checks the policy against the WASM capabilities first: `opa check` reports
  * every error with file and line in JSON, where `opa build` stops at text.
  */
-async function checkPolicy(policyDir: string, capabilitiesFile: string): Promise<void> {
-  const run = await runOpa(["check", "-b", ".", "--capabilities", capabilitiesFile, "--format", "json", ...IGNORE], { cwd: policyDir });
+export async function checkPolicy(staged: StagedPolicy, policyDir: string, capabilitiesFile: string): Promise<void> {
+  const run = await runOpa(["check", "-b", ".", "--capabilities", capabilitiesFile, "--format", "json", ...IGNORE], { cwd: staged.dir });
   if (run.status === 0) return;
-  const diagnostics = parseOpaErrors(run.stderr || run.stdout, policyDir, await opaBuiltinNames());
+  const diagnostics = parseOpaErrors(run.stderr || run.stdout, stagedFileMapper(staged), await opaBuiltinNames());
   throw new McpgovError("policy_compile_error", `policy in ${policyDir} does not compile`, { data: { diagnostics } });
+}
+
+/** opa prints paths relative to the staged folder, sometimes with its name in front. */
+export function stagedFileMapper(staged: StagedPolicy): (opaPath: string) => string {
+  return (opaPath) => staged.originOf(isAbsolute(opaPath) ? relative(staged.dir, opaPath) : opaPath);
 }
 
 export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
@@ -55,17 +61,21 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const entrypoints = options.entrypoints ?? [DECISION_ENTRYPOINT];
   const revision = options.revision ?? "";
   const work = await mkdtemp(join(tmpdir(), "mcpgov-build-"));
+  const staged = await stagePolicy(policyDir).catch(async (error: unknown) => {
+    await rm(work, { recursive: true, force: true });
+    throw error;
+  });
   try {
     const capabilitiesFile = join(work, "capabilities.json");
     await writeFile(capabilitiesFile, JSON.stringify(await wasmCapabilities()));
-    await checkPolicy(policyDir, capabilitiesFile);
+    await checkPolicy(staged, policyDir, capabilitiesFile);
 
     const raw = join(work, "opa-bundle.tar.gz");
     const args = ["build", "-t", "wasm", "-b", ".", "--capabilities", capabilitiesFile, "--revision", revision, "-o", raw, ...IGNORE];
     for (const entrypoint of entrypoints) args.push("-e", entrypoint);
-    const run = await runOpa(args, { cwd: policyDir });
+    const run = await runOpa(args, { cwd: staged.dir });
     if (run.status !== 0) {
-      const diagnostics = parseOpaErrors(run.stderr || run.stdout, policyDir, await opaBuiltinNames());
+      const diagnostics = parseOpaErrors(run.stderr || run.stdout, stagedFileMapper(staged), await opaBuiltinNames());
       throw new McpgovError("policy_compile_error", `opa build failed for ${policyDir}`, { data: { diagnostics } });
     }
 
@@ -81,5 +91,6 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     return { output, hash, revision, entrypoints, files: [...files.keys()].sort() };
   } finally {
     await rm(work, { recursive: true, force: true });
+    await staged.cleanup();
   }
 }

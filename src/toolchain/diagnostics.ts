@@ -1,5 +1,5 @@
 /** @module Turns OPA's error output into diagnostics that name the file and line. */
-import { relative, resolve } from "node:path";
+import { relative } from "node:path";
 import type { Diagnostic } from "../core/errors.js";
 import { EXCLUDED_BUILTINS } from "./capabilities.js";
 
@@ -9,20 +9,23 @@ interface OpaJsonError {
   location?: { file?: string; row?: number; col?: number };
 }
 
+/** Maps a path as opa printed it (inside the staged folder) to the user's file. */
+export type FileMapper = (opaPath: string) => string;
+
 /**
- * Parses `opa check --format json` output. File paths are made relative to
- * the caller's working directory, since opa runs inside the policy folder.
+ * Parses `opa check --format json` output. File paths are mapped back from
+ * the staged folder and made relative to the working directory.
  */
-export function parseOpaErrors(output: string, policyDir: string, knownBuiltins: Set<string>): Diagnostic[] {
+export function parseOpaErrors(output: string, mapFile: FileMapper, knownBuiltins: Set<string>): Diagnostic[] {
   let parsed: { errors?: OpaJsonError[] } | undefined;
   try {
     parsed = JSON.parse(output) as { errors?: OpaJsonError[] };
   } catch {
     parsed = undefined;
   }
-  if (!parsed?.errors) return parseOpaText(output, policyDir);
+  if (!parsed?.errors) return parseOpaText(output, mapFile);
   return parsed.errors.map((error) => {
-    const file = error.location?.file ? displayPath(policyDir, error.location.file) : undefined;
+    const file = error.location?.file ? displayPath(mapFile(error.location.file)) : undefined;
     return {
       ...(file ? { file } : {}),
       ...(error.location?.row ? { line: error.location.row } : {}),
@@ -34,12 +37,12 @@ export function parseOpaErrors(output: string, policyDir: string, knownBuiltins:
 }
 
 /** Text errors such as `error: 1 error occurred: x.rego:6: rego_type_error: …`. */
-function parseOpaText(output: string, policyDir: string): Diagnostic[] {
+function parseOpaText(output: string, mapFile: FileMapper): Diagnostic[] {
   const found: Diagnostic[] = [];
   const pattern = /([^\s:]+\.rego):(\d+)(?::(\d+))?: (\w+): ([^\n]+)/g;
   for (const match of output.matchAll(pattern)) {
     found.push({
-      file: displayPath(policyDir, match[1]!),
+      file: displayPath(mapFile(match[1]!)),
       line: Number(match[2]),
       ...(match[3] ? { column: Number(match[3]) } : {}),
       code: match[4]!,
@@ -51,8 +54,7 @@ function parseOpaText(output: string, policyDir: string): Diagnostic[] {
   return [{ code: "opa_error", message: text || "opa failed without a message" }];
 }
 
-function displayPath(policyDir: string, file: string): string {
-  const absolute = resolve(policyDir, file);
+function displayPath(absolute: string): string {
   const fromCwd = relative(process.cwd(), absolute);
   return fromCwd && !fromCwd.startsWith("..") ? fromCwd : absolute;
 }

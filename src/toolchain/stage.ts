@@ -1,0 +1,77 @@
+/**
+ * @module Stages a policy folder for OPA: mcpgov's Rego library plus the
+ * user's rules, data and YAML rule files, in one temporary bundle folder.
+ *
+ * The library (policy/lib: combining, helpers, the YAML rule evaluator)
+ * ships with mcpgov, so a policy folder holds only its own rules and every
+ * bundle combines decisions the same way.
+ */
+import { copyFile, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { McpgovError } from "../core/errors.js";
+import { packageRoot } from "./opa.js";
+import { stageYamlRules } from "./yaml-rules.js";
+
+export interface StagedPolicy {
+  /** The folder to run `opa` in, with `-b .`. */
+  dir: string;
+  /** Maps a path relative to `dir` back to the file the user (or mcpgov) wrote. */
+  originOf(stagedPath: string): string;
+  cleanup(): Promise<void>;
+}
+
+export const libraryDir = (): string => join(packageRoot(), "policy", "lib");
+
+/** Files OPA reads from a bundle folder; anything else (examples, notes) stays out. */
+function isBundleSource(name: string): boolean {
+  return name.endsWith(".rego") || name === "data.json" || name === "data.yaml" || name === ".manifest";
+}
+
+async function listSources(root: string): Promise<string[]> {
+  const found: string[] = [];
+  async function walk(dir: string): Promise<void> {
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const entry of entries) {
+      if (entry.name === "node_modules" || (entry.isDirectory() && entry.name.startsWith("."))) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile() && isBundleSource(entry.name)) found.push(relative(root, path).split(sep).join("/"));
+    }
+  }
+  await walk(root);
+  return found.sort();
+}
+
+export async function stagePolicy(policyDir: string): Promise<StagedPolicy> {
+  const userDir = resolve(policyDir);
+  const library = libraryDir();
+  const dir = await mkdtemp(join(tmpdir(), "mcpgov-stage-"));
+  const origins = new Map<string, string>();
+  try {
+    const sameAsLibrary = userDir === library;
+    for (const rel of await listSources(library)) origins.set(rel, join(library, rel));
+    if (!sameAsLibrary) {
+      for (const rel of await listSources(userDir)) {
+        if (origins.has(rel)) {
+          throw new McpgovError("policy_compile_error", `${join(userDir, rel)} has the same path as mcpgov's library file ${origins.get(rel)}; rename it`);
+        }
+        origins.set(rel, join(userDir, rel));
+      }
+    }
+    for (const [rel, origin] of origins) {
+      const target = join(dir, rel);
+      await mkdir(dirname(target), { recursive: true });
+      await copyFile(origin, target);
+    }
+    for (const [rel, origin] of await stageYamlRules(userDir, dir)) origins.set(rel, origin);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    dir,
+    originOf: (stagedPath) => origins.get(stagedPath.replace(/^(\.\/|\/)+/, "")) ?? stagedPath,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}
