@@ -8,6 +8,7 @@ import { describeIssues } from "../core/issues.js";
 import { assertStampMatches, type Bundle, readBundle } from "../bundle/bundle.js";
 import { parseJsonFile } from "../bundle/hash.js";
 import { DECISION_ENTRYPOINT, type PolicyEngine } from "./policy-engine.js";
+import { type Evaluate, fastEvaluator } from "./wasm-eval.js";
 
 /** Compiles a bundle's WASM module for one entrypoint and loads its data. */
 export async function loadWasmPolicy(bundle: Bundle, entrypoint: string): Promise<{ policy: LoadedPolicy; entrypointId: number }> {
@@ -38,12 +39,11 @@ export async function loadWasmPolicy(bundle: Bundle, entrypoint: string): Promis
 export class WasmPolicyEngine implements PolicyEngine {
   readonly bundle: BundleRef;
 
-  private constructor(
-    private readonly policy: LoadedPolicy,
-    private readonly entrypointId: number,
-    bundle: BundleRef,
-  ) {
+  private readonly evaluate: Evaluate;
+
+  private constructor(policy: LoadedPolicy, entrypointId: number, bundle: BundleRef) {
     this.bundle = bundle;
+    this.evaluate = fastEvaluator(policy, entrypointId);
   }
 
   /** Loads a bundle that has already been read; refuses it unless its stamp matches its content. */
@@ -65,7 +65,7 @@ export class WasmPolicyEngine implements PolicyEngine {
     try {
       // The instance is not re-entrant; evaluate is synchronous, so no
       // other decision can interleave with this one on this thread.
-      resultSet = this.policy.evaluate(input.data, this.entrypointId);
+      resultSet = this.evaluate(JSON.stringify(input.data));
     } catch (thrown) {
       return failClosed("evaluation_error", describeThrown(thrown), this.bundle);
     }

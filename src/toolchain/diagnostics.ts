@@ -54,7 +54,8 @@ function parseOpaText(output: string, mapFile: FileMapper): Diagnostic[] {
   return [{ code: "opa_error", message: text || "opa failed without a message" }];
 }
 
-function displayPath(absolute: string): string {
+/** A path relative to the working directory when it lies inside it, else absolute. */
+export function displayPath(absolute: string): string {
   const fromCwd = relative(process.cwd(), absolute);
   return fromCwd && !fromCwd.startsWith("..") ? fromCwd : absolute;
 }

@@ -5,7 +5,7 @@
  * `opa` on PATH if it is the pinned version, then the copy `npm install`
  * builds into .tools/bin.
  */
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,7 +25,8 @@ export function packageRoot(): string {
   return dir;
 }
 
-export const toolsBinDir = (): string => join(packageRoot(), ".tools", "bin");
+/** Where `npm install` builds opa; MCPGOV_TOOLS_DIR moves it (tests use it to simulate a bare machine). */
+export const toolsBinDir = (): string => join(process.env["MCPGOV_TOOLS_DIR"] ?? join(packageRoot(), ".tools"), "bin");
 
 export interface OpaRun {
   status: number;
@@ -115,4 +116,13 @@ export async function runOpa(args: readonly string[], options: { cwd?: string } 
   } catch (cause) {
     throw new McpgovError("opa_failed", `could not run ${opaBinary.path}: ${(cause as Error).message}`, { cause });
   }
+}
+
+/**
+ * Starts a long-running opa (the benchmark's `opa run --server`). The caller
+ * owns the process and must kill it.
+ */
+export async function startOpa(args: readonly string[], options: { cwd?: string } = {}): Promise<ChildProcess> {
+  const opaBinary = await findOpa();
+  return spawn(opaBinary.path, args, { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
 }

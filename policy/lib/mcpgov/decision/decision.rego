@@ -4,8 +4,8 @@
 #   Collects the hits of every rule under data.mcpgov.rules and combines
 #   them into one decision: no hit denies; otherwise the most restrictive
 #   decision wins (DENY > REQUIRE_APPROVAL > ALLOW_WITH_CONSTRAINTS > ALLOW)
-#   and the constraints of all hits merge to the tightest. Entrypoint:
-#   mcpgov/decision/result.
+#   and the constraints of all hits merge to the tightest. A malformed hit
+#   or a constraint conflict denies. Entrypoint: mcpgov/decision/result.
 package mcpgov.decision
 
 import rego.v1
@@ -18,42 +18,76 @@ by_rank := ["ALLOW", "ALLOW_WITH_CONSTRAINTS", "REQUIRE_APPROVAL", "DENY"]
 
 default_deny_rule := "mcpgov.default-deny"
 
-# Hits sorted by rule id then decision, so output never depends on the
-# order in which packages happen to be walked.
-hits := [pair[1] | some pair in sort([[h.rule, h] | some h in all_hits])]
-
 all_hits contains h if {
 	some h in data.mcpgov.rules[_].hits
 }
 
-# A hit whose decision is not one of the four is a policy bug; it is
-# turned into a DENY so that a typo never allows a call.
-malformed contains h.rule if {
+hit_count := count(all_hits)
+
+# Most calls match exactly one rule; that case skips sorting and merging,
+# which is most of the evaluation time in WASM.
+single := h if {
+	hit_count == 1
 	some h in all_hits
-	not rank[h.decision]
 }
 
-malformed contains h.rule if {
-	some h in all_hits
-	not is_object(h.constraints)
+well_formed(h) if {
+	is_object(h)
+	is_string(object.get(h, "rule", null))
+	rank[object.get(h, "decision", null)]
+	is_object(object.get(h, "constraints", null))
 }
 
-winning := by_rank[max({rank[h.decision] | some h in all_hits})] if count(malformed) == 0
+malformed contains "(a hit that is not an object)" if {
+	some h in all_hits
+	not is_object(h)
+}
+
+malformed contains rule_name(h) if {
+	some h in all_hits
+	is_object(h)
+	not well_formed(h)
+}
+
+rule_name(h) := h.rule if is_string(object.get(h, "rule", null))
+
+rule_name(h) := "(unnamed)" if not is_string(object.get(h, "rule", null))
+
+# Hits sorted by rule id, so output never depends on evaluation order.
+hits := [pair[1] | some pair in sort([[rule_name(h), h] | some h in all_hits; is_object(h)])]
+
+winning := by_rank[max({rank[h.decision] | some h in all_hits})]
 
 merged := constraints.merge([h.constraints | some h in hits])
 
-result := deny_result(default_deny_rule, "no rule matched this call; mcpgov denies by default") if count(all_hits) == 0
+result := deny_result(default_deny_rule, "no rule matched this call; mcpgov denies by default", []) if hit_count == 0
+
+result := {
+	"decision": single.decision,
+	"rules": [single.rule],
+	"reason": concat(": ", [single.rule, single.reason]),
+	"constraints": constraints.normalise(single.constraints),
+	"matched": [{"rule": single.rule, "decision": single.decision}],
+} if {
+	hit_count == 1
+	well_formed(single)
+}
 
 result := deny_result(
 	"mcpgov.malformed-hit",
-	concat("", ["rule(s) ", concat(", ", sort(malformed)), " reported an unknown decision or non-object constraints"]),
-) if count(malformed) > 0
+	concat("", ["rule(s) ", concat(", ", sort(malformed)), " reported an unknown decision, no rule id or non-object constraints"]),
+	[],
+) if {
+	hit_count > 0
+	count(malformed) > 0
+}
 
 result := deny_result(
 	"mcpgov.constraint-conflict",
 	concat("", ["rules disagree on constraint(s) ", concat(", ", sort(merged.conflicts))]),
+	matched,
 ) if {
-	count(all_hits) > 0
+	hit_count > 1
 	count(malformed) == 0
 	count(merged.conflicts) > 0
 }
@@ -63,17 +97,19 @@ result := {
 	"rules": [h.rule | some h in hits; h.decision == winning],
 	"reason": concat("; ", [concat(": ", [h.rule, h.reason]) | some h in hits; h.decision == winning]),
 	"constraints": merged.constraints,
-	"matched": [{"rule": h.rule, "decision": h.decision} | some h in hits],
+	"matched": matched,
 } if {
-	count(all_hits) > 0
+	hit_count > 1
 	count(malformed) == 0
 	count(merged.conflicts) == 0
 }
 
-deny_result(rule_id, reason) := {
+matched := [{"rule": h.rule, "decision": h.decision} | some h in hits]
+
+deny_result(rule_id, reason, matched_hits) := {
 	"decision": "DENY",
 	"rules": [rule_id],
 	"reason": concat(": ", [rule_id, reason]),
 	"constraints": {},
-	"matched": [{"rule": h.rule, "decision": h.decision} | some h in hits],
+	"matched": matched_hits,
 }

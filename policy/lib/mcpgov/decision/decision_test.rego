@@ -102,3 +102,18 @@ test_agreeing_extra_constraint_kept if {
 	})
 	r.constraints == {"approver_group": "sre"}
 }
+
+test_non_object_hit_fails_closed if {
+	r := decide({
+		"a": {"hits": {hit("a", "ALLOW", {})}},
+		"n": {"hits": {1}},
+	})
+	r.decision == "DENY"
+	r.rules == ["mcpgov.malformed-hit"]
+}
+
+test_hit_without_rule_id_fails_closed if {
+	r := decide({"n": {"hits": {{"decision": "ALLOW", "reason": "x", "constraints": {}}}}})
+	r.decision == "DENY"
+	r.rules == ["mcpgov.malformed-hit"]
+}

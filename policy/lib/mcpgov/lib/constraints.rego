@@ -51,3 +51,9 @@ conflicts(list) := {k |
 	not k in set_keys
 	count(other_values(list, k)) > 1
 }
+
+# normalise gives a single rule's constraints the form merge gives many:
+# allowlists sorted and without duplicates.
+normalise(c) := object.union(c, {k: sorted_set(c[k]) | some k in set_keys; c[k]})
+
+sorted_set(list) := sort({x | some x in list})

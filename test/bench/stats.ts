@@ -1,0 +1,29 @@
+/** @module Small statistics for benchmarks: medians, percentiles, and a printed row. */
+
+export interface Summary {
+  n: number;
+  median: number;
+  p99: number;
+  mean: number;
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+export function summarise(samples: readonly number[]): Summary {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mean = sorted.reduce((s, x) => s + x, 0) / Math.max(1, sorted.length);
+  return { n: sorted.length, median: percentile(sorted, 50), p99: percentile(sorted, 99), mean };
+}
+
+/** Nanosecond clock as a number of microseconds. */
+export function nowMicros(): number {
+  return Number(process.hrtime.bigint()) / 1000;
+}
+
+export function fmt(value: number, digits = 1): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : "n/a";
+}
