@@ -1,13 +1,17 @@
 /** @module The CLI: parses arguments, runs one command, and maps errors to exit codes in one place. */
 import yargs from "yargs";
 import { formatDiagnostic, McpgovError } from "../src/core/errors.js";
+import { auditCommand } from "./commands/audit.js";
 import { buildCommand } from "./commands/build.js";
 import { capabilitiesCommand } from "./commands/capabilities.js";
 import { demoCommand } from "./commands/demo.js";
 import { diffCommand } from "./commands/diff.js";
 import { evalCommand } from "./commands/eval.js";
 import { hashCommand } from "./commands/hash.js";
+import { registryCommand } from "./commands/registry.js";
 import { schemaCommand } from "./commands/schema.js";
+import { serveCommand } from "./commands/serve.js";
+import { stdioCommand } from "./commands/stdio.js";
 import { testCommand } from "./commands/test.js";
 import type { CliIo, ExitCode } from "./io.js";
 
@@ -37,6 +41,10 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     evalCommand(io),
     testCommand(io),
     diffCommand(io),
+    serveCommand(io),
+    stdioCommand(io),
+    registryCommand(io),
+    auditCommand(io),
     schemaCommand(io),
     capabilitiesCommand(io),
     demoCommand(io),
