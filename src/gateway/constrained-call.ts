@@ -1,0 +1,69 @@
+/**
+ * @module Runs an upstream call under a decision's runtime and retry limits.
+ *
+ * The deadline covers all attempts together: a retry does not buy more
+ * time. Only transport failures are retried — a tool that answered with an
+ * error has run, and running it again could repeat its side effects.
+ */
+
+export class DeadlineExceeded extends Error {
+  constructor(readonly seconds: number) {
+    super(`the call exceeded max_runtime_sec ${seconds} and was cancelled`);
+    this.name = "DeadlineExceeded";
+  }
+}
+
+export interface ConstrainedOptions {
+  maxRuntimeSec?: number | undefined;
+  maxRetries?: number | undefined;
+  /** The client's own cancellation. */
+  signal?: AbortSignal | undefined;
+  /** True for failures where the call certainly or possibly never ran (connection lost, process died). */
+  isTransportError(error: unknown): boolean;
+  onRetry?(attempt: number, error: unknown): void;
+}
+
+export interface ConstrainedOutcome<T> {
+  result: T;
+  attempts: number;
+}
+
+export async function runConstrained<T>(
+  attempt: (signal: AbortSignal) => Promise<T>,
+  options: ConstrainedOptions,
+): Promise<ConstrainedOutcome<T>> {
+  const controller = new AbortController();
+  const signals: AbortSignal[] = [controller.signal];
+  if (options.signal) signals.push(options.signal);
+  const combined = AbortSignal.any(signals);
+  let timer: NodeJS.Timeout | undefined;
+  let deadline: Promise<never> | undefined;
+  if (options.maxRuntimeSec !== undefined) {
+    const seconds = options.maxRuntimeSec;
+    deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new DeadlineExceeded(seconds);
+        // Aborting the signal makes the SDK send notifications/cancelled upstream.
+        controller.abort(error);
+        reject(error);
+      }, seconds * 1000);
+    });
+    deadline.catch(() => undefined);
+  }
+  const retries = Math.max(0, options.maxRetries ?? 0);
+  try {
+    for (let n = 0; ; n++) {
+      try {
+        const call = attempt(combined);
+        const result = await (deadline ? Promise.race([call, deadline]) : call);
+        return { result, attempts: n + 1 };
+      } catch (error) {
+        if (error instanceof DeadlineExceeded || combined.aborted) throw combined.reason ?? error;
+        if (n >= retries || !options.isTransportError(error)) throw error;
+        options.onRetry?.(n + 1, error);
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,65 @@
+/** @module Prometheus metrics of the gateway (prom-client), one registry per gateway. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    decisionLatency: new Histogram({
+      name: "mcpgov_decision_latency_seconds",
+      help: "Time to decide a tool call in the policy engine",
+      buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005],
+      registers: [registry],
+    }),
+    decisions: new Counter({
+      name: "mcpgov_decisions_total",
+      help: "Tool call decisions by decision type and deciding rule",
+      labelNames: ["decision", "rule", "server"] as const,
+      registers: [registry],
+    }),
+    blocked: new Counter({
+      name: "mcpgov_blocked_calls_total",
+      help: "Tool calls that did not reach the upstream, by reason",
+      labelNames: ["reason", "server"] as const,
+      registers: [registry],
+    }),
+    unknownServer: new Counter({
+      name: "mcpgov_unknown_server_attempts_total",
+      help: "Attempts to reach a server that is not in the registry",
+      registers: [registry],
+    }),
+    pinViolations: new Counter({
+      name: "mcpgov_pin_violations_total",
+      help: "Tools hidden or calls denied because a tool definition changed or was never pinned",
+      labelNames: ["server", "kind"] as const,
+      registers: [registry],
+    }),
+    upstreamErrors: new Counter({
+      name: "mcpgov_upstream_errors_total",
+      help: "Upstream transport failures, timeouts and crashes",
+      labelNames: ["server", "kind"] as const,
+      registers: [registry],
+    }),
+    upstreamLatency: new Histogram({
+      name: "mcpgov_upstream_latency_seconds",
+      help: "Time the upstream took to answer a forwarded tool call",
+      labelNames: ["server"] as const,
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+      registers: [registry],
+    }),
+    bundleSwaps: new Counter({
+      name: "mcpgov_bundle_swaps_total",
+      help: "Bundle swaps by result",
+      labelNames: ["result"] as const,
+      registers: [registry],
+    }),
+    activeSessions: new Gauge({
+      name: "mcpgov_active_sessions",
+      help: "Open client sessions",
+      registers: [registry],
+    }),
+  };
+}
+
+export type GatewayMetrics = ReturnType<typeof createMetrics>;
