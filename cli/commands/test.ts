@@ -1,14 +1,60 @@
-/** @module `mcpgov test` (placeholder: being built for issue 3). */
+/** @module `mcpgov test [POLICY_DIR] [CASES…]`: Rego unit tests, recorded-envelope cases and rule coverage. */
+import type { Argv } from "yargs";
 import { McpgovError } from "../../src/core/errors.js";
+import { githubAnnotationsReporter } from "../../src/report/test-annotations.js";
+import { jsonReporter } from "../../src/report/test-json.js";
+import { junitReporter } from "../../src/report/test-junit.js";
+import { prettyReporter } from "../../src/report/test-pretty.js";
+import type { TestFormat, TestReporter, Writer } from "../../src/report/test-reporter.js";
+import { exitCodeOf } from "../../src/testing/results.js";
+import { runPolicyTests } from "../../src/testing/runner.js";
 import type { CliIo } from "../io.js";
 
-export function testCommand(_io: CliIo) {
+const REPORTERS: Record<TestFormat, (write: Writer) => TestReporter> = {
+  pretty: prettyReporter,
+  json: jsonReporter,
+  junit: junitReporter,
+};
+
+interface TestArgs {
+  policy: string;
+  cases?: string[];
+  format: TestFormat;
+  run?: string;
+  "coverage-threshold"?: number;
+}
+
+export function testCommand(io: CliIo) {
   return {
-    command: "test",
-    describe: "(not yet available)",
-    builder: {},
-    handler: async (): Promise<0 | 1 | 2> => {
-      throw new McpgovError("usage", "mcpgov test is not available yet");
+    command: "test [policy] [cases..]",
+    describe: "run the Rego unit tests (opa test) and the recorded-envelope cases (on the WASM bundle), and report rule coverage",
+    builder: (y: Argv) =>
+      y
+        .positional("policy", { type: "string", default: "policy/reference", describe: "policy folder (Rego and data)" })
+        .positional("cases", {
+          type: "string",
+          array: true,
+          describe: "case files or folders (default: every *.cases.yaml, *.cases.yml, *.cases.json under the policy folder)",
+        })
+        .option("format", { choices: ["pretty", "json", "junit"] as const, default: "pretty" as const })
+        .option("run", { type: "string", describe: "only Rego tests (full name, data.pkg.test_x) and cases (name) matching this regular expression" })
+        .option("coverage-threshold", { type: "number", describe: "fail (exit 2) when fewer than this percent of the rules are exercised" }),
+    handler: async (argv: TestArgs): Promise<0 | 1 | 2> => {
+      const threshold = argv["coverage-threshold"];
+      if (threshold !== undefined && !(threshold >= 0 && threshold <= 100)) {
+        throw new McpgovError("usage", "--coverage-threshold must be a percentage between 0 and 100");
+      }
+      const run = await runPolicyTests({
+        policyDir: argv.policy,
+        casePaths: argv.cases ?? [],
+        ...(argv.run !== undefined ? { run: argv.run } : {}),
+        ...(threshold !== undefined ? { coverageThreshold: threshold } : {}),
+      });
+      for (const warning of run.warnings) io.err(`mcpgov: warning: ${warning}`);
+      REPORTERS[argv.format](io.out).report(run);
+      // Annotations go with the pretty report; machine formats keep stdout parseable.
+      if (io.env["GITHUB_ACTIONS"]) githubAnnotationsReporter(argv.format === "pretty" ? io.out : io.err).report(run);
+      return exitCodeOf(run);
     },
   };
 }

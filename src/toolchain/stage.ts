@@ -6,11 +6,12 @@
  * ships with mcpgov, so a policy folder holds only its own rules and every
  * bundle combines decisions the same way.
  */
-import { copyFile, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { McpgovError } from "../core/errors.js";
 import { packageRoot } from "./opa.js";
+import { listPolicyFiles } from "./policy-files.js";
 import { stageYamlRules } from "./yaml-rules.js";
 
 export interface StagedPolicy {
@@ -28,20 +29,7 @@ function isBundleSource(name: string): boolean {
   return name.endsWith(".rego") || name === "data.json" || name === "data.yaml" || name === ".manifest";
 }
 
-async function listSources(root: string): Promise<string[]> {
-  const found: string[] = [];
-  async function walk(dir: string): Promise<void> {
-    const entries = await readdir(dir, { withFileTypes: true });
-    for (const entry of entries) {
-      if (entry.name === "node_modules" || (entry.isDirectory() && entry.name.startsWith("."))) continue;
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile() && isBundleSource(entry.name)) found.push(relative(root, path).split(sep).join("/"));
-    }
-  }
-  await walk(root);
-  return found.sort();
-}
+const listSources = (root: string): Promise<string[]> => listPolicyFiles(root, isBundleSource);
 
 export async function stagePolicy(policyDir: string): Promise<StagedPolicy> {
   const userDir = resolve(policyDir);

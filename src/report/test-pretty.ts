@@ -1,0 +1,90 @@
+/**
+ * @module The pretty `mcpgov test` report, in the manner of `opa test -v`:
+ * a line per Rego test and per case grouped by file, details under each
+ * failure, then the PASS/FAIL summary and rule coverage.
+ */
+import type { CaseResult, RegoTestResult, TestRun } from "../testing/results.js";
+import { coverageBelowThreshold, summarize } from "../testing/results.js";
+import { formatDuration, formatPercent, formatValue, type ReporterOptions, shownPath, type TestReporter, type Writer } from "./test-reporter.js";
+
+const STATUS = { pass: "PASS", fail: "FAIL", error: "ERROR", skip: "SKIPPED" } as const;
+const RULER = "-".repeat(80);
+
+function indent(text: string, prefix: string): string[] {
+  return text.replace(/\n+$/, "").split("\n").map((line) => `${prefix}${line}`);
+}
+
+/** What went wrong in a failing or erroring Rego test: the error, the failed expressions, what it printed. */
+export function regoDetails(test: RegoTestResult, options: ReporterOptions): string[] {
+  const lines: string[] = [];
+  if (test.error) {
+    const where = test.error.file ? `${shownPath(test.error.file, options)}${test.error.line ? `:${test.error.line}` : ""}: ` : "";
+    lines.push(...indent(`${where}${test.error.code ? `${test.error.code}: ` : ""}${test.error.message}`, "  "));
+  }
+  for (const failed of test.failedAt ?? []) lines.push(`  ${shownPath(test.file, options)}:${failed.line}: ${failed.text}`);
+  if (test.output && test.status !== "pass") lines.push("  output:", ...indent(test.output, "    "));
+  return lines;
+}
+
+/** A readable diff: each differing field with the expected value (-) and the actual one (+). */
+export function caseDiff(result: CaseResult, options: ReporterOptions): string[] {
+  const lines = [`  at ${shownPath(result.file, options)}:${result.line}`];
+  for (const mismatch of result.mismatches) {
+    lines.push(`  ${mismatch.field}`, `    - expected: ${formatValue(mismatch.expected)}`, `    + actual:   ${formatValue(mismatch.actual)}`);
+  }
+  lines.push(`  reason: ${result.actual.reason}`);
+  return lines;
+}
+
+function groupByFile<T extends { file: string }>(items: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(item.file) ?? [];
+    group.push(item);
+    groups.set(item.file, group);
+  }
+  return groups;
+}
+
+function coverageLines(run: TestRun, options: ReporterOptions): string[] {
+  const { coverage } = run;
+  const lines = [`coverage: ${coverage.exercised}/${coverage.total} rules exercised`];
+  for (const rule of coverage.rules.filter((r) => r.exercisedBy.length === 0)) {
+    lines.push(`  not exercised: ${rule.id} (${shownPath(rule.file, options)}:${rule.line})`);
+  }
+  if (coverageBelowThreshold(coverage)) {
+    lines.push(`FAIL: rule coverage ${formatPercent(coverage.percent)}% is below the threshold of ${coverage.threshold}%`);
+  }
+  return lines;
+}
+
+export function formatPretty(run: TestRun, options: ReporterOptions = {}): string {
+  const lines: string[] = [];
+  for (const [file, tests] of groupByFile(run.rego)) {
+    lines.push(`${shownPath(file, options)}:`);
+    for (const test of tests) {
+      const duration = test.status === "skip" ? "" : ` (${formatDuration(test.durationNs)})`;
+      lines.push(`${test.package}.${test.name}: ${STATUS[test.status]}${duration}`, ...regoDetails(test, options));
+    }
+    lines.push("");
+  }
+  for (const [file, cases] of groupByFile(run.cases)) {
+    lines.push(`${shownPath(file, options)}:`);
+    for (const result of cases) {
+      lines.push(`${result.name}: ${STATUS[result.status]} (${formatDuration(result.durationNs)})`);
+      if (result.status === "fail") lines.push(...caseDiff(result, options));
+    }
+    lines.push("");
+  }
+  const summary = summarize(run);
+  lines.push(RULER, `PASS: ${summary.pass}/${summary.total}`);
+  if (summary.fail > 0) lines.push(`FAIL: ${summary.fail}/${summary.total}`);
+  if (summary.error > 0) lines.push(`ERROR: ${summary.error}/${summary.total}`);
+  if (summary.skip > 0) lines.push(`SKIPPED: ${summary.skip}/${summary.total}`);
+  lines.push(...coverageLines(run, options));
+  return lines.join("\n");
+}
+
+export function prettyReporter(write: Writer, options: ReporterOptions = {}): TestReporter {
+  return { report: (run) => write(formatPretty(run, options)) };
+}
