@@ -1,14 +1,97 @@
-/** @module `mcpgov registry` (placeholder: being built for issue 4). */
+/** @module `mcpgov registry pin|check|list [SERVER] [--all] [--config mcpgov.yaml]`. */
+import type { Argv } from "yargs";
 import { McpgovError } from "../../src/core/errors.js";
-import type { CliIo } from "../io.js";
+import type { RegistryEntry } from "../../src/core/gateway-config.js";
+import { loadGatewayConfig } from "../../src/gateway/config.js";
+import { checkServers, pinServers } from "../../src/gateway/pin-servers.js";
+import { readLockFile, writeLockFile } from "../../src/gateway/pins.js";
+import { Registry } from "../../src/gateway/registry.js";
+import type { Logger } from "../../src/logger.js";
+import { formatChecks, formatPins, formatRegistry, hasDrift, type RegistryFormat } from "../../src/report/registry-report.js";
+import type { CliIo, ExitCode } from "../io.js";
 
-export function registryCommand(_io: CliIo) {
+interface RegistryArgs {
+  action: "pin" | "check" | "list";
+  server?: string;
+  all: boolean;
+  config: string;
+  format: RegistryFormat;
+  verbose: boolean;
+}
+
+export function registryCommand(io: CliIo) {
   return {
-    command: "registry",
-    describe: "(not yet available)",
-    builder: {},
-    handler: async (): Promise<0 | 1 | 2> => {
-      throw new McpgovError("usage", "mcpgov registry is not available yet");
+    command: "registry <action> [server]",
+    describe: "pin, check or list the registered MCP servers and their tools",
+    builder: (y: Argv) =>
+      y
+        .positional("action", {
+          choices: ["pin", "check", "list"] as const,
+          describe: "pin: record each tool's definition hash in the lock file; check: compare live tools with it (exit 2 on drift); list: show the registry",
+        })
+        .positional("server", { type: "string", describe: "registry id of the server" })
+        .option("all", { type: "boolean", default: false, describe: "every registered server" })
+        .option("config", { alias: "c", type: "string", default: io.env.MCPGOV_CONFIG ?? "mcpgov.yaml", describe: "gateway config (MCPGOV_CONFIG)" })
+        .option("format", { choices: ["pretty", "json"] as const, default: "pretty" as const })
+        .option("verbose", { type: "boolean", default: false, describe: "show the servers' stderr" }),
+    handler: async (argv: RegistryArgs): Promise<ExitCode> => {
+      // Secrets are resolved when a server is started, so `list` and pinning one server need only that server's.
+      const config = await loadGatewayConfig(argv.config, { env: io.env, secrets: "skip" });
+      for (const warning of config.warnings) io.err(`mcpgov: warning: ${warning}`);
+      const registry = new Registry(config.servers);
+      const lock = await readLockFile(config.source.lock_path);
+
+      if (argv.action === "list") {
+        io.out(formatRegistry(registry.list(), lock.servers, argv.format));
+        return 0;
+      }
+
+      const entries = selectServers(registry, argv);
+      const stderr = serverStderr(io, argv.verbose);
+      const live = { env: io.env, logger: stderr.logger, requestTimeoutMs: config.limits.upstream_timeout_sec * 1000 };
+      try {
+        if (argv.action === "pin") {
+          const pinned = await pinServers(entries, lock, live);
+          await writeLockFile(config.source.lock_path, pinned.lock);
+          io.out(formatPins(pinned.results, config.source.lock_path, argv.format));
+          return 0;
+        }
+        const checked = await checkServers(entries, lock, live);
+        io.out(formatChecks(checked, argv.format));
+        return checked.some(hasDrift) ? 2 : 0;
+      } catch (error) {
+        stderr.flush();
+        throw error;
+      }
+    },
+  };
+}
+
+function selectServers(registry: Registry, argv: RegistryArgs): RegistryEntry[] {
+  if (argv.all && argv.server) throw new McpgovError("usage", "name a server or use --all, not both");
+  if (argv.all) return registry.list();
+  if (!argv.server) throw new McpgovError("usage", `name the server to ${argv.action}, or use --all`);
+  return [registry.require(argv.server)];
+}
+
+/**
+ * The servers' stderr: shown as it comes with --verbose; otherwise kept
+ * (the last lines) and shown only when something fails, since that is
+ * usually where the reason is.
+ */
+function serverStderr(io: CliIo, verbose: boolean): { logger: Logger; flush: () => void } {
+  const tail: string[] = [];
+  const keep = (fields: Record<string, unknown>) => {
+    if (typeof fields.stderr !== "string") return;
+    const line = `[${String(fields.upstream)}] ${fields.stderr}`;
+    if (verbose) io.err(line);
+    else if (tail.push(line) > 20) tail.shift();
+  };
+  const logger: Logger = { debug: () => undefined, info: keep, warn: keep, error: keep };
+  return {
+    logger,
+    flush: () => {
+      if (tail.length > 0) io.err(`server stderr (last lines):\n${tail.join("\n")}`);
     },
   };
 }

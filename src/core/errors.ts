@@ -13,6 +13,9 @@ export type ErrorCode =
   | "bundle_unstamped"
   | "input_invalid"
   | "io_error"
+  | "config_invalid"
+  | "upstream_unavailable"
+  | "upstream_error"
   | "usage";
 
 export interface Diagnostic {

@@ -26,9 +26,11 @@ export interface JwtOptions {
   jwksUrl?: string;
   jwks?: { keys: object[] };
   publicKeyPem?: string;
+  /** HMAC secret (HS256/384/512), for deployments whose issuer signs with a shared key. */
+  sharedSecret?: string;
   algorithms?: string[];
   issuer?: string;
-  audience: string;
+  audience: string | string[];
   claims?: { subject?: string; tenant?: string; roles?: string; scopes?: string };
   clockToleranceSec?: number;
 }
@@ -68,7 +70,8 @@ export async function jwtAuthenticator(options: JwtOptions): Promise<Authenticat
   if (options.jwksUrl) key = createRemoteJWKSet(new URL(options.jwksUrl));
   else if (options.jwks) key = createLocalJWKSet(options.jwks as Parameters<typeof createLocalJWKSet>[0]);
   else if (options.publicKeyPem) key = await importSPKI(options.publicKeyPem, options.algorithms?.[0] ?? "RS256");
-  else throw new Error("jwt auth needs jwks_url, jwks or a public key");
+  else if (options.sharedSecret) key = new TextEncoder().encode(options.sharedSecret) as never;
+  else throw new Error("jwt auth needs jwks_url, jwks, a public key or a shared secret");
   const claims = { subject: "sub", tenant: "tenant", roles: "roles", scopes: "scope", ...options.claims };
   return {
     mode: "jwt",

@@ -1,0 +1,201 @@
+/**
+ * @module The schema of `mcpgov.yaml`, the gateway's one configuration file,
+ * with its defaults. Pure: paths stay as written; the loader resolves them.
+ */
+import { z } from "zod";
+import { ActionSchema } from "./envelope.js";
+
+/** Registry ids are lowercase slugs without `_` or `.`, so the gateway can use either as a namespace separator. */
+export const ServerIdSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, "expected a slug: lowercase letters, digits and '-', starting with a letter, at most 63 characters");
+
+const EnvNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name");
+const Tag = z.string().min(1);
+const PathSchema = z.string().min(1);
+
+/**
+ * Where a value comes from: a literal string, an environment variable of
+ * the gateway, a file (its content, with one trailing line break removed),
+ * or a path (the value is the path made absolute against the config file's folder).
+ */
+export const SecretSourceSchema = z.union([
+  z.string(),
+  z.strictObject({ from_env: EnvNameSchema }),
+  z.strictObject({ from_file: PathSchema }),
+  z.strictObject({ path: PathSchema }),
+]);
+export type SecretSource = z.infer<typeof SecretSourceSchema>;
+
+const StdioTransportSchema = z.strictObject({
+  type: z.literal("stdio"),
+  command: z.string().min(1).describe("Executable; a relative path with a '/' resolves against the config file's folder, a bare name is looked up on PATH."),
+  args: z.array(z.string()).default([]),
+  env: z
+    .record(EnvNameSchema, SecretSourceSchema)
+    .default({})
+    .describe("The child's environment beyond a minimal default (HOME, PATH, …); the gateway's own environment is never passed on."),
+  cwd: PathSchema.optional().describe("Working directory; defaults to the config file's folder."),
+});
+
+const HttpTransportSchema = z.strictObject({
+  type: z.literal("streamable_http"),
+  url: z.url({ protocol: /^https?$/ }),
+  headers: z
+    .record(z.string().regex(/^[A-Za-z0-9-]+$/, "expected an HTTP header name"), SecretSourceSchema)
+    .default({})
+    .describe("The only headers sent upstream; a client's credentials are never passed through."),
+});
+
+export const TransportSchema = z.discriminatedUnion("type", [StdioTransportSchema, HttpTransportSchema]);
+export type TransportConfig = z.infer<typeof TransportSchema>;
+export type StdioTransportConfig = z.infer<typeof StdioTransportSchema>;
+export type HttpTransportConfig = z.infer<typeof HttpTransportSchema>;
+
+/** `read_file: read` is shorthand for `read_file: {action: read}`. */
+export const ToolClassificationSchema = z.preprocess(
+  (value) => (typeof value === "string" ? { action: value } : value),
+  z.strictObject({ action: ActionSchema, risk_tags: z.array(Tag).default([]) }),
+);
+export type ToolClassification = z.infer<typeof ToolClassificationSchema>;
+
+export const RegistryEntrySchema = z.strictObject({
+  id: ServerIdSchema,
+  version: z.string().min(1).optional(),
+  owner: z.string().min(1).optional(),
+  environment: z.string().min(1).optional(),
+  risk_tags: z.array(Tag).default([]),
+  tenant: z.string().min(1).optional(),
+  trusted: z.boolean().default(false).describe("Whether the server's own tool annotations may classify its unclassified tools."),
+  description: z.string().optional(),
+  transport: TransportSchema,
+  tools: z.record(z.string().min(1), ToolClassificationSchema).default({}).describe("The operator's classification, which always wins."),
+  roots: z.array(PathSchema).default([]).describe("Directories the server may see; a client's roots can only narrow them."),
+});
+export type RegistryEntry = z.infer<typeof RegistryEntrySchema>;
+
+const JwtAuthSchema = z
+  .strictObject({
+    mode: z.literal("jwt"),
+    jwks_url: z.url({ protocol: /^https?$/ }).optional(),
+    public_key_file: PathSchema.optional().describe("PEM public key (SPKI)."),
+    shared_secret_env: EnvNameSchema.optional().describe("Environment variable holding an HMAC secret."),
+    algorithms: z.array(z.string().min(1)).min(1).optional(),
+    issuer: z.string().min(1),
+    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    clock_tolerance_sec: z.number().int().min(0).max(300).default(30),
+    claims: z
+      .strictObject({
+        subject: z.string().min(1).default("sub"),
+        tenant: z.string().min(1).optional(),
+        roles: z.string().min(1).default("roles"),
+        scopes: z.string().min(1).default("scope"),
+      })
+      .prefault({})
+      .describe("Which claim holds each subject field."),
+  })
+  .superRefine((auth, ctx) => {
+    const sources = [auth.jwks_url, auth.public_key_file, auth.shared_secret_env].filter((s) => s !== undefined);
+    if (sources.length !== 1) {
+      ctx.addIssue({ code: "custom", path: [], message: "set exactly one of jwks_url, public_key_file, shared_secret_env" });
+    }
+    // Keys fetched over plain HTTP could be swapped by anyone on the path.
+    if (auth.jwks_url !== undefined && new URL(auth.jwks_url).protocol === "http:" && !isLoopbackHost(new URL(auth.jwks_url).hostname)) {
+      ctx.addIssue({ code: "custom", path: ["jwks_url"], message: "must be https (plain http only for a loopback address)" });
+    }
+  });
+
+const ApiKeySchema = z
+  .strictObject({
+    id: z.string().min(1),
+    key_env: EnvNameSchema.optional(),
+    key_file: PathSchema.optional(),
+    key: z.string().min(1).optional().describe("Inline key; refused unless allow_inline_keys is true."),
+    subject: z.string().min(1),
+    tenant: z.string().min(1).optional(),
+    roles: z.array(z.string().min(1)).default([]),
+    scopes: z.array(z.string().min(1)).default([]),
+  })
+  .superRefine((key, ctx) => {
+    const sources = [key.key_env, key.key_file, key.key].filter((s) => s !== undefined);
+    if (sources.length !== 1) ctx.addIssue({ code: "custom", path: [], message: "set exactly one of key_env, key_file (or key, with allow_inline_keys)" });
+  });
+export type ApiKeyConfig = z.infer<typeof ApiKeySchema>;
+
+const ApiKeysAuthSchema = z
+  .strictObject({
+    mode: z.literal("api_keys"),
+    allow_inline_keys: z.boolean().default(false),
+    keys: z.array(ApiKeySchema).min(1),
+  })
+  .superRefine((auth, ctx) => {
+    const seen = new Set<string>();
+    auth.keys.forEach((key, index) => {
+      if (key.key !== undefined && !auth.allow_inline_keys) {
+        ctx.addIssue({ code: "custom", path: ["keys", index, "key"], message: "inline keys are refused; use key_env or key_file (allow_inline_keys: true permits them for development)" });
+      }
+      if (seen.has(key.id)) ctx.addIssue({ code: "custom", path: ["keys", index, "id"], message: `duplicate key id '${key.id}'` });
+      seen.add(key.id);
+    });
+  });
+
+const NoAuthSchema = z.strictObject({ mode: z.literal("none") });
+
+/** No default: running without authentication is only ever an explicit `mode: none`. */
+export const AuthSchema = z.discriminatedUnion("mode", [JwtAuthSchema, ApiKeysAuthSchema, NoAuthSchema], {
+  error: (issue) => (issue.input === undefined ? "Required: set auth.mode to jwt, api_keys or none (none must be chosen explicitly)" : undefined),
+});
+export type AuthConfig = z.infer<typeof AuthSchema>;
+export type JwtAuthConfig = z.infer<typeof JwtAuthSchema>;
+export type ApiKeysAuthConfig = z.infer<typeof ApiKeysAuthSchema>;
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.has(host.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+export const GatewayConfigSchema = z
+  .strictObject({
+    listen: z
+      .strictObject({
+        host: z.string().min(1).default("127.0.0.1"),
+        port: z.number().int().min(0).max(65535).default(8787).describe("0 picks a free port."),
+      })
+      .prefault({}),
+    data_dir: PathSchema.default(".mcpgov-data").describe("Relative paths resolve against the config file's folder."),
+    bundle: PathSchema.describe("The stamped policy bundle (.tar.gz)."),
+    auth: AuthSchema,
+    allowed_origins: z.array(z.string().min(1)).default([]).describe("Browser origins allowed to call; requests with any other Origin are refused."),
+    allowed_hosts: z
+      .array(z.string().min(1))
+      .optional()
+      .describe("Host header values accepted (DNS-rebinding protection); defaults to the loopback names when listening on loopback."),
+    limits: z
+      .strictObject({
+        max_body_bytes: z.number().int().positive().default(1024 * 1024),
+        upstream_timeout_sec: z.number().positive().max(3600).default(60),
+      })
+      .prefault({}),
+    servers: z.array(RegistryEntrySchema).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.servers.forEach((server, index) => {
+      if (seen.has(server.id)) ctx.addIssue({ code: "custom", path: ["servers", index, "id"], message: `duplicate server id '${server.id}'` });
+      seen.add(server.id);
+    });
+    const loopback = isLoopbackHost(config.listen.host);
+    if (!loopback && config.allowed_hosts === undefined) {
+      ctx.addIssue({ code: "custom", path: ["allowed_hosts"], message: "Required when listen.host is not a loopback address (DNS-rebinding protection)" });
+    }
+    if (!loopback && config.auth.mode === "none") {
+      ctx.addIssue({ code: "custom", path: ["auth", "mode"], message: "none is only allowed when listen.host is a loopback address" });
+    }
+  })
+  .transform((config) => ({
+    ...config,
+    allowed_hosts: config.allowed_hosts ?? ["127.0.0.1", "localhost", "[::1]"],
+  }));
+
+export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
+export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>;
