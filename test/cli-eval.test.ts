@@ -88,7 +88,7 @@ describe("the installed command", () => {
   });
 
   it("demo builds the reference bundle and decides the seed's four calls", () => {
-    const result = spawnCli(["demo", "-o", join(dir, "demo.tar.gz")]);
+    const result = spawnCli(["demo", "--no-serve", "-o", join(dir, "demo.tar.gz")]);
     expect(result.code).toBe(0);
     for (const kind of ["ALLOW", "REQUIRE_APPROVAL", "ALLOW_WITH_CONSTRAINTS", "DENY"]) {
       expect(result.stdout).toMatch(new RegExp(`decision  ${kind} `));

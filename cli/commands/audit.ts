@@ -1,14 +1,143 @@
-/** @module `mcpgov audit` (placeholder: being built for issue 4). */
+/**
+ * @module `mcpgov audit why CALL_ID | verify | export`: explain a call, check
+ * the hash chain, export envelopes and decision logs from the audit store.
+ *
+ * The three subcommands are one yargs command with a subcommand positional:
+ * cli/run.ts takes the exit code from the handler of the command it
+ * registered, and a nested yargs command's handler would replace that
+ * handler, losing `verify`'s exit code 2.
+ */
+import type { Argv } from "yargs";
+import { exportAudit, fileSink, lineSink, type JsonlSink } from "../../src/audit/audit-export.js";
+import type { AuditQuery } from "../../src/audit/audit-store.js";
+import { recordHash, verifyChain } from "../../src/audit/hash-chain.js";
+import { SqliteAuditStore } from "../../src/audit/sqlite-audit-store.js";
+import { DecisionKindSchema, type DecisionKind } from "../../src/core/decision.js";
 import { McpgovError } from "../../src/core/errors.js";
-import type { CliIo } from "../io.js";
+import { formatVerdict, formatWhy, type AuditFormat, type ExplainedRecord } from "../../src/report/audit-report.js";
+import type { CliIo, ExitCode } from "../io.js";
 
-export function auditCommand(_io: CliIo) {
+export const DEFAULT_DATA_DIR = ".mcpgov-data";
+
+const SUBCOMMANDS = ["why", "verify", "export"] as const;
+type Subcommand = (typeof SUBCOMMANDS)[number];
+
+interface AuditArgs {
+  subcommand: Subcommand;
+  call_id?: string;
+  data?: string;
+  format: AuditFormat;
+  envelopes?: string;
+  decisionLog?: string;
+  since?: string;
+  until?: string;
+  server?: string;
+  tool?: string;
+  decision?: DecisionKind;
+}
+
+const EXPORT_ONLY = ["envelopes", "decisionLog", "since", "until", "server", "tool", "decision"] as const;
+const FLAG: Record<(typeof EXPORT_ONLY)[number], string> = {
+  envelopes: "--envelopes",
+  decisionLog: "--decision-log",
+  since: "--since",
+  until: "--until",
+  server: "--server",
+  tool: "--tool",
+  decision: "--decision",
+};
+
+/** Flags > MCPGOV_DATA > the default, like every other setting. */
+export function dataDir(flag: string | undefined, env: CliIo["env"]): string {
+  return flag || env["MCPGOV_DATA"] || DEFAULT_DATA_DIR;
+}
+
+function checkArguments(argv: AuditArgs): void {
+  if (argv.subcommand === "why" && !argv.call_id) throw new McpgovError("usage", "audit why needs a CALL_ID");
+  if (argv.subcommand !== "why" && argv.call_id !== undefined) {
+    throw new McpgovError("usage", `audit ${argv.subcommand} takes no CALL_ID (got ${JSON.stringify(argv.call_id)})`);
+  }
+  if (argv.subcommand !== "export") {
+    const stray = EXPORT_ONLY.filter((key) => argv[key] !== undefined).map((key) => FLAG[key]);
+    if (stray.length > 0) throw new McpgovError("usage", `${stray.join(", ")} only apply to audit export`);
+    return;
+  }
+  if (!argv.envelopes && !argv.decisionLog) throw new McpgovError("usage", "audit export needs --envelopes OUT.jsonl and/or --decision-log OUT.jsonl");
+  if (argv.envelopes === "-" && argv.decisionLog === "-") throw new McpgovError("usage", "only one of --envelopes and --decision-log can go to stdout");
+}
+
+async function why(store: SqliteAuditStore, callId: string, dir: string, format: AuditFormat, io: CliIo): Promise<ExitCode> {
+  const head = await store.head();
+  const records: ExplainedRecord[] = [];
+  for await (const record of store.query({ callId })) {
+    records.push({ record, sealIntact: recordHash(record) === record.hash, ...(head ? { headSeq: head.seq } : {}) });
+  }
+  if (records.length === 0) throw new McpgovError("input_invalid", `no audit record for call id ${JSON.stringify(callId)} in ${dir}`);
+  io.out(formatWhy(records, format));
+  // A record whose own hash fails is evidence of tampering: say so in the exit code too.
+  return records.every((r) => r.sealIntact) ? 0 : 2;
+}
+
+async function verify(store: SqliteAuditStore, format: AuditFormat, io: CliIo): Promise<ExitCode> {
+  const head = await store.head();
+  const verdict = await verifyChain(store.iterate(), head ? { head } : {});
+  io.out(formatVerdict(verdict, format));
+  return verdict.ok ? 0 : 2;
+}
+
+async function exportRecords(store: SqliteAuditStore, argv: AuditArgs, io: CliIo): Promise<ExitCode> {
+  const filter: AuditQuery = {};
+  if (argv.since !== undefined) filter.since = argv.since;
+  if (argv.until !== undefined) filter.until = argv.until;
+  if (argv.server !== undefined) filter.server = argv.server;
+  if (argv.tool !== undefined) filter.tool = argv.tool;
+  if (argv.decision !== undefined) filter.decision = argv.decision;
+  const sink = (path: string | undefined): JsonlSink | undefined => (path === undefined ? undefined : path === "-" ? lineSink(io.out) : fileSink(path));
+  const envelopes = sink(argv.envelopes);
+  const decisionLog = sink(argv.decisionLog);
+  const count = await exportAudit(store, filter, { ...(envelopes ? { envelopes } : {}), ...(decisionLog ? { decisionLog } : {}) });
+  const targets = [argv.envelopes && `envelopes to ${argv.envelopes}`, argv.decisionLog && `decision log to ${argv.decisionLog}`].filter(Boolean);
+  io.err(`exported ${count} record${count === 1 ? "" : "s"}: ${targets.join(", ")}`);
+  return 0;
+}
+
+export function auditCommand(io: CliIo) {
   return {
-    command: "audit",
-    describe: "(not yet available)",
-    builder: {},
-    handler: async (): Promise<0 | 1 | 2> => {
-      throw new McpgovError("usage", "mcpgov audit is not available yet");
+    command: "audit <subcommand> [call_id]",
+    describe: "explain a call (why CALL_ID), check the hash chain (verify), export envelopes and decision logs (export)",
+    builder: (y: Argv) =>
+      y
+        .positional("subcommand", { choices: SUBCOMMANDS, describe: "why CALL_ID | verify | export" })
+        .positional("call_id", { type: "string", describe: "why: the call to explain" })
+        .option("data", { type: "string", describe: `data folder holding audit.sqlite [default: $MCPGOV_DATA or ${DEFAULT_DATA_DIR}]` })
+        .option("format", { choices: ["pretty", "json"] as const, default: "pretty" as const, describe: "why, verify: output format" })
+        .option("envelopes", { type: "string", nargs: 1, describe: "write the stored (masked) envelopes as JSONL, - for stdout" })
+        .option("decision-log", { type: "string", nargs: 1, describe: "write OPA decision-log events as JSONL, - for stdout" })
+        .option("since", { type: "string", describe: "only records at or after this RFC 3339 time" })
+        .option("until", { type: "string", describe: "only records before this RFC 3339 time" })
+        .option("server", { type: "string", describe: "only calls to this server" })
+        .option("tool", { type: "string", describe: "only calls of this tool" })
+        .option("decision", { choices: DecisionKindSchema.options, describe: "only calls with this decision" })
+        .group(["envelopes", "decision-log", "since", "until", "server", "tool", "decision"], "export:")
+        .example("$0 audit why c-0042", "which rules of which bundle decided call c-0042, and what happened")
+        .example("$0 audit verify --data /var/lib/mcpgov", "check the chain; exit 2 names the first modified, deleted or reordered record")
+        .example("$0 audit export --since 2026-04-01T00:00:00Z --envelopes calls.jsonl", "replay corpus for mcpgov diff / mcpgov test"),
+    handler: async (argv: AuditArgs): Promise<ExitCode> => {
+      checkArguments(argv);
+      const dir = dataDir(argv.data, io.env);
+      const store = await SqliteAuditStore.open(dir, { create: false });
+      try {
+        switch (argv.subcommand) {
+          case "why":
+            return await why(store, argv.call_id!, dir, argv.format, io);
+          case "verify":
+            return await verify(store, argv.format, io);
+          case "export":
+            return await exportRecords(store, argv, io);
+        }
+      } finally {
+        await store.close();
+      }
     },
   };
 }

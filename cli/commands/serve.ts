@@ -1,14 +1,40 @@
-/** @module `mcpgov serve` (placeholder: being built for issue 4). */
-import { McpgovError } from "../../src/core/errors.js";
+/** @module `mcpgov serve --config mcpgov.yaml`: the gateway over Streamable HTTP. */
+import { pino } from "pino";
+import type { Argv } from "yargs";
+import { loadGatewayConfig } from "../../src/gateway/config.js";
+import { startGateway } from "../../src/gateway/gateway.js";
 import type { CliIo } from "../io.js";
 
-export function serveCommand(_io: CliIo) {
+export function serveCommand(io: CliIo) {
   return {
     command: "serve",
-    describe: "(not yet available)",
-    builder: {},
-    handler: async (): Promise<0 | 1 | 2> => {
-      throw new McpgovError("usage", "mcpgov serve is not available yet");
+    describe: "run the gateway: govern MCP clients' tool calls to the registered servers",
+    builder: (y: Argv) =>
+      y
+        .option("config", { alias: "c", type: "string", default: "mcpgov.yaml", describe: "gateway configuration" })
+        .option("host", { type: "string", describe: "listen address (overrides the config and MCPGOV_LISTEN_HOST)" })
+        .option("port", { type: "number", describe: "listen port (overrides the config and MCPGOV_LISTEN_PORT)" })
+        .option("log-level", { choices: ["debug", "info", "warn", "error"] as const, default: "info" as const }),
+    handler: async (argv: { config: string; host?: string; port?: number; logLevel: string }) => {
+      const config = await loadGatewayConfig(argv.config, {
+        env: io.env,
+        overrides: { listen: { ...(argv.host ? { host: argv.host } : {}), ...(argv.port !== undefined ? { port: argv.port } : {}) } },
+      });
+      for (const warning of config.warnings) io.err(`mcpgov: warning: ${warning}`);
+      // Logs are JSON on stderr; stdout carries only what a person needs to connect.
+      const logger = pino({ level: argv.logLevel, base: { service: "mcpgov" } }, pino.destination(2));
+      const gateway = await startGateway(config, { env: io.env, logger });
+      io.out(`mcpgov gateway listening on ${gateway.url}`);
+      io.out(`bundle ${gateway.ctx.bundles.current().bundle.hash} (revision ${gateway.ctx.bundles.current().bundle.revision || "none"})`);
+      for (const entry of config.servers) io.out(`  ${entry.id.padEnd(12)} ${gateway.url}/mcp/${entry.id}   (${gateway.ctx.upstreams.get(entry.id)?.state})`);
+      io.out(`connect an MCP client over Streamable HTTP to one of these URLs with \`Authorization: Bearer <key>\`; /metrics, /healthz, /readyz`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+      await gateway.close();
+      return 0 as const;
     },
   };
 }

@@ -1,14 +1,47 @@
-/** @module `mcpgov stdio` (placeholder: being built for issue 4). */
+/**
+ * @module `mcpgov stdio --server ID`: the same enforcement for desktop
+ * clients that launch a command and speak MCP over its stdin and stdout.
+ */
+import { userInfo } from "node:os";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { pino } from "pino";
+import type { Argv } from "yargs";
 import { McpgovError } from "../../src/core/errors.js";
+import { loadGatewayConfig } from "../../src/gateway/config.js";
+import { startGateway } from "../../src/gateway/gateway.js";
+import { createProxyServer } from "../../src/gateway/proxy-server.js";
 import type { CliIo } from "../io.js";
 
-export function stdioCommand(_io: CliIo) {
+export function stdioCommand(io: CliIo) {
   return {
     command: "stdio",
-    describe: "(not yet available)",
-    builder: {},
-    handler: async (): Promise<0 | 1 | 2> => {
-      throw new McpgovError("usage", "mcpgov stdio is not available yet");
+    describe: "serve one registered server to an MCP client over stdio, governed",
+    builder: (y: Argv) =>
+      y
+        .option("config", { alias: "c", type: "string", default: "mcpgov.yaml" })
+        .option("server", { alias: "s", type: "string", demandOption: true, describe: "registry id of the server" })
+        .option("subject", { type: "string", describe: "who the calls are made for (default: MCPGOV_SUBJECT, else local:<user>)" }),
+    handler: async (argv: { config: string; server: string; subject?: string }) => {
+      const config = await loadGatewayConfig(argv.config, { env: io.env });
+      if (!config.servers.some((s) => s.id === argv.server)) {
+        throw new McpgovError("usage", `no server '${argv.server}' in ${argv.config} (registered: ${config.servers.map((s) => s.id).join(", ") || "none"})`);
+      }
+      // stdout is the protocol channel: logs go to stderr only.
+      const logger = pino({ level: "info", base: { service: "mcpgov", mode: "stdio" } }, pino.destination(2));
+      const gateway = await startGateway(config, { env: io.env, logger, http: false, only: [argv.server] });
+      // A local process is its user's agent; the subject names that user unless the operator says otherwise.
+      const subjectId = argv.subject ?? io.env["MCPGOV_SUBJECT"] ?? `local:${userInfo().username}`;
+      const session = createProxyServer(gateway.ctx, argv.server, { id: subjectId, roles: [], scopes: [] }, "stdio");
+      const transport = new StdioServerTransport();
+      const closed = new Promise<void>((resolve) => {
+        transport.onclose = () => resolve();
+        process.stdin.once("end", () => resolve());
+        process.once("SIGTERM", () => resolve());
+      });
+      await session.server.connect(transport);
+      await closed;
+      await gateway.close();
+      return 0 as const;
     },
   };
 }

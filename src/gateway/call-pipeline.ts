@@ -1,0 +1,183 @@
+/**
+ * @module The life of one tools/call: envelope → decision → enforcement →
+ * audit record, before anything is returned to the client.
+ */
+import { randomUUID } from "node:crypto";
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import type { Outcome } from "../core/audit-record.js";
+import type { Decision } from "../core/decision.js";
+import { buildEnvelope, type Envelope } from "../core/envelope.js";
+import { describeThrown, McpgovError } from "../core/errors.js";
+import { hostOfUrl, hostsInArguments, hostsOffList } from "../core/network.js";
+import { jsonDigest } from "../bundle/hash.js";
+import { auditEntryFor } from "../audit/audit-entry.js";
+import type { Subject } from "./auth.js";
+import { DeadlineExceeded, runConstrained } from "./constrained-call.js";
+import type { GatewayContext } from "./context.js";
+import { classifyTool, registryFacts } from "./registry.js";
+
+export interface ToolCallRequest {
+  serverId: string;
+  params: { name: string; arguments?: Record<string, unknown>; _meta?: Record<string, unknown> };
+  subject: Subject;
+  transport: "streamable-http" | "stdio";
+  requestId?: string;
+  signal: AbortSignal;
+  /** Set when the client asked for progress: forwards upstream progress under the client's token. */
+  sendProgress?: (progress: { progress: number; total?: number; message?: string }) => Promise<void>;
+}
+
+export type ToolCallResult = Record<string, unknown> & { content: unknown[]; isError?: boolean };
+
+/** A decision the gateway makes itself (pins, allowlist), recorded under the active bundle. */
+function gatewayDecision(rule: string, reason: string, base: Pick<Decision, "bundle" | "constraints" | "matched">): Decision {
+  return { decision: "DENY", rules: [rule], reason: `${rule}: ${reason}`, constraints: base.constraints, matched: base.matched, bundle: base.bundle };
+}
+
+function refusal(decision: Decision, callId: string, text: string): ToolCallResult {
+  return {
+    content: [{ type: "text", text }],
+    isError: true,
+    _meta: {
+      "mcpgov/decision": {
+        call_id: callId,
+        decision: decision.decision,
+        rules: decision.rules,
+        reason: decision.reason,
+        bundle: decision.bundle,
+        ...(Object.keys(decision.constraints).length > 0 ? { constraints: decision.constraints } : {}),
+      },
+    },
+  };
+}
+
+const isTransportError = (error: unknown): boolean => error instanceof McpgovError && error.code === "upstream_unavailable";
+
+export async function handleToolCall(ctx: GatewayContext, request: ToolCallRequest): Promise<ToolCallResult> {
+  const callId = randomUUID();
+  const engine = ctx.bundles.current();
+  const entry = ctx.registry.get(request.serverId);
+  const args = request.params.arguments ?? {};
+  const catalog = ctx.catalogs.get(request.serverId);
+  const lookup = catalog ? await catalog.lookup(request.params.name) : undefined;
+  const tool = lookup?.ok ? lookup.tool : undefined;
+  const toolClass = entry ? classifyTool(entry, request.params.name, tool) : { action: "destructive" as const, risk_tags: [] };
+
+  const envelope: Envelope = buildEnvelope({
+    callId,
+    server: request.serverId,
+    tool: request.params.name,
+    arguments: args,
+    argumentsDigest: jsonDigest(args),
+    ...(entry ? { registry: registryFacts(entry) } : {}),
+    action: toolClass.action,
+    toolRiskTags: toolClass.risk_tags,
+    subject: request.subject,
+    time: ctx.clock().toISOString(),
+    ...(request.requestId ? { requestId: request.requestId } : {}),
+    transport: request.transport,
+  });
+
+  const started = process.hrtime.bigint();
+  let decision = engine.decide(envelope);
+  const decisionLatencyUs = Number(process.hrtime.bigint() - started) / 1000;
+  ctx.metrics.decisionLatency.observe(decisionLatencyUs / 1e6);
+  if (!entry) ctx.metrics.unknownServer.inc();
+
+  const finish = async (d: Decision, outcome: Outcome, result: ToolCallResult, extra: { error?: string; upstreamMs?: number } = {}) => {
+    ctx.metrics.decisions.inc({ decision: d.decision, rule: d.rules[0] ?? "", server: request.serverId });
+    if (outcome === "blocked" || outcome === "pending") ctx.metrics.blocked.inc({ reason: d.rules[0] ?? "", server: request.serverId });
+    // The record is durable before the client hears anything: evidence first.
+    await ctx.audit.append(
+      auditEntryFor({
+        envelope,
+        decision: d,
+        outcome,
+        decisionLatencyUs,
+        ...(extra.error ? { error: extra.error } : {}),
+        ...(extra.upstreamMs !== undefined ? { upstreamLatencyMs: extra.upstreamMs } : {}),
+      }),
+    );
+    ctx.logger.info({ call_id: callId, server: request.serverId, tool: request.params.name, decision: d.decision, rules: d.rules, outcome }, "tools/call");
+    return result;
+  };
+
+  // Pins are checked after the policy so the record still shows what policy
+  // would have said; a changed or unpinned tool never runs either way.
+  if (entry && lookup && !lookup.ok && lookup.kind !== "unknown") {
+    decision = gatewayDecision("mcpgov.pin-violation", lookup.reason, decision);
+    return finish(decision, "blocked", refusal(decision, callId, `mcpgov denied this call: ${decision.reason}`));
+  }
+
+  if (decision.decision === "DENY") {
+    return finish(decision, "blocked", refusal(decision, callId, `mcpgov denied this call: ${decision.reason}`));
+  }
+  if (decision.decision === "REQUIRE_APPROVAL") {
+    const text = `mcpgov: this call requires human approval and was not executed (${decision.reason}). Call id ${callId}.`;
+    return finish(decision, "pending", refusal(decision, callId, text));
+  }
+
+  const upstream = ctx.upstreams.get(request.serverId);
+  if (!entry || !upstream) {
+    decision = gatewayDecision("mcpgov.unknown-server", `server "${request.serverId}" is not in the registry`, decision);
+    return finish(decision, "blocked", refusal(decision, callId, `mcpgov denied this call: ${decision.reason}`));
+  }
+
+  const allowlist = decision.constraints.network_allowlist;
+  if (decision.decision === "ALLOW_WITH_CONSTRAINTS" && allowlist) {
+    const hosts = hostsInArguments(args);
+    if (entry.transport.type === "streamable_http") {
+      const upstreamHost = hostOfUrl(entry.transport.url);
+      if (upstreamHost) hosts.push(upstreamHost);
+    }
+    const off = hostsOffList(hosts, allowlist);
+    if (off.length > 0) {
+      decision = gatewayDecision("mcpgov.network-allowlist", `host(s) ${off.join(", ")} not on the network allowlist (${allowlist.join(", ") || "empty"})`, decision);
+      return finish(decision, "blocked", refusal(decision, callId, `mcpgov denied this call: ${decision.reason}`));
+    }
+  }
+
+  const maxRuntime = decision.constraints.max_runtime_sec ?? ctx.config.limits.upstream_timeout_sec;
+  const upstreamStarted = Date.now();
+  try {
+    const { result } = await runConstrained(
+      (signal) =>
+        upstream.request("tools/call", { name: request.params.name, arguments: args }, {
+          signal,
+          // Our own deadline governs; the SDK's default 60 s must not cut in first.
+          timeout: maxRuntime * 1000 + 5_000,
+          ...(request.sendProgress
+            ? { onprogress: (p) => void request.sendProgress!({ progress: p.progress, ...(p.total !== undefined ? { total: p.total } : {}), ...(p.message ? { message: p.message } : {}) }) }
+            : {}),
+        }),
+      {
+        maxRuntimeSec: maxRuntime,
+        maxRetries: decision.decision === "ALLOW_WITH_CONSTRAINTS" ? decision.constraints.max_retries : 0,
+        signal: request.signal,
+        isTransportError,
+        onRetry: () => ctx.metrics.upstreamErrors.inc({ server: request.serverId, kind: "retried" }),
+      },
+    );
+    const upstreamMs = Date.now() - upstreamStarted;
+    ctx.metrics.upstreamLatency.observe({ server: request.serverId }, upstreamMs / 1000);
+    return finish(decision, "executed", result as ToolCallResult, { upstreamMs });
+  } catch (error) {
+    const upstreamMs = Date.now() - upstreamStarted;
+    if (error instanceof DeadlineExceeded) {
+      ctx.metrics.upstreamErrors.inc({ server: request.serverId, kind: "timeout" });
+      const text = `mcpgov cancelled this call: it exceeded max_runtime_sec ${error.seconds} (call id ${callId}); the server was sent notifications/cancelled`;
+      return finish(decision, "timed_out", refusal(decision, callId, text), { error: error.message, upstreamMs });
+    }
+    if (request.signal.aborted) {
+      return finish(decision, "failed", refusal(decision, callId, "cancelled by the client"), { error: "cancelled by the client", upstreamMs });
+    }
+    if (error instanceof McpError) {
+      // The server answered with a JSON-RPC error: the client gets it as sent.
+      await finish(decision, "failed", refusal(decision, callId, error.message), { error: `upstream error ${error.code}`, upstreamMs });
+      throw error;
+    }
+    ctx.metrics.upstreamErrors.inc({ server: request.serverId, kind: "unavailable" });
+    const text = `mcpgov could not reach server "${request.serverId}": ${describeThrown(error)} (call id ${callId})`;
+    return finish(decision, "failed", refusal(decision, callId, text), { error: describeThrown(error), upstreamMs });
+  }
+}

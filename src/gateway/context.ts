@@ -1,0 +1,21 @@
+/** @module Everything a gateway request handler needs, built once by the composition root. */
+import type { Logger } from "../logger.js";
+import type { AuditStore } from "../audit/audit-store.js";
+import type { Upstream } from "../upstream/upstream.js";
+import type { BundleManager } from "./bundle-manager.js";
+import type { LoadedGatewayConfig } from "./config.js";
+import type { GatewayMetrics } from "./metrics.js";
+import type { Registry } from "./registry.js";
+import type { ToolCatalog } from "./tool-catalog.js";
+
+export interface GatewayContext {
+  config: LoadedGatewayConfig;
+  registry: Registry;
+  bundles: BundleManager;
+  audit: AuditStore;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  upstreams: ReadonlyMap<string, Upstream>;
+  catalogs: ReadonlyMap<string, ToolCatalog>;
+  clock: () => Date;
+}

@@ -1,0 +1,185 @@
+/**
+ * @module The gateway's composition root: config → registry, upstreams,
+ * pins, bundle, audit store, metrics → the HTTP server. No decisions here.
+ */
+import { readFile } from "node:fs/promises";
+import { type AddressInfo } from "node:net";
+import { resolve } from "node:path";
+import { serve, type ServerType } from "@hono/node-server";
+import { SqliteAuditStore } from "../audit/sqlite-audit-store.js";
+import { auditEntryFor } from "../audit/audit-entry.js";
+import { buildEnvelope } from "../core/envelope.js";
+import { describeThrown } from "../core/errors.js";
+import { jsonDigest } from "../bundle/hash.js";
+import type { Logger } from "../logger.js";
+import { silentLogger } from "../logger.js";
+import { createUpstream } from "../upstream/create-upstream.js";
+import type { Upstream } from "../upstream/upstream.js";
+import { apiKeyAuthenticator, type Authenticator, jwtAuthenticator, noAuthenticator } from "./auth.js";
+import { BundleManager } from "./bundle-manager.js";
+import type { LoadedGatewayConfig } from "./config.js";
+import type { GatewayContext } from "./context.js";
+import { createHttpApp } from "./http-app.js";
+import { createMetrics } from "./metrics.js";
+import { type LockFile, type PinViolation, readLockFile } from "./pins.js";
+import { Registry } from "./registry.js";
+import { resolveApiKeys } from "./secrets.js";
+import { SessionRegistry } from "./sessions.js";
+import { ToolCatalog } from "./tool-catalog.js";
+
+export interface GatewayOptions {
+  env?: Record<string, string | undefined>;
+  logger?: Logger;
+  clock?: () => Date;
+  /** Whether to listen on HTTP (stdio mode does not). */
+  http?: boolean;
+  /** Only these servers get upstreams (stdio mode serves one). */
+  only?: string[];
+}
+
+export interface RunningGateway {
+  ctx: GatewayContext;
+  url: string | undefined;
+  close(): Promise<void>;
+}
+
+async function authenticatorFor(config: LoadedGatewayConfig, env: Record<string, string | undefined>): Promise<Authenticator> {
+  const auth = config.auth;
+  if (auth.mode === "none") return noAuthenticator({ id: "anonymous", roles: [], scopes: [] });
+  if (auth.mode === "api_keys") {
+    const keys = await resolveApiKeys(auth, env);
+    return apiKeyAuthenticator(keys.map((k) => ({ id: k.id, key: k.key, subject: k.subject, ...(k.tenant ? { tenant: k.tenant } : {}), roles: k.roles, scopes: k.scopes })));
+  }
+  const claims = { subject: auth.claims.subject, roles: auth.claims.roles, scopes: auth.claims.scopes, ...(auth.claims.tenant ? { tenant: auth.claims.tenant } : {}) };
+  return jwtAuthenticator({
+    ...(auth.jwks_url ? { jwksUrl: auth.jwks_url } : {}),
+    ...(auth.public_key_file ? { publicKeyPem: await readFile(resolve(config.source.dir, auth.public_key_file), "utf8") } : {}),
+    ...(auth.shared_secret_env ? { sharedSecret: env[auth.shared_secret_env] ?? "" } : {}),
+    ...(auth.algorithms ? { algorithms: auth.algorithms } : {}),
+    issuer: auth.issuer,
+    audience: auth.audience,
+    clockToleranceSec: auth.clock_tolerance_sec,
+    claims,
+  });
+}
+
+/** Records a pin violation found while listing tools: the event, not a call. */
+async function auditPinViolation(ctx: GatewayContext, serverId: string, violation: PinViolation): Promise<void> {
+  ctx.metrics.pinViolations.inc({ server: serverId, kind: violation.kind });
+  const entry = ctx.registry.get(serverId);
+  const envelope = buildEnvelope({
+    callId: `pin-${violation.actual.slice(7, 23)}-${Date.now()}`,
+    method: "tools/list",
+    server: serverId,
+    tool: violation.tool,
+    arguments: {},
+    argumentsDigest: jsonDigest({}),
+    ...(entry ? { registry: { ...(entry.version ? { version: entry.version } : {}), risk_tags: entry.risk_tags } } : {}),
+    action: "destructive",
+    subject: { id: "mcpgov" },
+    time: ctx.clock().toISOString(),
+  });
+  const bundle = ctx.bundles.current().bundle;
+  const reason = `mcpgov.pin-violation: tool "${violation.tool}" is ${violation.kind === "changed" ? "changed since it was pinned" : violation.kind} (${violation.actual}); hidden from tools/list`;
+  await ctx.audit.append(
+    auditEntryFor({
+      envelope,
+      decision: { decision: "DENY", rules: ["mcpgov.pin-violation"], reason, constraints: {}, matched: [], bundle },
+      outcome: "blocked",
+      decisionLatencyUs: 0,
+    }),
+  );
+  ctx.logger.warn({ server: serverId, tool: violation.tool, kind: violation.kind }, "pin violation: tool hidden");
+}
+
+export async function startGateway(config: LoadedGatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? silentLogger;
+  const metrics = createMetrics();
+  const registry = new Registry(config.servers);
+  const bundles = await BundleManager.open(resolve(config.source.dir, config.bundle), {
+    onSwap: (previous, next, source) => {
+      metrics.bundleSwaps.inc({ result: "swapped" });
+      logger.info({ previous: previous.hash, next: next.hash, source }, "bundle swapped");
+    },
+    onRefused: (source, reason) => {
+      metrics.bundleSwaps.inc({ result: "refused" });
+      logger.error({ source, reason }, "bundle refused; the previous bundle stays active");
+    },
+  });
+  const audit = await SqliteAuditStore.open(resolve(config.source.dir, config.data_dir));
+  // Fails at start on a malformed lock file rather than at the first refresh.
+  await readLockFile(config.source.lock_path);
+  const readLock = (): Promise<LockFile> => readLockFile(config.source.lock_path);
+  const upstreams = new Map<string, Upstream>();
+  const catalogs = new Map<string, ToolCatalog>();
+  const ctx: GatewayContext = { config, registry, bundles, audit, metrics, logger, upstreams, catalogs, clock: options.clock ?? (() => new Date()) };
+
+  let sessions: SessionRegistry | undefined;
+  const notifyToolsChanged = (serverId: string): void => {
+    for (const session of sessions?.forServer(serverId) ?? []) void session.server.sendToolListChanged().catch(() => undefined);
+  };
+
+  for (const entry of config.servers) {
+    if (options.only && !options.only.includes(entry.id)) continue;
+    const upstream = createUpstream(entry, { env, logger, requestTimeoutMs: config.limits.upstream_timeout_sec * 1000 });
+    const catalog = new ToolCatalog(upstream, readLock, (violation) => void auditPinViolation(ctx, entry.id, violation).catch(() => undefined));
+    upstream.on((event) => {
+      if (event.type === "tools_list_changed" || event.type === "restarted") {
+        // Check the pins before the client hears about it, so it never lists a changed tool.
+        void catalog.refresh().then(() => notifyToolsChanged(entry.id), () => undefined);
+      }
+      if (event.type === "exited" || event.type === "gave_up") metrics.upstreamErrors.inc({ server: entry.id, kind: event.type });
+      logger.info({ server: entry.id, event: event.type }, "upstream event");
+    });
+    upstreams.set(entry.id, upstream);
+    catalogs.set(entry.id, catalog);
+  }
+
+  // Upstreams that fail to start do not stop the gateway: readiness says so, and calls to them fail cleanly.
+  await Promise.all(
+    [...upstreams.values()].map(async (upstream) => {
+      try {
+        await upstream.connect();
+        await catalogs.get(upstream.id)!.refresh();
+      } catch (error) {
+        logger.error({ server: upstream.id, error: describeThrown(error) }, "upstream did not start");
+      }
+    }),
+  );
+  bundles.watch();
+
+  let server: ServerType | undefined;
+  let url: string | undefined;
+  if (options.http !== false) {
+    const auth = await authenticatorFor(config, env);
+    sessions = new SessionRegistry(ctx);
+    const app = createHttpApp({
+      ctx,
+      auth,
+      sessions,
+      ready: () => {
+        const states = Object.fromEntries([...upstreams.values()].map((u) => [u.id, u.state]));
+        return { ok: Object.values(states).every((s) => s === "connected"), detail: { bundle: bundles.current().bundle, upstreams: states } };
+      },
+    });
+    server = await new Promise<ServerType>((resolvePromise) => {
+      const s = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, () => resolvePromise(s));
+    });
+    const address = server.address() as AddressInfo;
+    url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+  }
+
+  return {
+    ctx,
+    url,
+    async close() {
+      bundles.close();
+      await sessions?.closeAll();
+      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+      await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
+      await audit.close();
+    },
+  };
+}
+

@@ -1,0 +1,112 @@
+/**
+ * @module The gateway's HTTP surface (Hono): MCP over Streamable HTTP at
+ * /mcp/{server}, health, readiness, metrics and the admin bundle API.
+ */
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import type { Authenticator, Subject } from "./auth.js";
+import type { GatewayContext } from "./context.js";
+import { denyUnknownServer } from "./unknown-server.js";
+import type { SessionRegistry } from "./sessions.js";
+
+type Env = { Variables: { requestId: string; subject: Subject } };
+
+/** A JSON-RPC error as an HTTP response; id null because we answer before reading the request. */
+export function jsonRpcError(c: Context, status: number, code: number, message: string): Response {
+  return c.json({ jsonrpc: "2.0", error: { code, message }, id: null }, status as never);
+}
+
+function hostAllowed(hostHeader: string | undefined, allowed: readonly string[]): boolean {
+  if (!hostHeader) return false;
+  const host = hostHeader.toLowerCase();
+  const bare = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0]!;
+  return allowed.some((entry) => {
+    const e = entry.toLowerCase();
+    return e === host || e === bare;
+  });
+}
+
+export interface HttpAppOptions {
+  ctx: GatewayContext;
+  auth: Authenticator;
+  sessions: SessionRegistry;
+  ready: () => { ok: boolean; detail: Record<string, unknown> };
+}
+
+export function createHttpApp({ ctx, auth, sessions, ready }: HttpAppOptions): Hono<Env> {
+  const app = new Hono<Env>();
+  const { config } = ctx;
+  app.use(requestId());
+
+  // DNS rebinding: a browser tricked into calling us carries a foreign Host or Origin.
+  app.use(async (c, next) => {
+    if (!hostAllowed(c.req.header("host"), config.allowed_hosts)) {
+      return jsonRpcError(c, 403, -32000, "Forbidden: Host header is not allowed");
+    }
+    const origin = c.req.header("origin");
+    if (origin !== undefined && !config.allowed_origins.includes(origin)) {
+      return jsonRpcError(c, 403, -32000, "Forbidden: Origin is not allowed");
+    }
+    await next();
+  });
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", (c) => {
+    const state = ready();
+    return c.json({ status: state.ok ? "ready" : "not ready", ...state.detail }, state.ok ? 200 : 503);
+  });
+  app.get("/metrics", async (c) => c.text(await ctx.metrics.registry.metrics(), 200, { "content-type": ctx.metrics.registry.contentType }));
+
+  const authenticate = async (c: Context<Env>, next: () => Promise<void>) => {
+    const result = await auth.authenticate(c.req.header("authorization"));
+    if (!result.ok) {
+      c.header("www-authenticate", 'Bearer realm="mcpgov"');
+      return jsonRpcError(c, result.status, -32001, `Unauthorized: ${result.reason}`);
+    }
+    c.set("subject", result.subject);
+    await next();
+  };
+
+  const limit = bodyLimit({
+    maxSize: config.limits.max_body_bytes,
+    onError: (c) => jsonRpcError(c, 413, -32600, `Request body exceeds ${config.limits.max_body_bytes} bytes`),
+  });
+
+  app.all("/mcp/:server", limit, authenticate, async (c) => {
+    const serverId = c.req.param("server");
+    const subject = c.get("subject");
+    if (!ctx.registry.get(serverId)) {
+      const reason = await denyUnknownServer(ctx, serverId, subject, c.get("requestId"));
+      return jsonRpcError(c, 404, -32002, reason);
+    }
+    const sessionId = c.req.header("mcp-session-id");
+    if (sessionId) {
+      const session = sessions.get(sessionId, subject);
+      if (!session || session.serverId !== serverId) return jsonRpcError(c, 404, -32001, "Session not found");
+      return session.transport.handleRequest(c.req.raw, { authInfo: { token: "", clientId: subject.id, scopes: subject.scopes } });
+    }
+    if (c.req.method !== "POST") return jsonRpcError(c, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
+    const session = await sessions.open(serverId, subject, config.limits.max_body_bytes);
+    return session.transport.handleRequest(c.req.raw);
+  });
+
+  app.post("/admin/bundle", authenticate, async (c) => {
+    if (!c.get("subject").roles.includes("mcpgov-admin")) return c.json({ error: "the mcpgov-admin role is required" }, 403);
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    try {
+      const bundle = await ctx.bundles.swapFromBytes(bytes, `upload by ${c.get("subject").id}`);
+      return c.json({ active: bundle });
+    } catch (error) {
+      return c.json({ error: (error as Error).message, active: ctx.bundles.current().bundle }, 422);
+    }
+  });
+  app.get("/admin/bundle", authenticate, (c) => c.json({ active: ctx.bundles.current().bundle }));
+
+  app.notFound((c) => jsonRpcError(c, 404, -32601, `No route ${c.req.method} ${c.req.path}`));
+  app.onError((error, c) => {
+    ctx.logger.error({ err: { message: error.message, name: error.name }, request_id: c.get("requestId") }, "request failed");
+    return jsonRpcError(c, 500, -32603, "Internal error");
+  });
+  return app;
+}

@@ -1,0 +1,79 @@
+/**
+ * @module Client sessions over Streamable HTTP: one SDK transport and one
+ * proxy server per session, bound to the subject that opened it.
+ */
+import { randomUUID } from "node:crypto";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import type { Subject } from "./auth.js";
+import type { GatewayContext } from "./context.js";
+import { createProxyServer, type ProxySession } from "./proxy-server.js";
+
+export interface HttpSession extends ProxySession {
+  id: string;
+  transport: WebStandardStreamableHTTPServerTransport;
+  lastSeen: number;
+}
+
+export class SessionRegistry {
+  private readonly sessions = new Map<string, HttpSession>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    private readonly idleMs = 30 * 60_000,
+  ) {
+    this.sweeper = setInterval(() => this.sweep(), Math.min(idleMs, 60_000));
+    this.sweeper.unref();
+  }
+
+  /** A session only answers the subject that opened it; anyone else is told it does not exist. */
+  get(id: string, subject: Subject): HttpSession | undefined {
+    const session = this.sessions.get(id);
+    if (!session || session.subject.id !== subject.id || session.subject.tenant !== subject.tenant) return undefined;
+    session.lastSeen = Date.now();
+    return session;
+  }
+
+  async open(serverId: string, subject: Subject, maxBodyBytes: number): Promise<HttpSession> {
+    const proxy = createProxyServer(this.ctx, serverId, subject, "streamable-http");
+    let session: HttpSession | undefined;
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      maxRequestBodySize: maxBodyBytes,
+      onsessioninitialized: (id) => {
+        session = { ...proxy, id, transport, lastSeen: Date.now() };
+        this.sessions.set(id, session);
+        this.ctx.metrics.activeSessions.set(this.sessions.size);
+      },
+      onsessionclosed: (id) => this.drop(id),
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) this.drop(transport.sessionId);
+    };
+    await proxy.server.connect(transport);
+    return { ...proxy, id: "", transport, lastSeen: Date.now() };
+  }
+
+  forServer(serverId: string): HttpSession[] {
+    return [...this.sessions.values()].filter((s) => s.serverId === serverId);
+  }
+
+  private drop(id: string): void {
+    const session = this.sessions.get(id);
+    if (!session) return;
+    this.sessions.delete(id);
+    this.ctx.metrics.activeSessions.set(this.sessions.size);
+    void session.server.close().catch(() => undefined);
+  }
+
+  private sweep(): void {
+    const cutoff = Date.now() - this.idleMs;
+    for (const [id, session] of this.sessions) if (session.lastSeen < cutoff) this.drop(id);
+  }
+
+  async closeAll(): Promise<void> {
+    clearInterval(this.sweeper);
+    await Promise.all([...this.sessions.values()].map((s) => s.server.close().catch(() => undefined)));
+    this.sessions.clear();
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * @module A client asking for a server that is not in the registry: the
+ * policy decides (it denies), and the attempt is counted and recorded.
+ */
+import { randomUUID } from "node:crypto";
+import { buildEnvelope } from "../core/envelope.js";
+import { jsonDigest } from "../bundle/hash.js";
+import { auditEntryFor } from "../audit/audit-entry.js";
+import type { Subject } from "./auth.js";
+import type { GatewayContext } from "./context.js";
+
+export async function denyUnknownServer(ctx: GatewayContext, serverId: string, subject: Subject, requestId: string | undefined): Promise<string> {
+  ctx.metrics.unknownServer.inc();
+  const callId = randomUUID();
+  // The id came from a URL; keep it bounded and printable in the record.
+  const safeId = serverId.replace(/[^\w.-]/g, "_").slice(0, 128) || "_";
+  const envelope = buildEnvelope({
+    callId,
+    method: "initialize",
+    server: safeId,
+    tool: "(session)",
+    arguments: {},
+    argumentsDigest: jsonDigest({}),
+    action: "destructive",
+    subject,
+    time: ctx.clock().toISOString(),
+    ...(requestId ? { requestId } : {}),
+    transport: "streamable-http",
+  });
+  const started = process.hrtime.bigint();
+  let decision = ctx.bundles.current().decide(envelope);
+  const decisionLatencyUs = Number(process.hrtime.bigint() - started) / 1000;
+  if (decision.decision !== "DENY") {
+    // Registry membership is not the policy's to waive: no upstream exists to forward to.
+    decision = { ...decision, decision: "DENY", rules: ["mcpgov.unknown-server"], reason: `mcpgov.unknown-server: server "${safeId}" is not in the registry` };
+  }
+  ctx.metrics.decisions.inc({ decision: decision.decision, rule: decision.rules[0] ?? "", server: safeId });
+  await ctx.audit.append(auditEntryFor({ envelope, decision, outcome: "blocked", decisionLatencyUs }));
+  return `mcpgov denied access to server "${safeId}": ${decision.reason} (call id ${callId})`;
+}
