@@ -1,14 +1,68 @@
-/** @module `mcpgov diff` (placeholder: being built for issue 3). */
+/** @module `mcpgov diff --base A --head B --envelopes PATH`: how a policy change moves recorded decisions. */
+import type { Argv } from "yargs";
 import { McpgovError } from "../../src/core/errors.js";
-import type { CliIo } from "../io.js";
+import { openDiffSides } from "../../src/diff/bundle-source.js";
+import { streamEnvelopes } from "../../src/diff/envelope-stream.js";
+import { gateHits, parseTransitionPatterns } from "../../src/diff/fail-on.js";
+import { runDiff } from "../../src/diff/run-diff.js";
+import { formatDiffJson } from "../../src/report/diff-json.js";
+import { formatDiffMarkdown } from "../../src/report/diff-markdown.js";
+import { type DiffGate, formatDiffPretty } from "../../src/report/diff-pretty.js";
+import type { CliIo, ExitCode } from "../io.js";
 
-export function diffCommand(_io: CliIo) {
+const FORMATS = { pretty: formatDiffPretty, json: formatDiffJson, markdown: formatDiffMarkdown } as const;
+
+interface DiffArgs {
+  base: string;
+  head: string;
+  envelopes: string;
+  format: keyof typeof FORMATS;
+  examples: number;
+  "fail-on"?: string[];
+  "skip-invalid": boolean;
+}
+
+export function diffCommand(io: CliIo) {
   return {
     command: "diff",
-    describe: "(not yet available)",
-    builder: {},
-    handler: async (): Promise<0 | 1 | 2> => {
-      throw new McpgovError("usage", "mcpgov diff is not available yet");
+    describe: "decide recorded envelopes under two bundles and report what changes",
+    builder: (y: Argv) =>
+      y
+        .option("base", { type: "string", demandOption: true, describe: "the policy in force: stamped bundle (.tar.gz) or policy folder" })
+        .option("head", { type: "string", demandOption: true, describe: "the proposed policy: stamped bundle (.tar.gz) or policy folder" })
+        .option("envelopes", { alias: "e", type: "string", demandOption: true, describe: "JSONL file of envelopes, or a folder of .jsonl files" })
+        .option("format", { choices: Object.keys(FORMATS) as (keyof typeof FORMATS)[], default: "pretty" as const })
+        .option("examples", { type: "number", default: 3, describe: "example envelopes shown per transition" })
+        .option("fail-on", {
+          type: "string",
+          array: true,
+          describe: "exit 2 if a transition matches, e.g. '*->ALLOW' DENY->ALLOW 'REQUIRE_APPROVAL->*'",
+        })
+        .option("skip-invalid", { type: "boolean", default: false, describe: "count bad lines as skipped instead of stopping at the first" }),
+    handler: async (argv: DiffArgs): Promise<ExitCode> => {
+      // Bad options fail before any bundle is built.
+      const patterns = parseTransitionPatterns(argv["fail-on"] ?? []);
+      if (!Number.isInteger(argv.examples) || argv.examples < 0) {
+        throw new McpgovError("usage", `--examples must be a whole number ≥ 0, not ${argv.examples}`);
+      }
+      const sides = await openDiffSides(argv.base, argv.head);
+      try {
+        const report = await runDiff({
+          base: sides.base,
+          head: sides.head,
+          envelopes: streamEnvelopes(argv.envelopes),
+          examples: argv.examples,
+          skipInvalid: argv["skip-invalid"],
+        });
+        const gate: DiffGate = { patterns: patterns.map((p) => p.text), hits: gateHits(report, patterns) };
+        io.out(FORMATS[argv.format](report, gate));
+        if (report.skipped > 0) io.err(`mcpgov: skipped ${report.skipped} invalid line(s)`);
+        if (gate.hits.length === 0) return 0;
+        for (const hit of gate.hits) io.err(`mcpgov: --fail-on ${hit.pattern} matched ${hit.transition} (${hit.count})`);
+        return 2;
+      } finally {
+        await sides.cleanup();
+      }
     },
   };
 }

@@ -1,0 +1,49 @@
+/**
+ * @module Runs a diff: every envelope of a stream is decided under both
+ * engines and the pair is folded into a DiffAccumulator.
+ */
+import { EnvelopeSchema } from "../core/envelope.js";
+import { McpgovError } from "../core/errors.js";
+import { describeIssues } from "../core/issues.js";
+import type { PolicyEngine } from "../engine/policy-engine.js";
+import { type BundleSide, DiffAccumulator, type DiffReport, type SkippedLine } from "./diff.js";
+import type { EnvelopeLine } from "./envelope-stream.js";
+
+export interface DiffRun {
+  base: { engine: PolicyEngine; side: BundleSide };
+  head: { engine: PolicyEngine; side: BundleSide };
+  envelopes: AsyncIterable<EnvelopeLine>;
+  /** Examples kept per transition. */
+  examples: number;
+  /** Count bad lines as skipped instead of stopping at the first. */
+  skipInvalid: boolean;
+}
+
+function badLine(line: SkippedLine): McpgovError {
+  return new McpgovError("input_invalid", `${line.file}:${line.line}: ${line.message} (use --skip-invalid to count such lines as skipped)`);
+}
+
+export async function runDiff(run: DiffRun): Promise<DiffReport> {
+  const accumulator = new DiffAccumulator({ examples: run.examples });
+  const reject = (line: SkippedLine) => {
+    if (!run.skipInvalid) throw badLine(line);
+    accumulator.skip(line);
+  };
+  for await (const item of run.envelopes) {
+    if (item.kind === "invalid") {
+      reject(item);
+      continue;
+    }
+    const base = run.base.engine.decide(item.value);
+    // Both engines validate with the same schema, so one fail-closed verdict
+    // speaks for both. An envelope that is not v1 would be a DENY on each
+    // side and read as "unchanged", hiding a broken corpus; it is a bad line.
+    if (base.fail_closed === "invalid_envelope") {
+      const parsed = EnvelopeSchema.safeParse(item.value);
+      reject({ file: item.file, line: item.line, message: `not a v1 envelope: ${parsed.success ? base.reason : describeIssues(parsed.error)}` });
+      continue;
+    }
+    accumulator.add(base, run.head.engine.decide(item.value), item.value, item);
+  }
+  return accumulator.report(run.base.side, run.head.side);
+}
