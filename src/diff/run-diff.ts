@@ -34,16 +34,15 @@ export async function runDiff(run: DiffRun): Promise<DiffReport> {
       reject(item);
       continue;
     }
-    const base = run.base.engine.decide(item.value);
-    // Both engines validate with the same schema, so one fail-closed verdict
-    // speaks for both. An envelope that is not v1 would be a DENY on each
-    // side and read as "unchanged", hiding a broken corpus; it is a bad line.
-    if (base.fail_closed === "invalid_envelope") {
-      const parsed = EnvelopeSchema.safeParse(item.value);
-      reject({ file: item.file, line: item.line, message: `not a v1 envelope: ${parsed.success ? base.reason : describeIssues(parsed.error)}` });
+    // Validated once for both engines. An envelope that is not v1 would be a
+    // DENY on each side and read as "unchanged", hiding a broken corpus; it
+    // is a bad line.
+    const parsed = EnvelopeSchema.safeParse(item.value);
+    if (!parsed.success) {
+      reject({ file: item.file, line: item.line, message: `not a v1 envelope: ${describeIssues(parsed.error)}` });
       continue;
     }
-    accumulator.add(base, run.head.engine.decide(item.value), item.value, item);
+    accumulator.add(run.base.engine.decideValid(parsed.data), run.head.engine.decideValid(parsed.data), item.value, item);
   }
   return accumulator.report(run.base.side, run.head.side);
 }

@@ -2,7 +2,7 @@
 import { loadPolicy } from "@open-policy-agent/opa-wasm";
 import type { LoadedPolicy } from "@open-policy-agent/opa-wasm";
 import { type BundleRef, type Decision, failClosed, PolicyResultSchema } from "../core/decision.js";
-import { EnvelopeSchema } from "../core/envelope.js";
+import { type Envelope, EnvelopeSchema } from "../core/envelope.js";
 import { describeThrown, McpgovError } from "../core/errors.js";
 import { describeIssues } from "../core/issues.js";
 import { assertStampMatches, type Bundle, readBundle } from "../bundle/bundle.js";
@@ -60,12 +60,15 @@ export class WasmPolicyEngine implements PolicyEngine {
   decide(envelope: unknown): Decision {
     const input = EnvelopeSchema.safeParse(envelope);
     if (!input.success) return failClosed("invalid_envelope", describeIssues(input.error), this.bundle);
+    return this.decideValid(input.data);
+  }
 
+  decideValid(envelope: Envelope): Decision {
     let resultSet: unknown;
     try {
       // The instance is not re-entrant; evaluate is synchronous, so no
       // other decision can interleave with this one on this thread.
-      resultSet = this.evaluate(JSON.stringify(input.data));
+      resultSet = this.evaluate(JSON.stringify(envelope));
     } catch (thrown) {
       return failClosed("evaluation_error", describeThrown(thrown), this.bundle);
     }

@@ -79,7 +79,7 @@ export async function handleToolCall(ctx: GatewayContext, request: ToolCallReque
   });
 
   const started = process.hrtime.bigint();
-  let decision = engine.decide(envelope);
+  let decision = engine.decideValid(envelope);
   const decisionLatencyUs = Number(process.hrtime.bigint() - started) / 1000;
   ctx.metrics.decisionLatency.observe(decisionLatencyUs / 1e6);
   if (!entry) ctx.metrics.unknownServer.inc();
@@ -103,9 +103,10 @@ export async function handleToolCall(ctx: GatewayContext, request: ToolCallReque
   };
 
   // Pins are checked after the policy so the record still shows what policy
-  // would have said; a changed or unpinned tool never runs either way.
-  if (entry && lookup && !lookup.ok && lookup.kind !== "unknown") {
-    decision = gatewayDecision("mcpgov.pin-violation", lookup.reason, decision);
+  // would have said; a changed or unpinned tool never runs either way, and
+  // neither does one the server does not list (nothing pinned could match it).
+  if (entry && lookup && !lookup.ok && lookup.kind !== "unavailable") {
+    decision = gatewayDecision(lookup.kind === "unknown" ? "mcpgov.unknown-tool" : "mcpgov.pin-violation", lookup.reason, decision);
     return finish(decision, "blocked", refusal(decision, callId, `mcpgov denied this call: ${decision.reason}`));
   }
 
@@ -121,6 +122,13 @@ export async function handleToolCall(ctx: GatewayContext, request: ToolCallReque
   if (!entry || !upstream) {
     decision = gatewayDecision("mcpgov.unknown-server", `server "${request.serverId}" is not in the registry`, decision);
     return finish(decision, "blocked", refusal(decision, callId, `mcpgov denied this call: ${decision.reason}`));
+  }
+
+  if (lookup && !lookup.ok && lookup.kind === "unavailable") {
+    // The policy would let it run, but without the server's tools no pin can be checked: fail closed.
+    ctx.metrics.upstreamErrors.inc({ server: request.serverId, kind: "unavailable" });
+    const text = `mcpgov could not reach server "${request.serverId}": ${lookup.reason} (call id ${callId})`;
+    return finish(decision, "failed", refusal(decision, callId, text), { error: lookup.reason });
   }
 
   const allowlist = decision.constraints.network_allowlist;
