@@ -32,6 +32,10 @@ export function stdioCommand(io: CliIo) {
       // A local process is its user's agent; the subject names that user unless the operator says otherwise.
       const subjectId = argv.subject ?? io.env["MCPGOV_SUBJECT"] ?? `local:${userInfo().username}`;
       const session = createProxyServer(gateway.ctx, argv.server, { id: subjectId, roles: [], scopes: [] }, "stdio");
+      // A rug pull re-checks the pins; the client must hear that its tool list changed, as over HTTP.
+      gateway.onToolsChanged((serverId) => {
+        if (serverId === argv.server) void session.server.sendToolListChanged().catch(() => undefined);
+      });
       const transport = new StdioServerTransport();
       const closed = new Promise<void>((resolve) => {
         transport.onclose = () => resolve();

@@ -40,6 +40,12 @@ export interface GatewayOptions {
 export interface RunningGateway {
   ctx: GatewayContext;
   url: string | undefined;
+  /**
+   * Called after a server's tools were listed and checked again (it
+   * announced a change or restarted), so sessions the gateway does not
+   * hold itself (stdio mode) can tell their client. Returns the unsubscribe.
+   */
+  onToolsChanged(listener: (serverId: string) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -116,8 +122,10 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   const ctx: GatewayContext = { config, registry, bundles, audit, metrics, logger, upstreams, catalogs, clock: options.clock ?? (() => new Date()) };
 
   let sessions: SessionRegistry | undefined;
+  const toolsChangedListeners = new Set<(serverId: string) => void>();
   const notifyToolsChanged = (serverId: string): void => {
     for (const session of sessions?.forServer(serverId) ?? []) void session.server.sendToolListChanged().catch(() => undefined);
+    for (const listener of toolsChangedListeners) listener(serverId);
   };
 
   for (const entry of config.servers) {
@@ -125,6 +133,8 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     const upstream = createUpstream(entry, { env, logger, requestTimeoutMs: config.limits.upstream_timeout_sec * 1000 });
     const catalog = new ToolCatalog(upstream, readLock, (violation) => void auditPinViolation(ctx, entry.id, violation).catch(() => undefined));
     upstream.on((event) => {
+      // Until the server is listed again after it comes back, none of its tools is vouched for.
+      if (event.type === "exited") catalog.invalidate();
       if (event.type === "tools_list_changed" || event.type === "restarted") {
         // Check the pins before the client hears about it, so it never lists a changed tool.
         void catalog.refresh().then(() => notifyToolsChanged(entry.id), () => undefined);
@@ -173,6 +183,10 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   return {
     ctx,
     url,
+    onToolsChanged(listener) {
+      toolsChangedListeners.add(listener);
+      return () => toolsChangedListeners.delete(listener);
+    },
     async close() {
       bundles.close();
       await sessions?.closeAll();

@@ -11,7 +11,9 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   ErrorCode,
   type Implementation,
+  type JSONRPCMessage,
   ListRootsRequestSchema,
+  type MessageExtraInfo,
   McpError,
   type ServerCapabilities,
   ToolListChangedNotificationSchema,
@@ -193,6 +195,7 @@ export abstract class ClientUpstream implements Upstream {
     try {
       const transport = await this.createTransport();
       await this.client.connect(transport, this.#timeoutMs !== undefined ? { timeout: this.#timeoutMs } : undefined);
+      keepProgressBeforeResponse(transport);
     } catch (thrown) {
       if (!this.#stop.signal.aborted) this.#state = "disconnected";
       throw thrown instanceof McpgovError ? thrown : this.#unavailable(`cannot connect: ${describeThrown(thrown)}`, thrown);
@@ -263,6 +266,23 @@ export abstract class ClientUpstream implements Upstream {
   #unavailable(message: string, cause?: unknown): McpgovError {
     return new McpgovError("upstream_unavailable", `server '${this.id}': ${message}`, cause === undefined ? {} : { cause });
   }
+}
+
+/**
+ * The SDK runs notification handlers a microtask after a message arrives
+ * but handles a response at once, dropping the request's progress handler.
+ * A server that sends its last progress notification and then its result
+ * (which stdio delivers in one read) would lose that notification. Handing
+ * responses on a microtask later too keeps the server's order.
+ */
+function keepProgressBeforeResponse(transport: Transport): void {
+  const deliver = transport.onmessage;
+  if (!deliver) return;
+  transport.onmessage = ((message: JSONRPCMessage, extra?: MessageExtraInfo) => {
+    const isResponse = "id" in message && !("method" in message);
+    if (isResponse) void Promise.resolve().then(() => deliver(message, extra));
+    else deliver(message, extra);
+  }) as Transport["onmessage"];
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
