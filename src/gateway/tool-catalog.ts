@@ -72,11 +72,13 @@ export class ToolCatalog {
     this.loaded = undefined;
   }
 
-  /** Waits for the latest refresh (starting one when none ran or the last failed). */
+  /** Waits for the latest refresh (starting one when none ran, the last failed, or the server went away meanwhile). */
   private async ensureLoaded(): Promise<void> {
-    if (!this.loaded || this.failure !== undefined) void this.refresh().catch(() => undefined);
+    if (this.failure !== undefined) void this.refresh().catch(() => undefined);
     for (;;) {
-      const current = this.loaded;
+      if (!this.loaded) void this.refresh().catch(() => undefined);
+      // refresh() sets `loaded` before it returns.
+      const current = this.loaded!;
       await current;
       if (current === this.loaded) return;
     }
