@@ -9,6 +9,7 @@ import { diffCommand } from "./commands/diff.js";
 import { evalCommand } from "./commands/eval.js";
 import { hashCommand } from "./commands/hash.js";
 import { registryCommand } from "./commands/registry.js";
+import { scanCommand } from "./commands/scan.js";
 import { schemaCommand } from "./commands/schema.js";
 import { serveCommand } from "./commands/serve.js";
 import { stdioCommand } from "./commands/stdio.js";
@@ -48,6 +49,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     schemaCommand(io),
     capabilitiesCommand(io),
     demoCommand(io),
+    scanCommand(io),
   ] as CommandModule[];
 
   const parser = yargs()

@@ -16,6 +16,7 @@ export type ErrorCode =
   | "config_invalid"
   | "upstream_unavailable"
   | "upstream_error"
+  | "output_scan_failed"
   | "usage";
 
 export interface Diagnostic {

@@ -18,7 +18,7 @@ import { fmt, nowMicros, summarise } from "./stats.js";
 
 const RATE_PER_SEC = 50;
 const CALLS_PER_ROUND = 500;
-const ROUNDS = 2;
+const ROUNDS = Number(process.env["MCPGOV_BENCH_ROUNDS"] ?? 2);
 const CONCURRENCY = 16;
 const THROUGHPUT_SECONDS = 5;
 const KEY = "bench-key-0123456789abcdef";
@@ -101,7 +101,9 @@ export async function gatewayBench(root: string, workDir: string): Promise<strin
     const env = { ...process.env, MCPGOV_BENCH_KEY: KEY };
     const config = await loadGatewayConfig(configPath, { env });
     await writeLockFile(config.source.lock_path, (await pinServers(config.servers, emptyLock(), { env })).lock);
-    gateway = spawn(process.execPath, [join(root, "bin", "mcpgov.js"), "serve", "--config", configPath, "--log-level", "warn"], {
+    // MCPGOV_BENCH_GATEWAY_NODE_ARGS="--cpu-prof" profiles the gateway process.
+    const nodeArgs = (process.env["MCPGOV_BENCH_GATEWAY_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
+    gateway = spawn(process.execPath, [...nodeArgs, join(root, "bin", "mcpgov.js"), "serve", "--config", configPath, "--log-level", "warn"], {
       env,
       stdio: ["ignore", "pipe", "inherit"],
     });

@@ -7,6 +7,7 @@ import { auditBench } from "./audit-bench.js";
 import { decisionBench } from "./decision-bench.js";
 import { diffBench } from "./diff-bench.js";
 import { gatewayBench } from "./gateway-bench.js";
+import { scanBench } from "./scan-bench.js";
 
 const root = packageRoot();
 const work = await mkdtemp(join(tmpdir(), "mcpgov-bench-"));
@@ -16,6 +17,7 @@ const benches: Array<[string, () => Promise<string[]>]> = [
   ["diff", () => diffBench()],
   ["audit", () => auditBench(work)],
   ["gateway", () => gatewayBench(root, work)],
+  ["scan", () => scanBench()],
 ];
 try {
   console.log(`mcpgov bench — node ${process.version}, ${new Date().toISOString()}`);

@@ -1,0 +1,150 @@
+/**
+ * @module The scanning engine for one string: runs each rule whose
+ * prefilter passes, validates candidates, and keeps one finding per span
+ * (the highest priority where spans overlap). Pure.
+ */
+import type { Candidate, ScanRule } from "./scan-rule.js";
+import { keywordBefore } from "./scan-rule.js";
+import { shannonEntropy } from "./validators.js";
+
+export interface TextMatch {
+  start: number;
+  end: number;
+  type: string;
+  category: ScanRule["category"];
+  ruleId: string;
+  confidence: number;
+  priority: number;
+  /** The matched value, for masking and previews; never leaves the scanner in a finding. */
+  value: string;
+}
+
+export interface TextScanResult {
+  matches: TextMatch[];
+  /** True when `maxMatches` cut the scan short: the caller must not treat the text as clean. */
+  truncated: boolean;
+}
+
+export interface TextScanOptions {
+  /** Characters prepended for context only (a JSON key); matches inside it are dropped, offsets exclude it. */
+  contextPrefix?: string;
+  maxMatches?: number;
+}
+
+export const DEFAULT_MAX_MATCHES = 10_000;
+
+function groupSpan(match: RegExpExecArray, group: ScanRule["group"]): [number, number] | undefined {
+  if (group === undefined) return [match.index, match.index + match[0].length];
+  for (const g of typeof group === "number" ? [group] : group) {
+    const span = match.indices?.[g];
+    if (span) return span;
+  }
+  return undefined;
+}
+
+export function scanText(input: string, rules: readonly ScanRule[], options: TextScanOptions = {}): TextScanResult {
+  const prefix = options.contextPrefix ?? "";
+  const text = prefix + input;
+  const maxMatches = options.maxMatches ?? DEFAULT_MAX_MATCHES;
+  const candidates: TextMatch[] = [];
+  let truncated = false;
+
+  let lower: string | undefined;
+  outer: for (const rule of rules) {
+    if (rule.prefilter && !rule.prefilter.some((s) => text.includes(s))) continue;
+    let windows: Array<[number, number]> = [[0, text.length]];
+    if (rule.scope === "keywords" && rule.keywords) {
+      lower ??= text.toLowerCase();
+      windows = keywordWindows(lower.length === text.length ? lower : text, rule.keywords, rule.keywordWindow ?? 64);
+    }
+    for (const [from, to] of windows) {
+    const slice = from === 0 && to === text.length ? text : text.slice(from, to);
+    // Rules are shared; scanning is synchronous and validators never scan, so resetting lastIndex is enough.
+    const pattern = rule.pattern;
+    pattern.lastIndex = 0;
+    let match: RegExpExecArray | null;
+    while ((match = pattern.exec(slice)) !== null) {
+      if (match[0].length === 0) {
+        pattern.lastIndex++;
+        continue;
+      }
+      const span = groupSpan(match, rule.group);
+      if (!span) continue;
+      let start = span[0] + from;
+      let end = span[1] + from;
+      if (from !== 0) match.index += from;
+      const candidate: Candidate = { text, value: text.slice(start, end), start, end, match };
+      if (rule.keywords && !keywordBefore(text, start, rule.keywordWindow ?? 64, rule.keywords)) continue;
+      if (rule.minEntropy !== undefined && shannonEntropy(candidate.value) < rule.minEntropy) continue;
+      let confidence = rule.confidence;
+      let rejected = false;
+      for (const validate of rule.validators ?? []) {
+        const verdict = validate(candidate);
+        if (verdict === false) {
+          rejected = true;
+          break;
+        }
+        if (typeof verdict === "number") confidence = verdict;
+        else if (typeof verdict === "object") {
+          if (verdict.confidence !== undefined) confidence = verdict.confidence;
+          if (verdict.start !== undefined) start = verdict.start;
+          if (verdict.end !== undefined) end = verdict.end;
+        }
+      }
+      if (rejected || end <= prefix.length) continue;
+      start = Math.max(start, prefix.length);
+      candidates.push({ start: start - prefix.length, end: end - prefix.length, type: rule.type, category: rule.category, ruleId: rule.id, confidence, priority: rule.priority, value: text.slice(start, end) });
+      if (candidates.length >= maxMatches) {
+        truncated = true;
+        pattern.lastIndex = 0;
+        break outer;
+      }
+      // A widened span (PEM block) resumes the search after it.
+      if (end - from > pattern.lastIndex) pattern.lastIndex = end - from;
+    }
+    }
+  }
+  return { matches: resolveOverlaps(candidates), truncated };
+}
+
+/** Merged windows of `size` characters after each keyword occurrence (`haystack` lower-cased). */
+function keywordWindows(haystack: string, keywords: readonly string[], size: number): Array<[number, number]> {
+  const starts: number[] = [];
+  for (const word of keywords) {
+    for (let i = haystack.indexOf(word); i !== -1; i = haystack.indexOf(word, i + word.length)) starts.push(i);
+  }
+  starts.sort((a, b) => a - b);
+  const windows: Array<[number, number]> = [];
+  for (const s of starts) {
+    const last = windows[windows.length - 1];
+    const end = Math.min(haystack.length, s + size);
+    if (last && s <= last[1]) last[1] = Math.max(last[1], end);
+    else windows.push([s, end]);
+  }
+  return windows;
+}
+
+/**
+ * Keeps the highest-priority match of each overlapping set (then the
+ * higher confidence, then the longer), so `password=ghp_…` is one GitHub
+ * token, not also a generic secret. O(k log k).
+ */
+export function resolveOverlaps(candidates: TextMatch[]): TextMatch[] {
+  if (candidates.length < 2) return candidates;
+  const ranked = [...candidates].sort((a, b) => b.priority - a.priority || b.confidence - a.confidence || b.end - b.start - (a.end - a.start) || a.start - b.start);
+  const kept: TextMatch[] = []; // sorted by start, non-overlapping
+  for (const m of ranked) {
+    let lo = 0;
+    let hi = kept.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (kept[mid]!.start < m.start) lo = mid + 1;
+      else hi = mid;
+    }
+    const before = kept[lo - 1];
+    const after = kept[lo];
+    if ((before && before.end > m.start) || (after && after.start < m.end)) continue;
+    kept.splice(lo, 0, m);
+  }
+  return kept;
+}
