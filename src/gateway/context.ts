@@ -6,6 +6,7 @@ import type { BundleManager } from "./bundle-manager.js";
 import type { LoadedGatewayConfig } from "./config.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { Registry } from "./registry.js";
+import type { ServerRequestRelay } from "./server-requests.js";
 import type { ToolCatalog } from "./tool-catalog.js";
 
 export interface GatewayContext {
@@ -18,4 +19,6 @@ export interface GatewayContext {
   upstreams: ReadonlyMap<string, Upstream>;
   catalogs: ReadonlyMap<string, ToolCatalog>;
   clock: () => Date;
+  /** Routes servers' sampling and elicitation requests to the client whose call is running. */
+  relay: ServerRequestRelay;
 }

@@ -24,6 +24,7 @@ import { createMetrics } from "./metrics.js";
 import { type LockFile, type PinViolation, readLockFile } from "./pins.js";
 import { Registry } from "./registry.js";
 import { resolveApiKeys } from "./secrets.js";
+import { ServerRequestRelay } from "./server-requests.js";
 import { SessionRegistry } from "./sessions.js";
 import { ToolCatalog } from "./tool-catalog.js";
 
@@ -119,7 +120,8 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   const readLock = (): Promise<LockFile> => readLockFile(config.source.lock_path);
   const upstreams = new Map<string, Upstream>();
   const catalogs = new Map<string, ToolCatalog>();
-  const ctx: GatewayContext = { config, registry, bundles, audit, metrics, logger, upstreams, catalogs, clock: options.clock ?? (() => new Date()) };
+  const relay = new ServerRequestRelay();
+  const ctx: GatewayContext = { config, registry, bundles, audit, metrics, logger, upstreams, catalogs, relay, clock: options.clock ?? (() => new Date()) };
 
   let sessions: SessionRegistry | undefined;
   const toolsChangedListeners = new Set<(serverId: string) => void>();
@@ -142,6 +144,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       if (event.type === "exited" || event.type === "gave_up") metrics.upstreamErrors.inc({ server: entry.id, kind: event.type });
       logger.info({ server: entry.id, event: event.type }, "upstream event");
     });
+    relay.attach(upstream);
     upstreams.set(entry.id, upstream);
     catalogs.set(entry.id, catalog);
   }

@@ -73,7 +73,7 @@ export function createProxyServer(
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const progressToken = request.params._meta?.progressToken;
-    const result = await handleToolCall(ctx, {
+    const result = await ctx.relay.during(serverId, { server, requestId: extra.requestId }, () => handleToolCall(ctx, {
       serverId,
       params: request.params as never,
       subject,
@@ -85,7 +85,7 @@ export function createProxyServer(
             sendProgress: (p) => extra.sendNotification({ method: "notifications/progress", params: { progressToken, ...p } }),
           }
         : {}),
-    });
+    }));
     return result as never;
   });
 

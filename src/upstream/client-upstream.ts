@@ -83,8 +83,10 @@ export abstract class ClientUpstream implements Upstream {
     this.#roots = [...entry.roots];
     // Roots are declared only when the operator configured some: a server
     // that asks for roots then sees exactly those, never a client's wider ones.
+    // Sampling and elicitation are declared so a server may ask the client
+    // behind the gateway; the gateway relays only while that client's tool call runs.
     this.client = new Client(options.clientInfo ?? { name: "mcpgov", version: "0.1.0" }, {
-      capabilities: entry.roots.length > 0 ? { roots: { listChanged: true } } : {},
+      capabilities: { sampling: {}, elicitation: {}, ...(entry.roots.length > 0 ? { roots: { listChanged: true } } : {}) },
     });
     if (entry.roots.length > 0) {
       this.client.setRequestHandler(ListRootsRequestSchema, () => ({

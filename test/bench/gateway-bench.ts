@@ -62,8 +62,8 @@ async function fixedRate(client: Client, calls: number): Promise<number[]> {
   return samples;
 }
 
-async function throughput(url: string): Promise<number> {
-  const clients = await Promise.all(Array.from({ length: CONCURRENCY }, () => connect(url, { authorization: `Bearer ${KEY}` })));
+async function throughput(url: string, headers: Record<string, string>): Promise<number> {
+  const clients = await Promise.all(Array.from({ length: CONCURRENCY }, () => connect(url, headers)));
   let done = 0;
   const until = Date.now() + THROUGHPUT_SECONDS * 1000;
   await Promise.all(
@@ -125,14 +125,15 @@ export async function gatewayBench(root: string, workDir: string): Promise<strin
     await governed.close();
     const d = summarise(directSamples);
     const g = summarise(governedSamples);
-    const rate = await throughput(`${gatewayUrl}/mcp/echo`);
+    const directRate = await throughput(upstreamUrl, {});
+    const rate = await throughput(`${gatewayUrl}/mcp/echo`, { authorization: `Bearer ${KEY}` });
     return [
       `gateway overhead (ms) at ${RATE_PER_SEC} calls/s, ${ROUNDS}×${CALLS_PER_ROUND} calls per path, audit store on`,
       "path               p50      p99",
       `direct        ${fmt(d.median / 1000, 3).padStart(8)} ${fmt(d.p99 / 1000, 3).padStart(8)}`,
       `via mcpgov    ${fmt(g.median / 1000, 3).padStart(8)} ${fmt(g.p99 / 1000, 3).padStart(8)}`,
       `added         ${fmt((g.median - d.median) / 1000, 3).padStart(8)} ${fmt((g.p99 - d.p99) / 1000, 3).padStart(8)}   (goal ≤ 0.5 p50, ≤ 2 p99)`,
-      `throughput via mcpgov: ${fmt(rate, 0)} calls/s with ${CONCURRENCY} concurrent clients (goal ≥ 2000)`,
+      `throughput with ${CONCURRENCY} concurrent clients: direct ${fmt(directRate, 0)} calls/s, via mcpgov ${fmt(rate, 0)} calls/s (${fmt(rate / directRate, 2)}× of direct; goal ≥ 2000)`,
     ];
   } finally {
     gateway?.kill("SIGTERM");
