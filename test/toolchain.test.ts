@@ -22,7 +22,10 @@ describe("mcpgov build", () => {
     const bundle = await readBundle(reference);
     expect([...bundle.files.keys()]).toEqual(expect.arrayContaining([".manifest", "policy.wasm", "data.json"]));
     expect(bundle.manifest.revision).toBe("test");
-    expect(bundle.manifest.wasm).toEqual([{ entrypoint: "mcpgov/decision/result", module: "/policy.wasm" }]);
+    expect(bundle.manifest.wasm).toEqual([
+      { entrypoint: "mcpgov/decision/result", module: "/policy.wasm" },
+      { entrypoint: "mcpgov/output/result", module: "/policy.wasm" },
+    ]);
     expect(bundle.stamp).toBe(bundle.hash);
     expect(bundle.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
     // test files never ship

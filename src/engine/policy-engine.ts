@@ -4,6 +4,9 @@ import type { Envelope } from "../core/envelope.js";
 
 export const DECISION_ENTRYPOINT = "mcpgov/decision/result";
 
+/** What happens to a tool's output given the scanner's findings (PASS, REDACT, QUARANTINE). */
+export const OUTPUT_ENTRYPOINT = "mcpgov/output/result";
+
 export interface PolicyEngine {
   /** The bundle every decision of this engine is made under. */
   readonly bundle: BundleRef;

@@ -5,9 +5,10 @@ import { type BundleRef, type Decision, failClosed, PolicyResultSchema } from ".
 import { type Envelope, EnvelopeSchema } from "../core/envelope.js";
 import { describeThrown, McpgovError } from "../core/errors.js";
 import { describeIssues } from "../core/issues.js";
+import { type OutputDecision, outputFailClosed, OutputPolicyInputSchema, OutputPolicyResultSchema } from "../core/output-decision.js";
 import { assertStampMatches, type Bundle, readBundle } from "../bundle/bundle.js";
 import { parseJsonFile } from "../bundle/hash.js";
-import { DECISION_ENTRYPOINT, type PolicyEngine } from "./policy-engine.js";
+import { DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT, type PolicyEngine } from "./policy-engine.js";
 import { type Evaluate, fastEvaluator } from "./wasm-eval.js";
 
 /** Compiles a bundle's WASM module for one entrypoint and loads its data. */
@@ -29,11 +30,30 @@ export async function loadWasmPolicy(bundle: Bundle, entrypoint: string): Promis
     if (thrown instanceof McpgovError) throw thrown;
     throw new McpgovError("bundle_invalid", `${bundle.path}: cannot load ${moduleName}: ${describeThrown(thrown)}`, { cause: thrown });
   }
-  const entrypointId = (policy.entrypoints as Record<string, number>)[entrypoint];
+  const entrypointId = exportedEntrypoint(policy, entrypoint);
   if (entrypointId === undefined) {
     throw new McpgovError("bundle_invalid", `${bundle.path}: ${moduleName} does not export entrypoint ${entrypoint}`);
   }
   return { policy, entrypointId };
+}
+
+const exportedEntrypoint = (policy: LoadedPolicy, entrypoint: string): number | undefined => (policy.entrypoints as Record<string, number>)[entrypoint];
+
+const moduleOf = (bundle: Bundle, entrypoint: string): string | undefined => bundle.manifest.wasm?.find((w) => w.entrypoint === entrypoint)?.module;
+
+/**
+ * The output entrypoint's evaluator, or undefined when the bundle has none
+ * (a bundle built before output policies, or a raw OPA build). `opa build`
+ * puts every entrypoint in one policy.wasm, so the decision's instance is
+ * reused; a bundle that splits them gets its own instance.
+ */
+async function outputEvaluator(bundle: Bundle, decisionPolicy: LoadedPolicy): Promise<Evaluate | undefined> {
+  const module = moduleOf(bundle, OUTPUT_ENTRYPOINT);
+  if (module === undefined) return undefined;
+  const shared = module === moduleOf(bundle, DECISION_ENTRYPOINT) ? exportedEntrypoint(decisionPolicy, OUTPUT_ENTRYPOINT) : undefined;
+  if (shared !== undefined) return fastEvaluator(decisionPolicy, shared);
+  const { policy, entrypointId } = await loadWasmPolicy(bundle, OUTPUT_ENTRYPOINT);
+  return fastEvaluator(policy, entrypointId);
 }
 
 export class WasmPolicyEngine implements PolicyEngine {
@@ -41,16 +61,20 @@ export class WasmPolicyEngine implements PolicyEngine {
 
   private readonly evaluate: Evaluate;
 
-  private constructor(policy: LoadedPolicy, entrypointId: number, bundle: BundleRef) {
+  private readonly evaluateOutput: Evaluate | undefined;
+
+  private constructor(policy: LoadedPolicy, entrypointId: number, bundle: BundleRef, evaluateOutput: Evaluate | undefined) {
     this.bundle = bundle;
     this.evaluate = fastEvaluator(policy, entrypointId);
+    this.evaluateOutput = evaluateOutput;
   }
 
   /** Loads a bundle that has already been read; refuses it unless its stamp matches its content. */
   static async fromBundle(bundle: Bundle): Promise<WasmPolicyEngine> {
     assertStampMatches(bundle);
     const { policy, entrypointId } = await loadWasmPolicy(bundle, DECISION_ENTRYPOINT);
-    return new WasmPolicyEngine(policy, entrypointId, { hash: bundle.hash, revision: bundle.manifest.revision });
+    const evaluateOutput = await outputEvaluator(bundle, policy);
+    return new WasmPolicyEngine(policy, entrypointId, { hash: bundle.hash, revision: bundle.manifest.revision }, evaluateOutput);
   }
 
   static async fromFile(path: string): Promise<WasmPolicyEngine> {
@@ -79,6 +103,30 @@ export class WasmPolicyEngine implements PolicyEngine {
     }
     const result = PolicyResultSchema.safeParse(first.result);
     if (!result.success) return failClosed("invalid_result", describeIssues(result.error), this.bundle);
+    return { ...result.data, bundle: this.bundle };
+  }
+
+  /**
+   * Decides what happens to a tool's output (see OutputPolicyInputSchema).
+   * Never throws: anything that keeps the output policy from deciding is a
+   * QUARANTINE whose reason says what happened.
+   */
+  decideOutput(input: unknown): OutputDecision {
+    const parsed = OutputPolicyInputSchema.safeParse(input);
+    if (!parsed.success) return outputFailClosed("invalid_input", describeIssues(parsed.error), this.bundle);
+    if (!this.evaluateOutput) return outputFailClosed("missing_entrypoint", `the bundle has no WASM entrypoint ${OUTPUT_ENTRYPOINT}`, this.bundle);
+    let resultSet: unknown;
+    try {
+      resultSet = this.evaluateOutput(JSON.stringify(parsed.data));
+    } catch (thrown) {
+      return outputFailClosed("evaluation_error", describeThrown(thrown), this.bundle);
+    }
+    const first = Array.isArray(resultSet) ? (resultSet[0] as { result?: unknown } | undefined) : undefined;
+    if (first === undefined || first.result === undefined) {
+      return outputFailClosed("undefined_result", `entrypoint ${OUTPUT_ENTRYPOINT} is undefined for this input`, this.bundle);
+    }
+    const result = OutputPolicyResultSchema.safeParse(first.result);
+    if (!result.success) return outputFailClosed("invalid_result", describeIssues(result.error), this.bundle);
     return { ...result.data, bundle: this.bundle };
   }
 }

@@ -6,7 +6,7 @@ import { McpgovError } from "../core/errors.js";
 import { readBundleArchive, writeBundleArchive } from "../bundle/archive.js";
 import { bundleContentHash, parseJsonFile } from "../bundle/hash.js";
 import { withStamp } from "../bundle/manifest.js";
-import { DECISION_ENTRYPOINT } from "../engine/policy-engine.js";
+import { DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT } from "../engine/policy-engine.js";
 import { opaBuiltinNames, wasmCapabilities } from "./capabilities.js";
 import { parseOpaErrors } from "./diagnostics.js";
 import { runOpa } from "./opa.js";
@@ -16,7 +16,7 @@ export interface BuildOptions {
   policyDir: string;
   output: string;
   revision?: string;
-  entrypoints?: string[];
+  entrypoints?: readonly string[];
 }
 
 export interface BuildResult {
@@ -26,6 +26,9 @@ export interface BuildResult {
   entrypoints: string[];
   files: string[];
 }
+
+/** Both live in one policy.wasm; the engine loads them from the same module. */
+export const DEFAULT_ENTRYPOINTS: readonly string[] = [DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT];
 
 /** Test files are for `opa test`; they never ship in a bundle. */
 const IGNORE = ["--ignore", "*_test.rego"];
@@ -58,7 +61,8 @@ export function stagedFileMapper(staged: StagedPolicy): (opaPath: string) => str
 export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const policyDir = resolve(options.policyDir);
   await assertDirectory(policyDir);
-  const entrypoints = options.entrypoints ?? [DECISION_ENTRYPOINT];
+  // The library is always staged, so every policy has an output package.
+  const entrypoints = options.entrypoints ?? DEFAULT_ENTRYPOINTS;
   const revision = options.revision ?? "";
   const work = await mkdtemp(join(tmpdir(), "mcpgov-build-"));
   const staged = await stagePolicy(policyDir).catch(async (error: unknown) => {
@@ -88,7 +92,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     }
     const output = resolve(options.output);
     await writeBundleArchive(output, files);
-    return { output, hash, revision, entrypoints, files: [...files.keys()].sort() };
+    return { output, hash, revision, entrypoints: [...entrypoints], files: [...files.keys()].sort() };
   } finally {
     await rm(work, { recursive: true, force: true });
     await staged.cleanup();

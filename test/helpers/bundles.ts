@@ -46,12 +46,12 @@ export async function tamper(bundlePath: string, output: string, file: string, c
  * Compiles raw Rego with `opa build -t wasm` (no mcpgov library) and stamps
  * it, to give the engine policies the library would never produce.
  */
-export async function buildRawBundle(dir: string, rego: string): Promise<string> {
+export async function buildRawBundle(dir: string, rego: string | Record<string, string>, entrypoints: readonly string[] = ["mcpgov/decision/result"]): Promise<string> {
   const src = join(dir, "raw-src");
   await rm(src, { recursive: true, force: true });
-  await writeFiles(src, { "policy.rego": rego });
+  await writeFiles(src, typeof rego === "string" ? { "policy.rego": rego } : rego);
   const raw = join(dir, "raw-opa.tar.gz");
-  const run = await runOpa(["build", "-t", "wasm", "-b", ".", "-e", "mcpgov/decision/result", "-o", raw], { cwd: src });
+  const run = await runOpa(["build", "-t", "wasm", "-b", ".", ...entrypoints.flatMap((e) => ["-e", e]), "-o", raw], { cwd: src });
   if (run.status !== 0) throw new Error(run.stderr);
   const files = await readBundleArchive(raw);
   const manifest = parseJsonFile(".manifest", files.get(".manifest")!) as Record<string, unknown>;
