@@ -10,6 +10,9 @@ import { McpgovError } from "../core/errors.js";
 import type { RegistryEntry, StdioTransportConfig } from "../core/gateway-config.js";
 import { resolveSecretMap } from "../gateway/secrets.js";
 import { ClientUpstream, type UpstreamOptions } from "./client-upstream.js";
+import { maskText } from "../core/secret-mask.js";
+
+const MAX_STDERR_LINE = 2_000;
 
 export class StdioUpstream extends ClientUpstream {
   readonly transport = "stdio" as const;
@@ -42,7 +45,8 @@ export class StdioUpstream extends ClientUpstream {
     const stderr = transport.stderr as Readable | null;
     if (stderr) {
       const lines = createInterface({ input: stderr, crlfDelay: Infinity });
-      lines.on("line", (line) => this.logger.info({ upstream: this.id, stderr: line }, "upstream stderr"));
+      // A server's stderr is a stranger's text: bounded, and token-shaped values masked, before it reaches the log.
+      lines.on("line", (line) => this.logger.info({ upstream: this.id, stderr: maskText(line.slice(0, MAX_STDERR_LINE)) }, "upstream stderr"));
     }
     this.#current = transport;
     return transport;
