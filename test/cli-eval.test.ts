@@ -80,6 +80,22 @@ describe("mcpgov schema", () => {
   });
 });
 
+describe("every published schema", () => {
+  it.each([
+    ["output-input", "findings"],
+    ["output-decision", "redact_types"],
+    ["yaml-rules", "rules"],
+    ["config", "servers"],
+    ["audit-record", "prev_hash"],
+  ])("%s is a JSON Schema that names %s", async (name, property) => {
+    const result = await runCli(["schema", name]);
+    expect(result.code).toBe(0);
+    const schema = JSON.parse(result.stdout) as { $schema: string; properties: Record<string, unknown> };
+    expect(schema.$schema).toContain("2020-12");
+    expect(Object.keys(schema.properties)).toContain(property);
+  });
+});
+
 describe("the installed command", () => {
   it("runs as a real process and maps an unknown command to exit 1", () => {
     const result = spawnCli(["frobnicate"]);
