@@ -1,6 +1,7 @@
 /** @module The PolicyEngine role: decide an envelope under one bundle. */
 import type { BundleRef, Decision } from "../core/decision.js";
 import type { Envelope } from "../core/envelope.js";
+import type { OutputDecision } from "../core/output-decision.js";
 
 export const DECISION_ENTRYPOINT = "mcpgov/decision/result";
 
@@ -21,4 +22,10 @@ export interface PolicyEngine {
    * on the hot path. Never throws either.
    */
   decideValid(envelope: Envelope): Decision;
+  /**
+   * Decides what happens to a tool's output from its scan findings
+   * (PASS / REDACT / QUARANTINE). Never throws: a policy that cannot decide
+   * quarantines.
+   */
+  decideOutput(input: unknown): OutputDecision;
 }

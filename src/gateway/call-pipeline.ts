@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
-import type { Outcome } from "../core/audit-record.js";
+import type { AuditExtra, Outcome } from "../core/audit-record.js";
 import type { Decision } from "../core/decision.js";
 import { buildEnvelope, type Envelope } from "../core/envelope.js";
 import { describeThrown, McpgovError } from "../core/errors.js";
@@ -13,6 +13,7 @@ import { jsonDigest } from "../bundle/hash.js";
 import { auditEntryFor } from "../audit/audit-entry.js";
 import type { Subject } from "./auth.js";
 import { DeadlineExceeded, runConstrained } from "./constrained-call.js";
+import { guardOutput } from "./output-guard.js";
 import type { GatewayContext } from "./context.js";
 import { classifyTool, registryFacts } from "./registry.js";
 
@@ -84,7 +85,12 @@ export async function handleToolCall(ctx: GatewayContext, request: ToolCallReque
   ctx.metrics.decisionLatency.observe(decisionLatencyUs / 1e6);
   if (!entry) ctx.metrics.unknownServer.inc();
 
-  const finish = async (d: Decision, outcome: Outcome, result: ToolCallResult, extra: { error?: string; upstreamMs?: number } = {}) => {
+  const finish = async (
+    d: Decision,
+    outcome: Outcome,
+    result: ToolCallResult,
+    extra: { error?: string; upstreamMs?: number; audit?: AuditExtra } = {},
+  ) => {
     ctx.metrics.decisions.inc({ decision: d.decision, rule: d.rules[0] ?? "", server: request.serverId });
     if (outcome === "blocked" || outcome === "pending") ctx.metrics.blocked.inc({ reason: d.rules[0] ?? "", server: request.serverId });
     // The record is durable before the client hears anything: evidence first.
@@ -96,6 +102,7 @@ export async function handleToolCall(ctx: GatewayContext, request: ToolCallReque
         decisionLatencyUs,
         ...(extra.error ? { error: extra.error } : {}),
         ...(extra.upstreamMs !== undefined ? { upstreamLatencyMs: extra.upstreamMs } : {}),
+        ...(extra.audit ? { extra: extra.audit } : {}),
       }),
     );
     ctx.logger.info({ call_id: callId, server: request.serverId, tool: request.params.name, decision: d.decision, rules: d.rules, outcome }, "tools/call");
@@ -168,7 +175,13 @@ export async function handleToolCall(ctx: GatewayContext, request: ToolCallReque
     );
     const upstreamMs = Date.now() - upstreamStarted;
     ctx.metrics.upstreamLatency.observe({ server: request.serverId }, upstreamMs / 1000);
-    return finish(decision, "executed", result as ToolCallResult, { upstreamMs });
+    // Output safety: the policy decides whether the model may see what the tool returned.
+    const guarded = guardOutput(engine, result as ToolCallResult, envelope, callId);
+    ctx.metrics.outputVerdicts.inc({ verdict: guarded.verdict.decision, server: request.serverId });
+    return finish(decision, "executed", guarded.result as ToolCallResult, {
+      upstreamMs,
+      audit: { output_verdict: guarded.verdict.decision, findings: guarded.findings, output_rules: guarded.verdict.rules },
+    });
   } catch (error) {
     const upstreamMs = Date.now() - upstreamStarted;
     if (error instanceof DeadlineExceeded) {

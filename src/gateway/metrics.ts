@@ -54,6 +54,12 @@ export function createMetrics() {
       labelNames: ["result"] as const,
       registers: [registry],
     }),
+    outputVerdicts: new Counter({
+      name: "mcpgov_output_verdicts_total",
+      help: "Output policy verdicts on executed calls (PASS, REDACT, QUARANTINE); the quarantine ratio is QUARANTINE over the sum",
+      labelNames: ["verdict", "server"] as const,
+      registers: [registry],
+    }),
     activeSessions: new Gauge({
       name: "mcpgov_active_sessions",
       help: "Open client sessions",
