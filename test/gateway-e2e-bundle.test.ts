@@ -6,7 +6,7 @@
  * the active bundle stays.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { rename, rm } from "node:fs/promises";
+import { rename } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tamper } from "./helpers/bundles.js";
@@ -14,10 +14,11 @@ import {
   buildReferenceBundle,
   createWorkspace,
   decisionOf,
+  disposeGateway,
   filesystemServer,
   KEYS,
-  type TestGateway,
   startTestGateway,
+  type TestGateway,
   textOf,
   type Workspace,
   writeGatewayConfig,
@@ -40,10 +41,7 @@ beforeAll(async () => {
   gw = await startTestGateway(ws);
 });
 
-afterAll(async () => {
-  await gw?.close();
-  if (ws) await rm(ws.dir, { recursive: true, force: true });
-});
+afterAll(() => disposeGateway(gw, ws));
 
 interface Observed {
   /** The hash active when the call was sent (read from the gateway before sending). */

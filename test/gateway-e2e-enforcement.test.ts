@@ -5,20 +5,19 @@
  * servers are refused, counted and recorded.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  buildReferenceBundle,
-  createWorkspace,
   decisionOf,
+  disposeGateway,
   filesystemServer,
   INITIALIZE,
   mcpHeaders,
   memoryServer,
-  type TestGateway,
+  referenceWorkspace,
   startTestGateway,
+  type TestGateway,
   textOf,
   type Workspace,
   writeGatewayConfig,
@@ -32,18 +31,14 @@ let filesystem: Client;
 let memory: Client;
 
 beforeAll(async () => {
-  ws = await createWorkspace();
-  await buildReferenceBundle(ws.bundlePath);
+  ws = await referenceWorkspace();
   await writeGatewayConfig(ws, { servers: [filesystemServer(ws), memoryServer(ws)] });
   gw = await startTestGateway(ws);
   filesystem = await gw.connect("filesystem");
   memory = await gw.connect("memory");
 });
 
-afterAll(async () => {
-  await gw?.close();
-  if (ws) await rm(ws.dir, { recursive: true, force: true });
-});
+afterAll(() => disposeGateway(gw, ws));
 
 describe("a production server (filesystem, tagged prod)", () => {
   it("runs a read and returns the file's content", async () => {

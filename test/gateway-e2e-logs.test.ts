@@ -2,9 +2,17 @@
  * End to end: the gateway's logs carry what operators need (call ids,
  * decisions, outcomes) and never the tool arguments or a client's key.
  */
-import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildReferenceBundle, createWorkspace, KEYS, memoryServer, type TestGateway, startTestGateway, type Workspace, writeGatewayConfig } from "./helpers/gateway.js";
+import {
+  disposeGateway,
+  KEYS,
+  memoryServer,
+  referenceWorkspace,
+  startTestGateway,
+  type TestGateway,
+  type Workspace,
+  writeGatewayConfig,
+} from "./helpers/gateway.js";
 import { memoryLogger } from "./helpers/rug-pull.js";
 
 const ARGUMENT_SECRET = "hunter2-do-not-log-me";
@@ -14,16 +22,12 @@ let gw: TestGateway;
 const logger = memoryLogger();
 
 beforeAll(async () => {
-  ws = await createWorkspace();
-  await buildReferenceBundle(ws.bundlePath);
+  ws = await referenceWorkspace();
   await writeGatewayConfig(ws, { servers: [memoryServer(ws)] });
   gw = await startTestGateway(ws, { logger });
 });
 
-afterAll(async () => {
-  await gw?.close();
-  if (ws) await rm(ws.dir, { recursive: true, force: true });
-});
+afterAll(() => disposeGateway(gw, ws));
 
 describe("gateway logs", () => {
   it("record the call's id, decision and outcome, not its arguments or the client's key", async () => {

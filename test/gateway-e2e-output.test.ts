@@ -5,17 +5,16 @@
  * withheld — and the audit record says which, with counts, never values.
  */
 import { writeFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  buildReferenceBundle,
-  createWorkspace,
+  disposeGateway,
   everythingServer,
   filesystemServer,
-  type TestGateway,
+  referenceWorkspace,
   startTestGateway,
+  type TestGateway,
   textOf,
   type Workspace,
   writeGatewayConfig,
@@ -32,8 +31,7 @@ let filesystem: Client;
 let everything: Client;
 
 beforeAll(async () => {
-  ws = await createWorkspace();
-  await buildReferenceBundle(ws.bundlePath);
+  ws = await referenceWorkspace();
   const base = everythingServer();
   const transport = base["transport"] as Record<string, unknown>;
   await writeGatewayConfig(ws, {
@@ -51,10 +49,7 @@ beforeAll(async () => {
   everything = await gw.connect("everything");
 });
 
-afterAll(async () => {
-  await gw?.close();
-  if (ws) await rm(ws.dir, { recursive: true, force: true });
-});
+afterAll(() => disposeGateway(gw, ws));
 
 async function read(name: string, content: string) {
   writeFileSync(join(ws.sandbox, name), content);

@@ -5,18 +5,18 @@
  * from tools/list, calls to it are denied because of the pin, and the
  * violation is counted and recorded.
  */
-import { rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  buildReferenceBundle,
-  createWorkspace,
   decisionOf,
+  disposeGateway,
+  referenceWorkspace,
   rugEvents,
   rugServer,
-  type TestGateway,
   startTestGateway,
+  type TestGateway,
   textOf,
   type Workspace,
   writeGatewayConfig,
@@ -33,8 +33,7 @@ const toolNames = async () => (await rug.listTools()).tools.map((t) => t.name);
 const echoCalls = () => rugEvents(ws).filter((e) => e.event === "call" && e.tool === "echo").length;
 
 beforeAll(async () => {
-  ws = await createWorkspace();
-  await buildReferenceBundle(ws.bundlePath);
+  ws = await referenceWorkspace();
   await writeGatewayConfig(ws, { servers: [rugServer(ws)] });
   gw = await startTestGateway(ws);
   rug = await gw.connect("rug", undefined, (client) =>
@@ -44,10 +43,7 @@ beforeAll(async () => {
   );
 });
 
-afterAll(async () => {
-  await gw?.close();
-  if (ws) await rm(ws.dir, { recursive: true, force: true });
-});
+afterAll(() => disposeGateway(gw, ws));
 
 describe("a tool whose description changes after it was pinned", () => {
   it("disappears from tools/list and is denied because of its pin; counted and recorded", async () => {

@@ -13,10 +13,11 @@ import {
   buildReferenceBundle,
   createWorkspace,
   decisionOf,
+  disposeGateway,
   rugEvents,
   rugServer,
-  type TestGateway,
   startTestGateway,
+  type TestGateway,
   textOf,
   type Workspace,
   writeGatewayConfig,
@@ -34,10 +35,7 @@ beforeAll(async () => {
   rug = await gw.connect("rug");
 });
 
-afterAll(async () => {
-  await gw?.close();
-  if (ws) await rm(ws.dir, { recursive: true, force: true });
-});
+afterAll(() => disposeGateway(gw, ws));
 
 describe("max_runtime_sec", () => {
   it("cancels a write that runs too long: the server sees notifications/cancelled, the client a timeout, the record says timed_out", async () => {

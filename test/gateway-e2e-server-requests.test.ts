@@ -3,15 +3,14 @@
  * reach the client whose tool call is running, through the gateway; a client
  * that cannot answer them gets the server's request refused, not hung.
  */
-import { rm } from "node:fs/promises";
 import { CreateMessageRequestSchema, ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  buildReferenceBundle,
-  createWorkspace,
+  disposeGateway,
   everythingServer,
-  type TestGateway,
+  referenceWorkspace,
   startTestGateway,
+  type TestGateway,
   textOf,
   type Workspace,
   writeGatewayConfig,
@@ -21,8 +20,7 @@ let ws: Workspace;
 let gw: TestGateway;
 
 beforeAll(async () => {
-  ws = await createWorkspace();
-  await buildReferenceBundle(ws.bundlePath);
+  ws = await referenceWorkspace();
   const everything = everythingServer();
   await writeGatewayConfig(ws, {
     servers: [{ ...everything, tools: { ...(everything["tools"] as Record<string, string>), "trigger-sampling-request": "read", "trigger-elicitation-request": "read" } }],
@@ -30,10 +28,7 @@ beforeAll(async () => {
   gw = await startTestGateway(ws);
 });
 
-afterAll(async () => {
-  await gw?.close();
-  if (ws) await rm(ws.dir, { recursive: true, force: true });
-});
+afterAll(() => disposeGateway(gw, ws));
 
 describe("server-to-client requests", () => {
   it("relays sampling/createMessage to the calling client and returns its answer to the server", async () => {

@@ -17,11 +17,10 @@ import { SqliteAuditStore } from "../src/audit/sqlite-audit-store.js";
 import type { AuditRecord } from "../src/core/audit-record.js";
 import { repoRoot } from "./helpers/cli.js";
 import {
-  buildReferenceBundle,
-  createWorkspace,
   decisionOf,
   KEY_ENV,
   memoryServer,
+  referenceWorkspace,
   rugEvents,
   rugServer,
   textOf,
@@ -32,8 +31,7 @@ import {
 let ws: Workspace;
 
 beforeAll(async () => {
-  ws = await createWorkspace();
-  await buildReferenceBundle(ws.bundlePath);
+  ws = await referenceWorkspace();
   await writeGatewayConfig(ws, { servers: [memoryServer(ws, ["prod"]), rugServer(ws)] });
 });
 

@@ -4,18 +4,17 @@
  * a client that aborts its request has the call cancelled upstream (shown
  * from the rug-pull server's side) and recorded as cancelled.
  */
-import { rm } from "node:fs/promises";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Progress } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  buildReferenceBundle,
-  createWorkspace,
+  disposeGateway,
   everythingServer,
+  referenceWorkspace,
   rugEvents,
   rugServer,
-  type TestGateway,
   startTestGateway,
+  type TestGateway,
   textOf,
   type Workspace,
   writeGatewayConfig,
@@ -29,18 +28,14 @@ let everything: Client;
 let rug: Client;
 
 beforeAll(async () => {
-  ws = await createWorkspace();
-  await buildReferenceBundle(ws.bundlePath);
+  ws = await referenceWorkspace();
   await writeGatewayConfig(ws, { servers: [everythingServer(), rugServer(ws)] });
   gw = await startTestGateway(ws);
   everything = await gw.connect("everything");
   rug = await gw.connect("rug");
 });
 
-afterAll(async () => {
-  await gw?.close();
-  if (ws) await rm(ws.dir, { recursive: true, force: true });
-});
+afterAll(() => disposeGateway(gw, ws));
 
 describe("progress", () => {
   it("reaches the client from the upstream", async () => {

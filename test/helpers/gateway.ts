@@ -287,3 +287,16 @@ export const INITIALIZE = {
   method: "initialize",
   params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "0" } },
 };
+
+/** The teardown every gateway test file needs: close the gateway and its clients, then remove the workspace. */
+export async function disposeGateway(gw: TestGateway | undefined, ws: Workspace | undefined): Promise<void> {
+  await gw?.close();
+  if (ws) await rm(ws.dir, { recursive: true, force: true });
+}
+
+/** A workspace with the reference bundle built into it, as most gateway tests start. */
+export async function referenceWorkspace(options: { maxRuntimeSec?: number } = {}): Promise<Workspace> {
+  const ws = await createWorkspace();
+  await buildReferenceBundle(ws.bundlePath, options);
+  return ws;
+}
