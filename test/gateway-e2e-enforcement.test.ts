@@ -62,13 +62,17 @@ describe("a production server (filesystem, tagged prod)", () => {
     expect(decision.bundle.hash).toBe(gw.gateway.ctx.bundles.current().bundle.hash);
     expect(decision.bundle.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(decision.call_id).toMatch(UUID);
-    expect(textOf(result)).toContain("requires human approval and was not executed");
-    expect(textOf(result)).toContain(decision.call_id);
+    expect(textOf(result)).toContain("needs human approval");
+    expect(textOf(result)).toContain(`Approval request ${decision.approval_id}`);
 
+    // created, routed, then the call's own record: all pending, all linked by the approval id.
     const records = await gw.records({ callId: decision.call_id });
-    expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ server: "filesystem", tool: "write_file", action: "write", decision: "REQUIRE_APPROVAL", outcome: "pending" });
-    expect(records[0]!.bundle.hash).toBe(decision.bundle.hash);
+    expect(records.map((r) => r.extra["approval_event"] ?? "call")).toEqual(["created", "routed", "call"]);
+    for (const record of records) {
+      expect(record).toMatchObject({ server: "filesystem", tool: "write_file", action: "write", decision: "REQUIRE_APPROVAL", outcome: "pending" });
+      expect(record.extra["approval_id"]).toBe(decision.approval_id);
+      expect(record.bundle.hash).toBe(decision.bundle.hash);
+    }
   });
 });
 

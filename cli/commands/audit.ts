@@ -12,6 +12,7 @@ import { exportAudit, fileSink, lineSink, type JsonlSink } from "../../src/audit
 import type { AuditQuery } from "../../src/audit/audit-store.js";
 import { recordHash, verifyChain } from "../../src/audit/hash-chain.js";
 import { SqliteAuditStore } from "../../src/audit/sqlite-audit-store.js";
+import type { AuditRecord } from "../../src/core/audit-record.js";
 import { DecisionKindSchema, type DecisionKind } from "../../src/core/decision.js";
 import { McpgovError } from "../../src/core/errors.js";
 import { formatVerdict, formatWhy, type AuditFormat, type ExplainedRecord } from "../../src/report/audit-report.js";
@@ -66,12 +67,20 @@ function checkArguments(argv: AuditArgs): void {
   if (argv.envelopes === "-" && argv.decisionLog === "-") throw new McpgovError("usage", "only one of --envelopes and --decision-log can go to stdout");
 }
 
+/**
+ * The call's records, and when an approval was involved, every record of
+ * that approval too (its creation, routing, decision, expiry and the call
+ * that ran on it), in chain order.
+ */
 async function why(store: SqliteAuditStore, callId: string, dir: string, format: AuditFormat, io: CliIo): Promise<ExitCode> {
   const head = await store.head();
-  const records: ExplainedRecord[] = [];
-  for await (const record of store.query({ callId })) {
-    records.push({ record, sealIntact: recordHash(record) === record.hash, ...(head ? { headSeq: head.seq } : {}) });
-  }
+  const bySeq = new Map<number, AuditRecord>();
+  for await (const record of store.query({ callId })) bySeq.set(record.seq, record);
+  const approvals = new Set([...bySeq.values()].map((r) => r.extra["approval_id"]).filter((id): id is string => typeof id === "string"));
+  for (const approvalId of approvals) for await (const record of store.query({ approvalId })) bySeq.set(record.seq, record);
+  const records: ExplainedRecord[] = [...bySeq.values()]
+    .sort((a, b) => a.seq - b.seq)
+    .map((record) => ({ record, sealIntact: recordHash(record) === record.hash, ...(head ? { headSeq: head.seq } : {}) }));
   if (records.length === 0) throw new McpgovError("input_invalid", `no audit record for call id ${JSON.stringify(callId)} in ${dir}`);
   io.out(formatWhy(records, format));
   // A record whose own hash fails is evidence of tampering: say so in the exit code too.

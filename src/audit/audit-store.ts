@@ -16,6 +16,8 @@ export interface AuditQuery {
   action?: Action;
   decision?: DecisionKind;
   outcome?: Outcome;
+  /** Records linked to this approval request (extra.approval_id). */
+  approvalId?: string;
   /** A rule among the rules that decided the call. */
   rule?: string;
   limit?: number;

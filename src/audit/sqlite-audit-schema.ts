@@ -42,6 +42,7 @@ CREATE INDEX IF NOT EXISTS audit_records_call_id ON audit_records (call_id);
 CREATE INDEX IF NOT EXISTS audit_records_time ON audit_records (time);
 CREATE INDEX IF NOT EXISTS audit_records_server_tool ON audit_records (server, tool);
 CREATE INDEX IF NOT EXISTS audit_records_decision ON audit_records (decision, action);
+CREATE INDEX IF NOT EXISTS audit_records_approval ON audit_records (json_extract(extra, '$.approval_id'));
 -- The rules that decided each call, so "which rule allowed this write" is an index lookup.
 CREATE TABLE IF NOT EXISTS audit_rules (
   record_id INTEGER NOT NULL,

@@ -217,6 +217,10 @@ export class SqliteAuditStore implements AuditStore {
       where.push("r.time < @until");
       params["until"] = utcBound(filter.until, "until");
     }
+    if (filter.approvalId !== undefined) {
+      where.push("json_extract(r.extra, '$.approval_id') = @approval_id");
+      params["approval_id"] = filter.approvalId;
+    }
     if (filter.rule !== undefined) {
       where.push("r.id IN (SELECT record_id FROM audit_rules WHERE rule = @rule AND record_id > @after)");
       params["rule"] = filter.rule;

@@ -154,6 +154,41 @@ export function isLoopbackHost(host: string): boolean {
   return LOOPBACK.has(host.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+const GroupNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "expected a group name: letters, digits, '.', '_', '-'");
+
+export const ApprovalsConfigSchema = z
+  .strictObject({
+    wait_sec: z
+      .number()
+      .min(0)
+      .max(3600)
+      .default(30)
+      .describe("How long a call waits for a decision before the client is told to retry the identical call; 0 answers at once."),
+    progress_interval_sec: z.number().positive().max(300).default(5).describe("How often a waiting call sends MCP progress (when the client asked for progress)."),
+    default_expiry_sec: z
+      .number()
+      .positive()
+      .max(30 * 24 * 3600)
+      .default(3600)
+      .describe("Lifetime of a request (and of its approval) when the policy gives no approval_timeout_sec."),
+    default_group: GroupNameSchema.default("default").describe("The queue of requests whose policy names no approver_group."),
+    groups: z
+      .record(GroupNameSchema, z.strictObject({ roles: z.array(z.string().min(1)).min(1) }))
+      .default({ default: { roles: ["approver"] } })
+      .describe("Approver groups: a subject holding one of a group's roles (or mcpgov-admin) decides that group's requests."),
+    webhook: z
+      .strictObject({
+        url: z.url({ protocol: /^https?$/ }),
+        headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, "expected an HTTP header name"), SecretSourceSchema).default({}),
+        timeout_ms: z.number().int().positive().max(60_000).default(5_000),
+      })
+      .optional()
+      .describe("Announces each new request with a JSON POST (no arguments in it)."),
+    console_url: z.url().optional().describe("Base URL of the console as approvers reach it; put in webhook messages."),
+  })
+  .prefault({});
+export type ApprovalsConfig = z.infer<typeof ApprovalsConfigSchema>;
+
 export const GatewayConfigSchema = z
   .strictObject({
     listen: z
@@ -165,6 +200,10 @@ export const GatewayConfigSchema = z
     data_dir: PathSchema.default(".mcpgov-data").describe("Relative paths resolve against the config file's folder."),
     bundle: PathSchema.describe("The stamped policy bundle (.tar.gz)."),
     auth: AuthSchema,
+    admin_auth: AuthSchema.optional().describe(
+      "Authentication for the admin API and the approval console, kept apart from MCP clients'; defaults to `auth` (roles still decide what a subject may do).",
+    ),
+    approvals: ApprovalsConfigSchema,
     allowed_origins: z.array(z.string().min(1)).default([]).describe("Browser origins allowed to call; requests with any other Origin are refused."),
     allowed_hosts: z
       .array(z.string().min(1))
@@ -184,12 +223,19 @@ export const GatewayConfigSchema = z
       if (seen.has(server.id)) ctx.addIssue({ code: "custom", path: ["servers", index, "id"], message: `duplicate server id '${server.id}'` });
       seen.add(server.id);
     });
+    const groups = config.approvals.groups;
+    if (!(config.approvals.default_group in groups)) {
+      ctx.addIssue({ code: "custom", path: ["approvals", "default_group"], message: `group '${config.approvals.default_group}' is not in approvals.groups` });
+    }
     const loopback = isLoopbackHost(config.listen.host);
     if (!loopback && config.allowed_hosts === undefined) {
       ctx.addIssue({ code: "custom", path: ["allowed_hosts"], message: "Required when listen.host is not a loopback address (DNS-rebinding protection)" });
     }
     if (!loopback && config.auth.mode === "none") {
       ctx.addIssue({ code: "custom", path: ["auth", "mode"], message: "none is only allowed when listen.host is a loopback address" });
+    }
+    if (!loopback && config.admin_auth?.mode === "none") {
+      ctx.addIssue({ code: "custom", path: ["admin_auth", "mode"], message: "none is only allowed when listen.host is a loopback address" });
     }
   })
   .transform((config) => ({

@@ -14,6 +14,8 @@ import { auditEntryFor } from "../audit/audit-entry.js";
 import type { Subject } from "./auth.js";
 import { DeadlineExceeded, runConstrained } from "./constrained-call.js";
 import { guardOutput } from "./output-guard.js";
+import { gateApproval } from "./approval-gate.js";
+import type { ApprovalRequest } from "../core/approval.js";
 import type { GatewayContext } from "./context.js";
 import { classifyTool, registryFacts } from "./registry.js";
 
@@ -35,7 +37,7 @@ function gatewayDecision(rule: string, reason: string, base: Pick<Decision, "bun
   return { decision: "DENY", rules: [rule], reason: `${rule}: ${reason}`, constraints: base.constraints, matched: base.matched, bundle: base.bundle };
 }
 
-function refusal(decision: Decision, callId: string, text: string): ToolCallResult {
+function refusal(decision: Decision, callId: string, text: string, more: Record<string, unknown> = {}): ToolCallResult {
   return {
     content: [{ type: "text", text }],
     isError: true,
@@ -47,6 +49,7 @@ function refusal(decision: Decision, callId: string, text: string): ToolCallResu
         reason: decision.reason,
         bundle: decision.bundle,
         ...(Object.keys(decision.constraints).length > 0 ? { constraints: decision.constraints } : {}),
+        ...more,
       },
     },
   };
@@ -120,11 +123,6 @@ export async function handleToolCall(ctx: GatewayContext, request: ToolCallReque
   if (decision.decision === "DENY") {
     return finish(decision, "blocked", refusal(decision, callId, `mcpgov denied this call: ${decision.reason}`));
   }
-  if (decision.decision === "REQUIRE_APPROVAL") {
-    const text = `mcpgov: this call requires human approval and was not executed (${decision.reason}). Call id ${callId}.`;
-    return finish(decision, "pending", refusal(decision, callId, text));
-  }
-
   const upstream = ctx.upstreams.get(request.serverId);
   if (!entry || !upstream) {
     decision = gatewayDecision("mcpgov.unknown-server", `server "${request.serverId}" is not in the registry`, decision);
@@ -139,7 +137,7 @@ export async function handleToolCall(ctx: GatewayContext, request: ToolCallReque
   }
 
   const allowlist = decision.constraints.network_allowlist;
-  if (decision.decision === "ALLOW_WITH_CONSTRAINTS" && allowlist) {
+  if (decision.decision !== "ALLOW" && allowlist) {
     const hosts = hostsInArguments(args);
     if (entry.transport.type === "streamable_http") {
       const upstreamHost = hostOfUrl(entry.transport.url);
@@ -151,6 +149,30 @@ export async function handleToolCall(ctx: GatewayContext, request: ToolCallReque
       return finish(decision, "blocked", refusal(decision, callId, `mcpgov denied this call: ${decision.reason}`));
     }
   }
+
+  // Checked last, so an approval is never spent on a call something else would stop.
+  let approval: ApprovalRequest | undefined;
+  if (decision.decision === "REQUIRE_APPROVAL") {
+    const gate = await gateApproval(ctx.approvals, ctx.config.approvals, {
+      envelope,
+      decision,
+      callId,
+      signal: request.signal,
+      ...(request.sendProgress ? { sendProgress: request.sendProgress } : {}),
+    });
+    if (!gate.run) {
+      const approvalId = gate.request ? { approval_id: gate.request.id } : {};
+      return finish(decision, gate.outcome, refusal(decision, callId, gate.text, approvalId), { audit: approvalId });
+    }
+    approval = gate.request;
+  } else if (isHighRiskWrite(envelope)) {
+    // The rollout gate's invariant: a prod write that ran without an approval is the policy's choice, and it is counted.
+    ctx.approvalMetrics.unapprovedHighRisk.inc({ server: request.serverId });
+  }
+  const approvalExtra: AuditExtra = approval ? { approval_id: approval.id } : {};
+  const afterRun = async (outcome: Outcome) => {
+    if (approval) await ctx.approvals.recordExecution(approval, callId, outcome);
+  };
 
   const maxRuntime = decision.constraints.max_runtime_sec ?? ctx.config.limits.upstream_timeout_sec;
   const upstreamStarted = Date.now();
@@ -167,7 +189,7 @@ export async function handleToolCall(ctx: GatewayContext, request: ToolCallReque
         }),
       {
         maxRuntimeSec: maxRuntime,
-        maxRetries: decision.decision === "ALLOW_WITH_CONSTRAINTS" ? decision.constraints.max_retries : 0,
+        maxRetries: decision.decision === "ALLOW" ? 0 : decision.constraints.max_retries,
         signal: request.signal,
         isTransportError,
         onRetry: () => ctx.metrics.upstreamErrors.inc({ server: request.serverId, kind: "retried" }),
@@ -178,27 +200,38 @@ export async function handleToolCall(ctx: GatewayContext, request: ToolCallReque
     // Output safety: the policy decides whether the model may see what the tool returned.
     const guarded = guardOutput(engine, result as ToolCallResult, envelope, callId);
     ctx.metrics.outputVerdicts.inc({ verdict: guarded.verdict.decision, server: request.serverId });
+    await afterRun("executed");
     return finish(decision, "executed", guarded.result as ToolCallResult, {
       upstreamMs,
-      audit: { output_verdict: guarded.verdict.decision, findings: guarded.findings, output_rules: guarded.verdict.rules },
+      audit: { ...approvalExtra, output_verdict: guarded.verdict.decision, findings: guarded.findings, output_rules: guarded.verdict.rules },
     });
   } catch (error) {
     const upstreamMs = Date.now() - upstreamStarted;
     if (error instanceof DeadlineExceeded) {
       ctx.metrics.upstreamErrors.inc({ server: request.serverId, kind: "timeout" });
       const text = `mcpgov cancelled this call: it exceeded max_runtime_sec ${error.seconds} (call id ${callId}); the server was sent notifications/cancelled`;
-      return finish(decision, "timed_out", refusal(decision, callId, text), { error: error.message, upstreamMs });
+      await afterRun("timed_out");
+      return finish(decision, "timed_out", refusal(decision, callId, text), { error: error.message, upstreamMs, audit: approvalExtra });
     }
     if (request.signal.aborted) {
-      return finish(decision, "failed", refusal(decision, callId, "cancelled by the client"), { error: "cancelled by the client", upstreamMs });
+      await afterRun("failed");
+      return finish(decision, "failed", refusal(decision, callId, "cancelled by the client"), { error: "cancelled by the client", upstreamMs, audit: approvalExtra });
     }
     if (error instanceof McpError) {
       // The server answered with a JSON-RPC error: the client gets it as sent.
-      await finish(decision, "failed", refusal(decision, callId, error.message), { error: `upstream error ${error.code}`, upstreamMs });
+      await afterRun("failed");
+      await finish(decision, "failed", refusal(decision, callId, error.message), { error: `upstream error ${error.code}`, upstreamMs, audit: approvalExtra });
       throw error;
     }
     ctx.metrics.upstreamErrors.inc({ server: request.serverId, kind: "unavailable" });
     const text = `mcpgov could not reach server "${request.serverId}": ${describeThrown(error)} (call id ${callId})`;
-    return finish(decision, "failed", refusal(decision, callId, text), { error: describeThrown(error), upstreamMs });
+    await afterRun("failed");
+    return finish(decision, "failed", refusal(decision, callId, text), { error: describeThrown(error), upstreamMs, audit: approvalExtra });
   }
+}
+
+/** A write or destructive call to a server or tool tagged prod. */
+function isHighRiskWrite(envelope: Envelope): boolean {
+  const action = envelope.labels["mcp.action"];
+  return (action === "write" || action === "destructive") && envelope.risk_tags.includes("prod");
 }

@@ -1,6 +1,8 @@
 /** @module Everything a gateway request handler needs, built once by the composition root. */
 import type { Logger } from "../logger.js";
 import type { AuditStore } from "../audit/audit-store.js";
+import type { ApprovalMetrics } from "../approvals/approval-metrics.js";
+import type { ApprovalService } from "../approvals/approval-service.js";
 import type { Upstream } from "../upstream/upstream.js";
 import type { BundleManager } from "./bundle-manager.js";
 import type { LoadedGatewayConfig } from "./config.js";
@@ -21,4 +23,6 @@ export interface GatewayContext {
   clock: () => Date;
   /** Routes servers' sampling and elicitation requests to the client whose call is running. */
   relay: ServerRequestRelay;
+  approvals: ApprovalService;
+  approvalMetrics: ApprovalMetrics;
 }

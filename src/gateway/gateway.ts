@@ -7,6 +7,10 @@ import { type AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import { SqliteAuditStore } from "../audit/sqlite-audit-store.js";
+import { createApprovalMetrics } from "../approvals/approval-metrics.js";
+import { ApprovalService } from "../approvals/approval-service.js";
+import { approvalWebhook } from "../approvals/webhook.js";
+import { SqliteApprovalStore } from "../approvals/sqlite-approval-store.js";
 import { auditEntryFor } from "../audit/audit-entry.js";
 import { buildEnvelope } from "../core/envelope.js";
 import { describeThrown } from "../core/errors.js";
@@ -50,8 +54,7 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-async function authenticatorFor(config: LoadedGatewayConfig, env: Record<string, string | undefined>): Promise<Authenticator> {
-  const auth = config.auth;
+async function authenticatorFor(config: LoadedGatewayConfig, auth: LoadedGatewayConfig["auth"], env: Record<string, string | undefined>): Promise<Authenticator> {
   if (auth.mode === "none") return noAuthenticator({ id: "anonymous", roles: [], scopes: [] });
   if (auth.mode === "api_keys") {
     const keys = await resolveApiKeys(auth, env);
@@ -103,10 +106,12 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   const env = options.env ?? process.env;
   const logger = options.logger ?? silentLogger;
   const metrics = createMetrics();
+  let onBundleSwap = (): void => undefined;
   const registry = new Registry(config.servers);
   const bundles = await BundleManager.open(resolve(config.source.dir, config.bundle), {
     onSwap: (previous, next, source) => {
       metrics.bundleSwaps.inc({ result: "swapped" });
+      onBundleSwap();
       logger.info({ previous: previous.hash, next: next.hash, source }, "bundle swapped");
     },
     onRefused: (source, reason) => {
@@ -121,7 +126,24 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   const upstreams = new Map<string, Upstream>();
   const catalogs = new Map<string, ToolCatalog>();
   const relay = new ServerRequestRelay();
-  const ctx: GatewayContext = { config, registry, bundles, audit, metrics, logger, upstreams, catalogs, relay, clock: options.clock ?? (() => new Date()) };
+  const clock = options.clock ?? (() => new Date());
+  const approvalStore = SqliteApprovalStore.open(resolve(config.source.dir, config.data_dir));
+  const approvalMetrics = createApprovalMetrics(metrics.registry, () => approvalStore);
+  const approvals = new ApprovalService({
+    store: approvalStore,
+    audit,
+    config: config.approvals,
+    activeBundle: () => bundles.current().bundle,
+    clock,
+    logger,
+    metrics: approvalMetrics,
+    ...(config.approvals.webhook ? { announce: await approvalWebhook(config.approvals, env, logger) } : {}),
+  });
+  const ctx: GatewayContext = { config, registry, bundles, audit, metrics, logger, upstreams, catalogs, relay, clock, approvals, approvalMetrics };
+  // A bundle swap voids the approvals the old bundle required (before anyone retries them), and expired ones go on schedule.
+  onBundleSwap = () => void approvals.sweep().catch((error: unknown) => logger.error({ error: describeThrown(error) }, "approval sweep failed"));
+  await approvals.sweep();
+  approvals.start();
 
   let sessions: SessionRegistry | undefined;
   const toolsChangedListeners = new Set<(serverId: string) => void>();
@@ -165,11 +187,13 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   let server: ServerType | undefined;
   let url: string | undefined;
   if (options.http !== false) {
-    const auth = await authenticatorFor(config, env);
+    const auth = await authenticatorFor(config, config.auth, env);
+    const adminAuth = config.admin_auth ? await authenticatorFor(config, config.admin_auth, env) : auth;
     sessions = new SessionRegistry(ctx);
     const app = createHttpApp({
       ctx,
       auth,
+      adminAuth,
       sessions,
       ready: () => {
         const states = Object.fromEntries([...upstreams.values()].map((u) => [u.id, u.state]));
@@ -195,6 +219,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       await sessions?.closeAll();
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
       await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
+      await approvals.close();
       await audit.close();
     },
   };

@@ -8,6 +8,7 @@ import { requestId } from "hono/request-id";
 import type { Authenticator, Subject } from "./auth.js";
 import type { GatewayContext } from "./context.js";
 import { denyUnknownServer } from "./unknown-server.js";
+import { approvalRoutes } from "./admin-approval-routes.js";
 import type { SessionRegistry } from "./sessions.js";
 
 type Env = { Variables: { requestId: string; subject: Subject } };
@@ -30,11 +31,13 @@ function hostAllowed(hostHeader: string | undefined, allowed: readonly string[])
 export interface HttpAppOptions {
   ctx: GatewayContext;
   auth: Authenticator;
+  /** The admin API's own authenticator (config admin_auth, else auth). */
+  adminAuth: Authenticator;
   sessions: SessionRegistry;
   ready: () => { ok: boolean; detail: Record<string, unknown> };
 }
 
-export function createHttpApp({ ctx, auth, sessions, ready }: HttpAppOptions): Hono<Env> {
+export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpAppOptions): Hono<Env> {
   const app = new Hono<Env>();
   const { config } = ctx;
   app.use(requestId());
@@ -58,8 +61,8 @@ export function createHttpApp({ ctx, auth, sessions, ready }: HttpAppOptions): H
   });
   app.get("/metrics", async (c) => c.text(await ctx.metrics.registry.metrics(), 200, { "content-type": ctx.metrics.registry.contentType }));
 
-  const authenticate = async (c: Context<Env>, next: () => Promise<void>) => {
-    const result = await auth.authenticate(c.req.header("authorization"));
+  const authenticateWith = (authenticator: Authenticator) => async (c: Context<Env>, next: () => Promise<void>) => {
+    const result = await authenticator.authenticate(c.req.header("authorization"));
     if (!result.ok) {
       c.header("www-authenticate", 'Bearer realm="mcpgov"');
       return jsonRpcError(c, result.status, -32001, `Unauthorized: ${result.reason}`);
@@ -67,6 +70,8 @@ export function createHttpApp({ ctx, auth, sessions, ready }: HttpAppOptions): H
     c.set("subject", result.subject);
     await next();
   };
+  const authenticate = authenticateWith(auth);
+  const authenticateAdmin = authenticateWith(adminAuth);
 
   const limit = bodyLimit({
     maxSize: config.limits.max_body_bytes,
@@ -91,7 +96,8 @@ export function createHttpApp({ ctx, auth, sessions, ready }: HttpAppOptions): H
     return session.transport.handleRequest(c.req.raw);
   });
 
-  app.post("/admin/bundle", authenticate, async (c) => {
+  app.route("/admin/approvals", approvalRoutes(ctx, authenticateAdmin));
+  app.post("/admin/bundle", authenticateAdmin, async (c) => {
     if (!c.get("subject").roles.includes("mcpgov-admin")) return c.json({ error: "the mcpgov-admin role is required" }, 403);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     try {
@@ -101,7 +107,7 @@ export function createHttpApp({ ctx, auth, sessions, ready }: HttpAppOptions): H
       return c.json({ error: (error as Error).message, active: ctx.bundles.current().bundle }, 422);
     }
   });
-  app.get("/admin/bundle", authenticate, (c) => c.json({ active: ctx.bundles.current().bundle }));
+  app.get("/admin/bundle", authenticateAdmin, (c) => c.json({ active: ctx.bundles.current().bundle }));
 
   app.notFound((c) => jsonRpcError(c, 404, -32601, `No route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

@@ -88,17 +88,22 @@ export function secretReferences(config: GatewayConfig): SecretReference[] {
     if (t.type === "stdio") for (const [name, source] of Object.entries(t.env)) add(["servers", i, "transport", "env", name], source);
     else for (const [name, source] of Object.entries(t.headers)) add(["servers", i, "transport", "headers", name], source);
   });
-  const auth = config.auth;
-  if (auth.mode === "jwt") {
-    if (auth.shared_secret_env) refs.push({ path: ["auth", "shared_secret_env"], env: auth.shared_secret_env });
-    if (auth.public_key_file) refs.push({ path: ["auth", "public_key_file"], file: auth.public_key_file });
-  }
-  if (auth.mode === "api_keys") {
-    auth.keys.forEach((key, i) => {
-      if (key.key_env) refs.push({ path: ["auth", "keys", i, "key_env"], env: key.key_env });
-      if (key.key_file) refs.push({ path: ["auth", "keys", i, "key_file"], file: key.key_file });
-    });
-  }
+  const authRefs = (auth: GatewayConfig["auth"], at: "auth" | "admin_auth") => {
+    if (auth.mode === "jwt") {
+      if (auth.shared_secret_env) refs.push({ path: [at, "shared_secret_env"], env: auth.shared_secret_env });
+      if (auth.public_key_file) refs.push({ path: [at, "public_key_file"], file: auth.public_key_file });
+    }
+    if (auth.mode === "api_keys") {
+      auth.keys.forEach((key, i) => {
+        if (key.key_env) refs.push({ path: [at, "keys", i, "key_env"], env: key.key_env });
+        if (key.key_file) refs.push({ path: [at, "keys", i, "key_file"], file: key.key_file });
+      });
+    }
+  };
+  authRefs(config.auth, "auth");
+  if (config.admin_auth) authRefs(config.admin_auth, "admin_auth");
+  const webhook = config.approvals.webhook;
+  if (webhook) for (const [name, source] of Object.entries(webhook.headers)) add(["approvals", "webhook", "headers", name], source);
   return refs;
 }
 

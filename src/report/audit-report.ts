@@ -20,9 +20,15 @@ function latency(record: AuditRecord): string {
 }
 
 function extraLines(record: AuditRecord): string[] {
-  const { approval_id, output_verdict, findings, ...rest } = record.extra;
+  const { approval_id, approval_event, approval_group, approval_actor, approval_reason, approval_call_id, event_at, output_verdict, findings, ...rest } = record.extra;
   const lines: string[] = [];
-  if (approval_id) lines.push(`approval     ${approval_id}`);
+  if (approval_id) {
+    const event = approval_event ? ` ${String(approval_event)}${event_at ? ` at ${String(event_at)}` : ""}` : "";
+    lines.push(`approval     ${approval_id}${event}${approval_group ? ` (group ${String(approval_group)})` : ""}`);
+    if (approval_actor) lines.push(`approver     ${String(approval_actor)}${approval_reason ? `: ${String(approval_reason)}` : ""}`);
+    else if (approval_reason) lines.push(`note         ${String(approval_reason)}`);
+    if (approval_call_id) lines.push(`ran as call  ${String(approval_call_id)}`);
+  }
   if (output_verdict) lines.push(`output       ${output_verdict}`);
   if (findings && Object.keys(findings).length > 0) {
     lines.push(`findings     ${Object.entries(findings).map(([kind, n]) => `${kind}=${n}`).join(" ")}`);

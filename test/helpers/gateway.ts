@@ -25,8 +25,15 @@ import { RUG_PULL_SERVER, serverScript } from "./rug-pull.js";
 export const KEYS = {
   alice: "alice-e2e-key-0123456789abcdef",
   admin: "admin-e2e-key-fedcba9876543210",
+  bob: "bob-e2e-approver-key-0011223344",
+  carol: "carol-e2e-approver-key-5566778899",
 } as const;
-export const KEY_ENV: Record<string, string> = { MCPGOV_E2E_KEY_ALICE: KEYS.alice, MCPGOV_E2E_KEY_ADMIN: KEYS.admin };
+export const KEY_ENV: Record<string, string> = {
+  MCPGOV_E2E_KEY_ALICE: KEYS.alice,
+  MCPGOV_E2E_KEY_ADMIN: KEYS.admin,
+  MCPGOV_E2E_KEY_BOB: KEYS.bob,
+  MCPGOV_E2E_KEY_CAROL: KEYS.carol,
+};
 
 /** Everything a test writes lives here; `rm` removes it all. */
 export interface Workspace {
@@ -141,6 +148,8 @@ export interface ConfigOptions {
   pin?: boolean;
   /** Environment for secrets the servers' config refers to. */
   env?: Record<string, string>;
+  /** The approvals section; by default calls do not wait (wait_sec 0) so a held call answers at once. */
+  approvals?: Record<string, unknown>;
 }
 
 /** Writes mcpgov.yaml (and, unless told not to, the lock pinned from the live servers). */
@@ -154,9 +163,13 @@ export async function writeGatewayConfig(ws: Workspace, options: ConfigOptions):
       keys: [
         { id: "alice", key_env: "MCPGOV_E2E_KEY_ALICE", subject: "alice", tenant: "acme", roles: ["developer"], scopes: ["tools:call"] },
         { id: "admin", key_env: "MCPGOV_E2E_KEY_ADMIN", subject: "ops", tenant: "acme", roles: ["sre", "mcpgov-admin"], scopes: [] },
+        // Approvers may also call tools: that is how "never your own request" gets tested.
+        { id: "bob", key_env: "MCPGOV_E2E_KEY_BOB", subject: "bob", tenant: "acme", roles: ["approver"], scopes: ["tools:call"] },
+        { id: "carol", key_env: "MCPGOV_E2E_KEY_CAROL", subject: "carol", tenant: "acme", roles: ["security-approver"], scopes: ["tools:call"] },
       ],
     },
     limits: { max_body_bytes: 256 * 1024, upstream_timeout_sec: 60, ...options.limits },
+    approvals: { wait_sec: 0, ...options.approvals },
     servers: options.servers,
   };
   await writeFile(ws.configPath, stringify(config));
@@ -243,6 +256,7 @@ export interface DecisionMeta {
   reason: string;
   bundle: { hash: string; revision: string };
   constraints?: Record<string, unknown>;
+  approval_id?: string;
 }
 
 export interface ToolResult {

@@ -1,0 +1,219 @@
+/**
+ * @module SqliteApprovalStore: approval requests in `<data>/state.sqlite`.
+ *
+ * What never changes after creation (arguments, rules, envelope…) is one
+ * JSON column; what transitions change has its own column, so every
+ * transition is a single conditional UPDATE and SQLite picks the one winner.
+ */
+import Database from "better-sqlite3";
+import { ApprovalRequestSchema, type ApprovalRequest, type ApprovalState, type Approver } from "../core/approval.js";
+import { describeThrown, McpgovError } from "../core/errors.js";
+import { describeIssues } from "../core/issues.js";
+import { openStateDb, type StateDbOptions } from "../state/state-db.js";
+import type { ApprovalQuery, ApprovalStore, Transition } from "./approval-store.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS approvals (
+  id TEXT PRIMARY KEY,
+  call_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  state TEXT NOT NULL,
+  call_digest TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  bundle_hash TEXT NOT NULL,
+  grp TEXT NOT NULL,
+  body TEXT NOT NULL,
+  decided_by TEXT,
+  decided_at TEXT,
+  decision_reason TEXT,
+  used_by_call TEXT,
+  used_at TEXT,
+  void_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS approvals_state ON approvals (state, grp);
+CREATE INDEX IF NOT EXISTS approvals_digest ON approvals (call_digest, subject_id);
+CREATE INDEX IF NOT EXISTS approvals_created ON approvals (created_at);
+`;
+
+interface Row {
+  id: string;
+  call_id: string;
+  created_at: string;
+  expires_at: string;
+  state: string;
+  call_digest: string;
+  subject_id: string;
+  bundle_hash: string;
+  grp: string;
+  body: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  decision_reason: string | null;
+  used_by_call: string | null;
+  used_at: string | null;
+  void_reason: string | null;
+}
+
+const IMMUTABLE = ["server", "tool", "arguments", "subject", "bundle", "rules", "reason", "constraints", "envelope"] as const;
+
+function toRequest(row: Row): ApprovalRequest {
+  const body = JSON.parse(row.body) as Record<string, unknown>;
+  const candidate = {
+    ...body,
+    id: row.id,
+    call_id: row.call_id,
+    created_at: row.created_at,
+    expires_at: row.expires_at,
+    state: row.state,
+    call_digest: row.call_digest,
+    group: row.grp,
+    ...(row.decided_by ? { decided_by: JSON.parse(row.decided_by) as Approver } : {}),
+    ...(row.decided_at ? { decided_at: row.decided_at } : {}),
+    ...(row.decision_reason !== null ? { decision_reason: row.decision_reason } : {}),
+    ...(row.used_by_call ? { used_by_call: row.used_by_call } : {}),
+    ...(row.used_at ? { used_at: row.used_at } : {}),
+    ...(row.void_reason !== null ? { void_reason: row.void_reason } : {}),
+  };
+  const parsed = ApprovalRequestSchema.safeParse(candidate);
+  // A row that no longer parses was edited outside mcpgov: never act on it.
+  if (!parsed.success) throw new McpgovError("io_error", `approval store: request ${row.id} is malformed: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+export class SqliteApprovalStore implements ApprovalStore {
+  private constructor(private readonly db: Database.Database) {
+    db.exec(SCHEMA);
+  }
+
+  static open(dataDir: string, options: StateDbOptions = {}): SqliteApprovalStore {
+    return new SqliteApprovalStore(openStateDb(dataDir, options));
+  }
+
+  private run<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (cause) {
+      if (cause instanceof McpgovError) throw cause;
+      throw new McpgovError("io_error", `approval store: ${what}: ${describeThrown(cause)}`, { cause });
+    }
+  }
+
+  private row(id: string): Row | undefined {
+    return this.db.prepare<[string], Row>("SELECT * FROM approvals WHERE id = ?").get(id);
+  }
+
+  /** After a conditional UPDATE: the winner gets the new row, a loser learns why. */
+  private outcome(id: string, changes: number): Transition {
+    const row = this.row(id);
+    if (!row) return { ok: false, reason: "not_found" };
+    return changes === 1 ? { ok: true, request: toRequest(row) } : { ok: false, reason: "wrong_state", request: toRequest(row) };
+  }
+
+  async create(request: ApprovalRequest): Promise<ApprovalRequest> {
+    const parsed = ApprovalRequestSchema.safeParse(request);
+    if (!parsed.success) throw new McpgovError("input_invalid", `approval request: ${describeIssues(parsed.error)}`);
+    const valid = parsed.data;
+    const body = Object.fromEntries(IMMUTABLE.map((key) => [key, valid[key]]));
+    return this.run("create", () => {
+      this.db
+        .prepare(
+          `INSERT INTO approvals (id, call_id, created_at, expires_at, state, call_digest, subject_id, bundle_hash, grp, body)
+           VALUES (@id, @call_id, @created_at, @expires_at, @state, @call_digest, @subject_id, @bundle_hash, @grp, @body)`,
+        )
+        .run({
+          id: valid.id,
+          call_id: valid.call_id,
+          created_at: valid.created_at,
+          expires_at: valid.expires_at,
+          state: valid.state,
+          call_digest: valid.call_digest,
+          subject_id: valid.subject.id,
+          bundle_hash: valid.bundle.hash,
+          grp: valid.group,
+          body: JSON.stringify(body),
+        });
+      return toRequest(this.row(valid.id)!);
+    });
+  }
+
+  async get(id: string): Promise<ApprovalRequest | undefined> {
+    return this.run("get", () => {
+      const row = this.row(id);
+      return row ? toRequest(row) : undefined;
+    });
+  }
+
+  async list(query: ApprovalQuery = {}): Promise<ApprovalRequest[]> {
+    const where: string[] = [];
+    const params: Record<string, string | number> = { limit: query.limit ?? 200 };
+    const equal = { state: query.state, grp: query.group, subject_id: query.subjectId, call_digest: query.callDigest };
+    for (const [column, value] of Object.entries(equal)) {
+      if (value === undefined) continue;
+      where.push(`${column} = @${column}`);
+      params[column] = value;
+    }
+    const sql = `SELECT * FROM approvals ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, rowid DESC LIMIT @limit`;
+    return this.run("list", () => this.db.prepare<[Record<string, string | number>], Row>(sql).all(params).map(toRequest));
+  }
+
+  async decide(id: string, outcome: { state: "approved" | "denied"; by: Approver; reason: string; at: string }): Promise<Transition> {
+    return this.run("decide", () => {
+      const { changes } = this.db
+        .prepare(
+          `UPDATE approvals SET state = @state, decided_by = @by, decided_at = @at, decision_reason = @reason
+           WHERE id = @id AND state = 'pending' AND expires_at > @at`,
+        )
+        .run({ id, state: outcome.state, by: JSON.stringify(outcome.by), at: outcome.at, reason: outcome.reason });
+      return this.outcome(id, changes);
+    });
+  }
+
+  async consume(id: string, use: { callId: string; subjectId: string; bundleHash: string; at: string }): Promise<Transition> {
+    return this.run("consume", () => {
+      const { changes } = this.db
+        .prepare(
+          `UPDATE approvals SET state = 'used', used_by_call = @call, used_at = @at
+           WHERE id = @id AND state = 'approved' AND subject_id = @subject AND bundle_hash = @bundle AND expires_at > @at`,
+        )
+        .run({ id, call: use.callId, at: use.at, subject: use.subjectId, bundle: use.bundleHash });
+      return this.outcome(id, changes);
+    });
+  }
+
+  async voidRequest(id: string, reason: string): Promise<Transition> {
+    return this.run("void", () => {
+      const { changes } = this.db
+        .prepare("UPDATE approvals SET state = 'void', void_reason = @reason WHERE id = @id AND state IN ('pending', 'approved')")
+        .run({ id, reason });
+      return this.outcome(id, changes);
+    });
+  }
+
+  async expireDue(now: string): Promise<ApprovalRequest[]> {
+    return this.run("expire", () =>
+      this.db.transaction(() => {
+        const due = this.db.prepare<[string], Row>("SELECT * FROM approvals WHERE state IN ('pending', 'approved') AND expires_at <= ?").all(now);
+        const update = this.db.prepare("UPDATE approvals SET state = 'expired' WHERE id = ? AND state IN ('pending', 'approved')");
+        return due.filter((row) => update.run(row.id).changes === 1).map((row) => toRequest({ ...row, state: "expired" }));
+      })(),
+    );
+  }
+
+  async boundToOtherBundles(activeHash: string): Promise<ApprovalRequest[]> {
+    return this.run("list by bundle", () =>
+      this.db.prepare<[string], Row>("SELECT * FROM approvals WHERE state IN ('pending', 'approved') AND bundle_hash <> ?").all(activeHash).map(toRequest),
+    );
+  }
+
+  async countByState(): Promise<Record<ApprovalState, number>> {
+    const counts: Record<ApprovalState, number> = { pending: 0, approved: 0, denied: 0, expired: 0, used: 0, void: 0 };
+    const rows = this.run("count", () => this.db.prepare<[], { state: ApprovalState; n: number }>("SELECT state, COUNT(*) AS n FROM approvals GROUP BY state").all());
+    for (const row of rows) counts[row.state] = row.n;
+    return counts;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
