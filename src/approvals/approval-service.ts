@@ -106,12 +106,13 @@ export class ApprovalService {
     const { envelope, decision, digest } = call;
     const now = this.now();
     const active = this.deps.activeBundle().hash;
-    const live = (await this.deps.store.list({ callDigest: digest, subjectId: envelope.subject.id, limit: 50 })).filter(
-      (r) => r.state === "pending" || r.state === "approved",
-    );
+    const mine = await this.deps.store.list({ callDigest: digest, subjectId: envelope.subject.id, limit: 50 });
+    const live = mine.filter((r) => r.state === "pending" || r.state === "approved");
     for (const stale of live.filter((r) => r.bundle.hash !== active)) await this.voidStale(stale, active);
-    const usable = live.filter((r) => r.bundle.hash === active && r.expires_at > now && r.subject.id === envelope.subject.id);
-    const reuse = usable.find((r) => r.state === "approved") ?? usable.find((r) => r.state === "pending");
+    const current = (r: ApprovalRequest) => r.bundle.hash === active && r.expires_at > now && r.subject.id === envelope.subject.id;
+    const usable = live.filter(current);
+    // A denial stands for the identical call until the request would have expired: asking again is not a way around it.
+    const reuse = usable.find((r) => r.state === "approved") ?? usable.find((r) => r.state === "pending") ?? mine.find((r) => r.state === "denied" && current(r));
     if (reuse) return { request: reuse, created: false };
 
     const expirySec = decision.constraints.approval_timeout_sec ?? this.deps.config.default_expiry_sec;

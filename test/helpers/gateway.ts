@@ -70,14 +70,19 @@ export async function createWorkspace(): Promise<Workspace> {
 }
 
 /** Builds the reference policy into `output`, optionally with other limits for non-production writes. */
-export async function buildReferenceBundle(output: string, options: { maxRuntimeSec?: number; revision?: string } = {}): Promise<string> {
+export async function buildReferenceBundle(
+  output: string,
+  options: { maxRuntimeSec?: number; revision?: string; productionWrite?: Record<string, unknown> } = {},
+): Promise<string> {
   const scratch = await tempDir("mcpgov-e2e-policy-");
   try {
     const policy = await copyReference(scratch);
-    if (options.maxRuntimeSec !== undefined) {
+    if (options.maxRuntimeSec !== undefined || options.productionWrite !== undefined) {
       const dataPath = join(policy, "mcpgov", "config", "data.json");
-      const data = JSON.parse(await readFile(dataPath, "utf8")) as { non_prod_write: { max_runtime_sec: number } };
-      data.non_prod_write.max_runtime_sec = options.maxRuntimeSec;
+      const data = JSON.parse(await readFile(dataPath, "utf8")) as { non_prod_write: { max_runtime_sec: number }; production_write: Record<string, unknown> };
+      if (options.maxRuntimeSec !== undefined) data.non_prod_write.max_runtime_sec = options.maxRuntimeSec;
+      // Constraints the production-write rule hands to approvals (approver_group, approval_timeout_sec…).
+      if (options.productionWrite !== undefined) data.production_write = { ...data.production_write, ...options.productionWrite };
       await writeFile(dataPath, JSON.stringify(data));
     }
     await buildBundle({ policyDir: policy, output, revision: options.revision ?? "e2e" });
@@ -194,10 +199,13 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startTestGateway(ws: Workspace, options: { env?: Record<string, string>; logger?: Logger } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  ws: Workspace,
+  options: { env?: Record<string, string>; logger?: Logger; clock?: () => Date } = {},
+): Promise<TestGateway> {
   const env = { ...KEY_ENV, ...options.env };
   const config = await loadGatewayConfig(ws.configPath, { env });
-  const gateway = await startGateway(config, { env, ...(options.logger ? { logger: options.logger } : {}) });
+  const gateway = await startGateway(config, { env, ...(options.logger ? { logger: options.logger } : {}), ...(options.clock ? { clock: options.clock } : {}) });
   const url = gateway.url!;
   const clients: Client[] = [];
   let closed = false;
@@ -309,7 +317,7 @@ export async function disposeGateway(gw: TestGateway | undefined, ws: Workspace 
 }
 
 /** A workspace with the reference bundle built into it, as most gateway tests start. */
-export async function referenceWorkspace(options: { maxRuntimeSec?: number } = {}): Promise<Workspace> {
+export async function referenceWorkspace(options: { maxRuntimeSec?: number; productionWrite?: Record<string, unknown> } = {}): Promise<Workspace> {
   const ws = await createWorkspace();
   await buildReferenceBundle(ws.bundlePath, options);
   return ws;
