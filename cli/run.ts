@@ -1,6 +1,7 @@
 /** @module The CLI: parses arguments, runs one command, and maps errors to exit codes in one place. */
 import yargs from "yargs";
 import { formatDiagnostic, McpgovError } from "../src/core/errors.js";
+import { approvalsCommand } from "./commands/approvals.js";
 import { auditCommand } from "./commands/audit.js";
 import { buildCommand } from "./commands/build.js";
 import { capabilitiesCommand } from "./commands/capabilities.js";
@@ -46,6 +47,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     stdioCommand(io),
     registryCommand(io),
     auditCommand(io),
+    approvalsCommand(io),
     schemaCommand(io),
     capabilitiesCommand(io),
     demoCommand(io),

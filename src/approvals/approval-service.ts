@@ -208,7 +208,7 @@ export class ApprovalService {
     if (!request) return { ok: false, status: 404, message: `no approval request ${id}` };
     const allowed = mayDecide(request, approver, Object.fromEntries(Object.entries(this.deps.config.groups).map(([g, v]) => [g, v.roles])));
     if (!allowed.ok) return { ok: false, status: 403, message: allowed.reason, request };
-    if (request.state === "pending" && request.expires_at <= this.now()) await this.sweep();
+    if (request.state === "pending" && request.expires_at <= this.now()) await this.expire();
     const result = await this.deps.store.decide(id, { state: verdict, by: { id: approver.id, via }, reason: trimmed, at: this.now() });
     if (!result.ok) {
       const current = result.request ?? request;
@@ -232,13 +232,18 @@ export class ApprovalService {
     this.changed(result.request);
   }
 
-  /** Expires what is due and voids what another bundle required. */
-  async sweep(): Promise<void> {
+  /** Moves requests past their expiry to expired. */
+  async expire(): Promise<void> {
     for (const request of await this.deps.store.expireDue(this.now())) {
       this.deps.metrics?.expired.inc();
       await this.record(request, "expired", "blocked", { reason: `not decided, or not used once approved, by ${request.expires_at}` });
       this.changed(request);
     }
+  }
+
+  /** Expires what is due and voids what another bundle required. */
+  async sweep(): Promise<void> {
+    await this.expire();
     const active = this.deps.activeBundle().hash;
     for (const request of await this.deps.store.boundToOtherBundles(active)) await this.voidStale(request, active);
   }
