@@ -7,15 +7,12 @@
  * The killed-gateway test runs `node bin/mcpgov.js`, so it needs a build
  * (`npm test` builds first).
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, exited, killGroup, serve } from "./helpers/serve-process.js";
 import { AUDIT_FILE, SqliteAuditStore } from "../src/audit/sqlite-audit-store.js";
 import type { AuditRecord } from "../src/core/audit-record.js";
 import { repoRoot, runCli } from "./helpers/cli.js";
@@ -26,8 +23,6 @@ import {
   decisionOf,
   filesystemServer,
   INITIALIZE,
-  KEY_ENV,
-  KEYS,
   mcpHeaders,
   memoryServer,
   startTestGateway,
@@ -88,14 +83,15 @@ describe("mcpgov audit verify after a real run", () => {
     const ok = await runCli(["audit", "verify", "--data", ws.dataDir]);
     expect(ok.stderr).toBe("");
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/^ok: 4 records/);
+    // four calls, and the held one's approval request: created and routed.
+    expect(ok.stdout).toMatch(/^ok: 6 records/);
 
     // The held production write, rewritten to look as if policy had allowed it.
-    const target = (await allRecords(ws.dataDir)).find((r) => r.call_id === held)!;
+    const target = (await allRecords(ws.dataDir)).find((r) => r.call_id === held && r.extra["approval_event"] === undefined)!;
     expect(target.decision).toBe("REQUIRE_APPROVAL");
     const db = new Database(join(ws.dataDir, AUDIT_FILE));
     try {
-      expect(db.prepare("UPDATE audit_records SET decision = 'ALLOW', outcome = 'executed' WHERE call_id = ?").run(held).changes).toBe(1);
+      expect(db.prepare("UPDATE audit_records SET decision = 'ALLOW', outcome = 'executed' WHERE seq = ?").run(target.seq).changes).toBe(1);
     } finally {
       db.close();
     }
@@ -105,52 +101,6 @@ describe("mcpgov audit verify after a real run", () => {
     expect(broken.stdout).toContain(`seq ${target.seq} (call ${held}) modified`);
   });
 });
-
-/** A `mcpgov serve` child process and the URL it printed. */
-async function serve(ws: Workspace): Promise<{ child: ChildProcess; url: string; stderr: string[] }> {
-  // Its own process group, so cleanup can reach the servers it started too.
-  const child = spawn(process.execPath, [join(repoRoot, "bin", "mcpgov.js"), "serve", "--config", ws.configPath, "--log-level", "warn"], {
-    cwd: ws.dir,
-    env: { ...process.env, ...KEY_ENV },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  const stderr: string[] = [];
-  createInterface({ input: child.stderr! }).on("line", (line) => stderr.push(line));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`mcpgov serve did not start:\n${stderr.join("\n")}`)), 45_000);
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const match = /^mcpgov gateway listening on (\S+)$/.exec(line);
-      if (!match) return;
-      clearTimeout(timer);
-      resolve(match[1]!);
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`mcpgov serve exited with ${code}:\n${stderr.join("\n")}`));
-    });
-  });
-  return { child, url, stderr };
-}
-
-async function connect(url: string, serverId: string): Promise<Client> {
-  const client = new Client({ name: "e2e-kill", version: "1.0.0" });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp/${serverId}`), { requestInit: { headers: { Authorization: `Bearer ${KEYS.alice}` } } }));
-  return client;
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once("exit", () => resolve()));
-}
-
-/** Kills what is left of a serve child's process group (its upstream servers, if they outlived it). */
-function killGroup(child: ChildProcess): void {
-  try {
-    process.kill(-child.pid!, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
 
 describe("a gateway killed with SIGKILL", () => {
   it("has a record of every call it answered, and the chain verifies after a restart", { timeout: 180_000 }, async () => {
