@@ -7,6 +7,7 @@ import { buildCommand } from "./commands/build.js";
 import { capabilitiesCommand } from "./commands/capabilities.js";
 import { demoCommand } from "./commands/demo.js";
 import { diffCommand } from "./commands/diff.js";
+import { dryrunCommand } from "./commands/dryrun.js";
 import { evalCommand } from "./commands/eval.js";
 import { hashCommand } from "./commands/hash.js";
 import { registryCommand } from "./commands/registry.js";
@@ -48,6 +49,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     registryCommand(io),
     auditCommand(io),
     approvalsCommand(io),
+    dryrunCommand(io),
     schemaCommand(io),
     capabilitiesCommand(io),
     demoCommand(io),

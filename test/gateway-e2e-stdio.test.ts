@@ -90,12 +90,15 @@ describe("mcpgov stdio", () => {
     } finally {
       await store.close();
     }
-    expect(records.map((r) => [r.tool, r.decision, r.outcome])).toEqual([
-      ["read_graph", "ALLOW", "executed"],
-      ["create_entities", "REQUIRE_APPROVAL", "pending"],
-      ["read_graph", "ALLOW", "executed"],
+    // The held call opens an approval request: created and routed, then the call's own record.
+    expect(records.map((r) => [r.tool, r.decision, r.outcome, r.extra["approval_event"] ?? "call"])).toEqual([
+      ["read_graph", "ALLOW", "executed", "call"],
+      ["create_entities", "REQUIRE_APPROVAL", "pending", "created"],
+      ["create_entities", "REQUIRE_APPROVAL", "pending", "routed"],
+      ["create_entities", "REQUIRE_APPROVAL", "pending", "call"],
+      ["read_graph", "ALLOW", "executed", "call"],
     ]);
-    expect(records[1]!.call_id).toBe(held);
+    expect(records.slice(1, 4).every((r) => r.call_id === held)).toBe(true);
     for (const record of records) {
       expect(record.envelope.context.transport).toBe("stdio");
       expect(record.subject.id).toBe("desktop:alice");

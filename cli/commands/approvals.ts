@@ -17,7 +17,8 @@ import { McpgovError } from "../../src/core/errors.js";
 import { ApprovalsConfigSchema } from "../../src/core/gateway-config.js";
 import { silentLogger } from "../../src/logger.js";
 import { formatApproval, formatApprovalList, type ApprovalsFormat, type ShownApproval } from "../../src/report/approvals-report.js";
-import { adminClient, type AdminClient } from "../admin-client.js";
+import type { AdminApi } from "../../src/admin/admin-api.js";
+import { adminApi } from "../admin-client.js";
 import type { CliIo, ExitCode } from "../io.js";
 
 const ACTIONS = ["list", "show", "approve", "deny"] as const;
@@ -43,19 +44,11 @@ interface Approvals {
   close(): Promise<void>;
 }
 
-function overApi(client: AdminClient): Approvals {
+function overApi(api: AdminApi): Approvals {
   return {
-    async list(state, group) {
-      const query = new URLSearchParams({ ...(state ? { state } : {}), ...(group ? { group } : {}) }).toString();
-      return (await client.get<{ approvals: ShownApproval[] }>(`/admin/approvals${query ? `?${query}` : ""}`)).approvals;
-    },
-    async show(id) {
-      return (await client.get<{ approval: ShownApproval }>(`/admin/approvals/${encodeURIComponent(id)}`)).approval;
-    },
-    async decide(id, verdict, reason) {
-      const path = `/admin/approvals/${encodeURIComponent(id)}/${verdict === "approved" ? "approve" : "deny"}`;
-      return (await client.post<{ approval: ShownApproval }>(path, { reason })).approval;
-    },
+    list: (state, group) => api.list(new URLSearchParams({ ...(state ? { state } : {}), ...(group ? { group } : {}) }).toString()),
+    show: (id) => api.get(id),
+    decide: (id, verdict, reason) => api.decide(id, verdict === "approved" ? "approve" : "deny", reason),
     close: async () => undefined,
   };
 }
@@ -119,7 +112,7 @@ export function approvalsCommand(io: CliIo) {
       if (argv.dataDir && argv.gateway) throw new McpgovError("usage", "give --gateway or --data-dir, not both");
       const approvals = argv.dataDir
         ? await overStore(argv.dataDir, argv.approver)
-        : overApi(adminClient({ gateway: argv.gateway ?? io.env["MCPGOV_GATEWAY"] ?? "http://127.0.0.1:8787", tokenEnv: argv.tokenEnv, env: io.env }));
+        : overApi(adminApi({ gateway: argv.gateway ?? io.env["MCPGOV_GATEWAY"] ?? "http://127.0.0.1:8787", tokenEnv: argv.tokenEnv, env: io.env }));
       try {
         switch (argv.action) {
           case "list":

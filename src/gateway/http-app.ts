@@ -9,6 +9,7 @@ import type { Authenticator, Subject } from "./auth.js";
 import type { GatewayContext } from "./context.js";
 import { denyUnknownServer } from "./unknown-server.js";
 import { approvalRoutes } from "./admin-approval-routes.js";
+import { auditRoutes } from "./admin-audit-routes.js";
 import type { SessionRegistry } from "./sessions.js";
 
 type Env = { Variables: { requestId: string; subject: Subject } };
@@ -97,6 +98,7 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
   });
 
   app.route("/admin/approvals", approvalRoutes(ctx, authenticateAdmin));
+  app.route("/admin/audit", auditRoutes(ctx, authenticateAdmin));
   app.post("/admin/bundle", authenticateAdmin, async (c) => {
     if (!c.get("subject").roles.includes("mcpgov-admin")) return c.json({ error: "the mcpgov-admin role is required" }, 403);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
