@@ -18,7 +18,6 @@ import { readBundleArchive, writeBundleArchive } from "../bundle/archive.js";
 import { bundleContentHash, jsonDigest } from "../bundle/hash.js";
 import { withRevision } from "../bundle/restamp.js";
 import { callBinding } from "../core/approval.js";
-import type { AuditRecord } from "../core/audit-record.js";
 import { describeThrown } from "../core/errors.js";
 import type { ShownApproval } from "../report/approvals-report.js";
 import { AdminApi } from "../admin/admin-api.js";
