@@ -51,12 +51,22 @@ async function prepareDemo(io: CliIo, configPath: string): Promise<void> {
   await mkdir(sandbox, { recursive: true });
   const readme = join(sandbox, "README.txt");
   if (!existsSync(readme)) await writeFile(readme, "Files the demo gateway's filesystem server may read. Writes here are production writes.\n");
-  for (const [name, who] of [["MCPGOV_DEMO_KEY_ALICE", "alice"], ["MCPGOV_DEMO_KEY_BOB", "bob"]] as const) {
+  const keys = [
+    ["MCPGOV_DEMO_KEY_ALICE", "alice, a developer"],
+    ["MCPGOV_DEMO_KEY_BOB", "bob, an approver"],
+    ["MCPGOV_DEMO_KEY_OPS", "ops, the gateway admin"],
+  ] as const;
+  for (const [name, who] of keys) {
     if (!io.env[name]) {
       io.env[name] = randomBytes(18).toString("base64url");
       io.out(`${name}=${io.env[name]}   (generated dev key for ${who}; export it to reuse)`);
     }
   }
+  io.out(
+    "approve held calls: MCPGOV_TOKEN=$MCPGOV_DEMO_KEY_BOB node bin/mcpgov.js approvals list --state pending\n" +
+      "prove the approval path: MCPGOV_DRYRUN_REQUESTER_TOKEN=$MCPGOV_DEMO_KEY_ALICE MCPGOV_DRYRUN_APPROVER_TOKEN=$MCPGOV_DEMO_KEY_BOB " +
+      "MCPGOV_DRYRUN_ADMIN_TOKEN=$MCPGOV_DEMO_KEY_OPS node bin/mcpgov.js dryrun --gateway http://127.0.0.1:8787 --bundle bundles/reference.tar.gz",
+  );
   if (!existsSync(config.source.lock_path)) {
     io.out(`pinning the demo servers' tools into ${config.source.lock_path} …`);
     const { lock } = await pinServers(config.servers, emptyLock(), { env: io.env });

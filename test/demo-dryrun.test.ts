@@ -1,0 +1,74 @@
+/**
+ * The README's first command, for real: `mcpgov demo` builds the reference
+ * bundle, prepares the demo registry and serves it; `mcpgov dryrun` then
+ * passes against that gateway. The demo's config is copied to a scratch
+ * folder (with node_modules linked) so the test writes nothing into the
+ * repository, and listens on a free port instead of 8787.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, symlinkSync } from "node:fs";
+import { copyFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { afterAll, describe, expect, it } from "vitest";
+import { tempDir } from "./helpers/bundles.js";
+import { repoRoot, runCli } from "./helpers/cli.js";
+import { exited, killGroup } from "./helpers/serve-process.js";
+
+const KEYS = {
+  MCPGOV_DEMO_KEY_ALICE: "demo-alice-key-0123456789",
+  MCPGOV_DEMO_KEY_BOB: "demo-bob-key-0123456789ab",
+  MCPGOV_DEMO_KEY_OPS: "demo-ops-key-0123456789ab",
+};
+
+let dir: string | undefined;
+let child: ChildProcess | undefined;
+afterAll(async () => {
+  if (child) {
+    child.kill("SIGTERM");
+    await exited(child);
+    killGroup(child);
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("the demo gateway", () => {
+  it("serves the README's demo, and mcpgov dryrun passes against it", { timeout: 240_000 }, async () => {
+    dir = await tempDir("mcpgov-demo-");
+    mkdirSync(join(dir, "config"));
+    await copyFile(join(repoRoot, "config", "demo.mcpgov.yaml"), join(dir, "config", "demo.mcpgov.yaml"));
+    symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"));
+    const bundle = join(dir, "bundles", "reference.tar.gz");
+
+    child = spawn(process.execPath, [join(repoRoot, "bin", "mcpgov.js"), "demo", "--config", join(dir, "config", "demo.mcpgov.yaml"), "--output", bundle], {
+      cwd: repoRoot,
+      env: { ...process.env, ...KEYS, MCPGOV_LISTEN_PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    const output: string[] = [];
+    createInterface({ input: child.stderr! }).on("line", (line) => output.push(line));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the demo did not start:\n${output.join("\n")}`)), 180_000);
+      createInterface({ input: child!.stdout! }).on("line", (line) => {
+        output.push(line);
+        const match = /^mcpgov gateway listening on (\S+)$/.exec(line);
+        if (!match) return;
+        clearTimeout(timer);
+        resolve(match[1]!);
+      });
+      child!.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the demo exited with ${code}:\n${output.join("\n")}`));
+      });
+    });
+    expect(output.join("\n")).toContain("node bin/mcpgov.js dryrun --gateway");
+
+    const run = await runCli(["dryrun", "--gateway", url, "--bundle", bundle], {
+      env: { MCPGOV_DRYRUN_REQUESTER_TOKEN: KEYS.MCPGOV_DEMO_KEY_ALICE, MCPGOV_DRYRUN_APPROVER_TOKEN: KEYS.MCPGOV_DEMO_KEY_BOB, MCPGOV_DRYRUN_ADMIN_TOKEN: KEYS.MCPGOV_DEMO_KEY_OPS },
+    });
+    expect(run.stdout).toContain("dryrun: 13 passed, 0 failed");
+    expect(run.stdout).not.toContain("FAIL");
+    expect(run.code).toBe(0);
+  });
+});
