@@ -1,6 +1,7 @@
 /** @module Everything a gateway request handler needs, built once by the composition root. */
 import type { Logger } from "../logger.js";
 import type { AuditStore } from "../audit/audit-store.js";
+import type { QuarantineStore } from "../quarantine/quarantine-store.js";
 import type { Upstream } from "../upstream/upstream.js";
 import type { BundleManager } from "./bundle-manager.js";
 import type { LoadedGatewayConfig } from "./config.js";
@@ -14,6 +15,8 @@ export interface GatewayContext {
   registry: Registry;
   bundles: BundleManager;
   audit: AuditStore;
+  /** Outputs the output policy withheld, kept for a reviewer. */
+  quarantine: QuarantineStore;
   metrics: GatewayMetrics;
   logger: Logger;
   upstreams: ReadonlyMap<string, Upstream>;

@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { type AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
+import { SqliteQuarantineStore } from "../quarantine/sqlite-quarantine-store.js";
 import { SqliteAuditStore } from "../audit/sqlite-audit-store.js";
 import { auditEntryFor } from "../audit/audit-entry.js";
 import { buildEnvelope } from "../core/envelope.js";
@@ -115,13 +116,15 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     },
   });
   const audit = await SqliteAuditStore.open(resolve(config.source.dir, config.data_dir));
+  const quarantine = await SqliteQuarantineStore.open(resolve(config.source.dir, config.data_dir));
+  metrics.watchQuarantine(quarantine);
   // Fails at start on a malformed lock file rather than at the first refresh.
   await readLockFile(config.source.lock_path);
   const readLock = (): Promise<LockFile> => readLockFile(config.source.lock_path);
   const upstreams = new Map<string, Upstream>();
   const catalogs = new Map<string, ToolCatalog>();
   const relay = new ServerRequestRelay();
-  const ctx: GatewayContext = { config, registry, bundles, audit, metrics, logger, upstreams, catalogs, relay, clock: options.clock ?? (() => new Date()) };
+  const ctx: GatewayContext = { config, registry, bundles, audit, quarantine, metrics, logger, upstreams, catalogs, relay, clock: options.clock ?? (() => new Date()) };
 
   let sessions: SessionRegistry | undefined;
   const toolsChangedListeners = new Set<(serverId: string) => void>();
@@ -196,6 +199,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
       await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
       await audit.close();
+      await quarantine.close();
     },
   };
 }

@@ -5,6 +5,7 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
+import { quarantineRoutes } from "./admin-quarantine-routes.js";
 import type { Authenticator, Subject } from "./auth.js";
 import type { GatewayContext } from "./context.js";
 import { denyUnknownServer } from "./unknown-server.js";
@@ -102,6 +103,7 @@ export function createHttpApp({ ctx, auth, sessions, ready }: HttpAppOptions): H
     }
   });
   app.get("/admin/bundle", authenticate, (c) => c.json({ active: ctx.bundles.current().bundle }));
+  app.route("/", quarantineRoutes(ctx, auth));
 
   app.notFound((c) => jsonRpcError(c, 404, -32601, `No route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

@@ -141,6 +141,10 @@ export interface ConfigOptions {
   pin?: boolean;
   /** Environment for secrets the servers' config refers to. */
   env?: Record<string, string>;
+  /** API keys beyond alice and admin (their key_env must be in the gateway's env). */
+  keys?: Array<Record<string, unknown>>;
+  /** The config's `output` section. */
+  output?: Record<string, unknown>;
 }
 
 /** Writes mcpgov.yaml (and, unless told not to, the lock pinned from the live servers). */
@@ -154,9 +158,11 @@ export async function writeGatewayConfig(ws: Workspace, options: ConfigOptions):
       keys: [
         { id: "alice", key_env: "MCPGOV_E2E_KEY_ALICE", subject: "alice", tenant: "acme", roles: ["developer"], scopes: ["tools:call"] },
         { id: "admin", key_env: "MCPGOV_E2E_KEY_ADMIN", subject: "ops", tenant: "acme", roles: ["sre", "mcpgov-admin"], scopes: [] },
+        ...(options.keys ?? []),
       ],
     },
     limits: { max_body_bytes: 256 * 1024, upstream_timeout_sec: 60, ...options.limits },
+    ...(options.output ? { output: options.output } : {}),
     servers: options.servers,
   };
   await writeFile(ws.configPath, stringify(config));
