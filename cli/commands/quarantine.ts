@@ -100,7 +100,7 @@ function itemPretty(item: QuarantineItem): string[] {
     `  call       ${item.call_id} at ${item.time}`,
     `  subject    ${subjectText(item.subject)}`,
     `  tool       ${item.server}/${item.tool}`,
-    `  verdict    ${item.rules.join(", ")}: ${item.reason}`,
+    `  verdict    ${item.reason}`,
     `  bundle     ${item.bundle.hash} (${item.bundle.revision})`,
     `  findings   ${findingsText(item.findings)}`,
     `  size       ${item.size_bytes} bytes`,
