@@ -14,6 +14,7 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STATE_FILE } from "../src/state/state-db.js";
 import { runCli } from "./helpers/cli.js";
+import { memoryLogger } from "./helpers/rug-pull.js";
 import {
   disposeGateway,
   filesystemServer,
@@ -44,6 +45,7 @@ const MAX_HELD_BYTES = 32 * 1024;
 let ws: Workspace;
 let gw: TestGateway;
 let filesystem: Client;
+const logger = memoryLogger();
 
 beforeAll(async () => {
   ws = await referenceWorkspace();
@@ -57,7 +59,7 @@ beforeAll(async () => {
     ],
     output: { max_scan_bytes: MAX_SCAN_BYTES, max_held_bytes: MAX_HELD_BYTES },
   });
-  gw = await startTestGateway(ws, { env: EXTRA_ENV });
+  gw = await startTestGateway(ws, { env: EXTRA_ENV, logger });
   filesystem = await gw.connect("filesystem");
 });
 
@@ -264,6 +266,8 @@ describe("quarantine through the gateway", () => {
       expect(textOf(result)).toContain("could not be kept for review");
       const [record] = await gw.records({ callId: meta.call_id });
       expect(record?.extra).toMatchObject({ quarantine_error: "the quarantine store failed" });
+      const logged = logger.entries.find((e) => e.level === "error" && e.fields["call_id"] === meta.call_id);
+      expect(logged?.fields["error"]).toContain("refused by test");
     } finally {
       db.exec("DROP TRIGGER refuse_hold");
       db.close();
@@ -297,6 +301,10 @@ describe("quarantine through the gateway", () => {
     expect(records[2]).toMatchObject({ rules: ["mcpgov.quarantine.release"], reason: expect.stringContaining("test fixture key, never deployed") });
     expect(records[5]?.subject).toEqual({ id: "alice", tenant: "globex" });
     expect(JSON.stringify(records)).not.toContain(PRIVATE_KEY.split("\n")[1]!);
+    // Neither the withheld content nor a reviewer's token reaches the log.
+    const log = JSON.stringify(logger.entries);
+    expect(logger.entries.filter((e) => e.message === "quarantine reviewed").length).toBe(3);
+    for (const secret of [PRIVATE_KEY.split("\n")[1]!, AWS_KEY, EXTRA.rita, KEYS.alice]) expect(log).not.toContain(secret);
     const verify = await runCli(["audit", "verify", "--data", ws.dataDir]);
     expect(verify.stderr).toBe("");
     expect(verify.code).toBe(0);
