@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expireQuarantine } from "../src/gateway/quarantine-review.js";
 import { STATE_FILE } from "../src/state/state-db.js";
 import { runCli } from "./helpers/cli.js";
 import { memoryLogger } from "./helpers/rug-pull.js";
@@ -308,5 +309,31 @@ describe("quarantine through the gateway", () => {
     const verify = await runCli(["audit", "verify", "--data", ws.dataDir]);
     expect(verify.stderr).toBe("");
     expect(verify.code).toBe(0);
+  });
+
+  it("deletes withheld content once output.retention_hours have passed, and audits it", async () => {
+    expect(stateFiles()).toContain(PRIVATE_KEY.split("\n")[1]!);
+    const held = (await gw.gateway.ctx.quarantine.countByState()).held;
+    expect(held).toBeGreaterThan(0);
+    expect(await expireQuarantine(gw.gateway.ctx, new Date(Date.now() + 60_000))).toBe(0);
+
+    const later = new Date(Date.now() + 169 * 3_600_000);
+    const expired = await expireQuarantine(gw.gateway.ctx, later);
+    expect(expired).toBeGreaterThan(held);
+    expect((await gw.gateway.ctx.quarantine.countByState()).held).toBe(0);
+    expect(await gw.metric("mcpgov_quarantine_held")).toBe(0);
+    expect(stateFiles()).not.toContain(PRIVATE_KEY.split("\n")[1]!);
+
+    const fetched = await api(`/mcp/filesystem/quarantine/${keyItem}`, KEYS.alice);
+    expect(fetched.status).toBe(410);
+    expect(await fetched.json()).toMatchObject({ code: "expired" });
+    const records = await gw.records({ callId: keyCall });
+    expect(records.at(-1)).toMatchObject({
+      subject: { id: "mcpgov" },
+      rules: ["mcpgov.quarantine.expire"],
+      reason: expect.stringContaining("retention of 168 h expired"),
+      extra: { quarantine_id: keyItem, quarantine_state: "released" },
+    });
+    expect((await runCli(["audit", "verify", "--data", ws.dataDir])).code).toBe(0);
   });
 });

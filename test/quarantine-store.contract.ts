@@ -143,6 +143,28 @@ export function quarantineStoreContract(name: string, factory: QuarantineStoreFa
       expect(results.find((r) => !r.ok)).toMatchObject({ error: "wrong_state", item: final });
     });
 
+    it("expires content older than the cutoff: held items are discarded, released ones lose their content", async () => {
+      const heldOld = await store.hold(withheldItem("c-1", { time: "2026-04-01T09:00:00.000Z" }));
+      const releasedOld = await store.hold(withheldItem("c-2", { time: "2026-04-01T09:01:00.000Z" }));
+      const discardedOld = await store.hold(withheldItem("c-3", { time: "2026-04-01T09:02:00.000Z" }));
+      const recent = await store.hold(withheldItem("c-4", { time: "2026-04-08T09:00:00.000Z" }));
+      await store.release(releasedOld.id, review("fine"));
+      await store.discard(discardedOld.id, review("real"));
+      const system = { reviewer: "mcpgov", reason: "retention of 168 h expired", time: "2026-04-08T10:00:00.000Z" };
+
+      const expired = await store.expire("2026-04-02T00:00:00.000Z", system);
+      expect(expired.map((i) => [i.id, i.state, i.content_kept, i.reviewer]).sort()).toEqual(
+        [
+          [heldOld.id, "discarded", false, "mcpgov"],
+          [releasedOld.id, "released", false, "ops"],
+        ].sort(),
+      );
+      expect((await store.get(heldOld.id))?.review_reason).toBe("retention of 168 h expired");
+      expect((await store.content(releasedOld.id))?.result_json).toBeUndefined();
+      expect((await store.content(recent.id))?.result_json).toBe(withheldItem("c-4").result_json);
+      expect(await store.expire("2026-04-02T00:00:00.000Z", system)).toEqual([]);
+    });
+
     it("counts items by state", async () => {
       const a = await store.hold(withheldItem("c-1"));
       const b = await store.hold(withheldItem("c-2"));

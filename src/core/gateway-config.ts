@@ -190,6 +190,12 @@ export const GatewayConfigSchema = z
           .positive()
           .default(16 * 1024 * 1024)
           .describe("Quarantined outputs larger than this (as JSON) are withheld but not kept for review."),
+        retention_hours: z
+          .number()
+          .positive()
+          .max(24 * 366)
+          .default(168)
+          .describe("Withheld content older than this is deleted: held items are discarded by the gateway, released ones lose their content."),
       })
       .prefault({})
       .describe("Output safety: scanning limits and what the quarantine store keeps."),

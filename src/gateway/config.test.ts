@@ -28,7 +28,7 @@ describe("mcpgov.yaml validation", () => {
       expect.stringMatching(/^mcpgov\.yaml:5: output\.max_scan_bytes: /),
       expect.stringMatching(/^mcpgov\.yaml:6: output\.max_held_bytes: /),
     ]);
-    expect(parseGatewayConfig(`${BASE}output: {max_scan_bytes: 4096}\n`, "mcpgov.yaml").output).toEqual({ max_scan_bytes: 4096, max_held_bytes: 16 * 1024 * 1024 });
+    expect(parseGatewayConfig(`${BASE}output: {max_scan_bytes: 4096}\n`, "mcpgov.yaml").output).toEqual({ max_scan_bytes: 4096, max_held_bytes: 16 * 1024 * 1024, retention_hours: 168 });
   });
 
   it("names the line and field of a missing command", () => {
@@ -132,7 +132,7 @@ auth:
     );
     expect(config.listen).toEqual({ host: "127.0.0.1", port: 8787 });
     expect(config.limits).toEqual({ max_body_bytes: 1048576, upstream_timeout_sec: 60 });
-    expect(config.output).toEqual({ max_scan_bytes: 8 * 1024 * 1024, max_held_bytes: 16 * 1024 * 1024 });
+    expect(config.output).toEqual({ max_scan_bytes: 8 * 1024 * 1024, max_held_bytes: 16 * 1024 * 1024, retention_hours: 168 });
     expect(config.data_dir).toBe("/etc/mcpgov/.mcpgov-data");
     expect(config.bundle).toBe("/etc/mcpgov/bundles/reference.tar.gz");
     const server = config.servers[0]!;

@@ -7,6 +7,7 @@ import { type AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import { SqliteQuarantineStore } from "../quarantine/sqlite-quarantine-store.js";
+import { expireQuarantine } from "./quarantine-review.js";
 import { SqliteAuditStore } from "../audit/sqlite-audit-store.js";
 import { auditEntryFor } from "../audit/audit-entry.js";
 import { buildEnvelope } from "../core/envelope.js";
@@ -28,6 +29,9 @@ import { resolveApiKeys } from "./secrets.js";
 import { ServerRequestRelay } from "./server-requests.js";
 import { SessionRegistry } from "./sessions.js";
 import { ToolCatalog } from "./tool-catalog.js";
+
+/** How often held and released outputs are checked against output.retention_hours. */
+const QUARANTINE_SWEEP_MS = 60_000;
 
 export interface GatewayOptions {
   env?: Record<string, string | undefined>;
@@ -165,6 +169,15 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   );
   bundles.watch();
 
+  // Retention: withheld content does not outlive output.retention_hours.
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweep = () => {
+    sweeping = sweeping.then(() => expireQuarantine(ctx)).catch((error: unknown) => logger.error({ error: describeThrown(error) }, "quarantine retention sweep failed"));
+  };
+  sweep();
+  const sweeper = setInterval(sweep, QUARANTINE_SWEEP_MS);
+  sweeper.unref();
+
   let server: ServerType | undefined;
   let url: string | undefined;
   if (options.http !== false) {
@@ -198,6 +211,8 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       await sessions?.closeAll();
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
       await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
+      clearInterval(sweeper);
+      await sweeping;
       await audit.close();
       await quarantine.close();
     },

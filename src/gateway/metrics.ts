@@ -96,7 +96,7 @@ export function createMetrics() {
     }),
     quarantineReviews: new Counter({
       name: "mcpgov_quarantine_reviews_total",
-      help: "Reviewer decisions on quarantined outputs (released, discarded) and deliveries of released outputs",
+      help: "Reviewer decisions on quarantined outputs (released, discarded), deliveries of released outputs, and content deleted by retention (expired)",
       labelNames: ["action"] as const,
       registers: [registry],
     }),

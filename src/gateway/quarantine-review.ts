@@ -12,6 +12,8 @@
  * - Every transition, inspection and delivery is audited under the
  *   original call id, with `extra.quarantine_id`, so `mcpgov audit why`
  *   tells the whole story. Content leaves only after its record is durable.
+ * - Retention (`output.retention_hours`) deletes old content: the gateway
+ *   discards held items and empties released ones, and audits each.
  */
 import { jsonDigest } from "../bundle/hash.js";
 import { auditEntryFor } from "../audit/audit-entry.js";
@@ -44,7 +46,7 @@ const answer = (status: Answer["status"], body: unknown): Answer => ({ status, j
 const failure = (status: Answer["status"], code: string, error: string, item?: QuarantineItem): Answer => answer(status, { error, code, ...(item ? { item } : {}) });
 const notFound = (id: string): Answer => failure(404, "not_found", `no quarantined output ${JSON.stringify(id.slice(0, 80))}`);
 
-type Event = "release" | "discard" | "inspect" | "deliver" | "not-owner";
+type Event = "release" | "discard" | "inspect" | "deliver" | "not-owner" | "expire";
 
 const EVENTS: Record<Event, { decision: DecisionKind; outcome: Outcome; verb: string }> = {
   release: { decision: "ALLOW", outcome: "executed", verb: "released" },
@@ -52,7 +54,11 @@ const EVENTS: Record<Event, { decision: DecisionKind; outcome: Outcome; verb: st
   inspect: { decision: "ALLOW", outcome: "executed", verb: "inspected" },
   deliver: { decision: "ALLOW", outcome: "executed", verb: "fetched the released" },
   "not-owner": { decision: "DENY", outcome: "blocked", verb: "was refused (not the subject it was withheld from)" },
+  expire: { decision: "DENY", outcome: "blocked", verb: "deleted the content of" },
 };
+
+/** The gateway itself, as the actor of retention. */
+const GATEWAY_SUBJECT: Subject = { id: "mcpgov", roles: [], scopes: [] };
 
 /** Appends the record of one step on an item; resolves once it is durable. */
 async function auditEvent(ctx: GatewayContext, item: QuarantineItem, event: Event, actor: Subject, note?: string): Promise<void> {
@@ -157,7 +163,8 @@ export async function deliverReleased(ctx: GatewayContext, subject: Subject, ser
     return notFound(id);
   }
   if (item.state === "held") return failure(409, "held", `${id} is held for review and has not been released`);
-  if (item.state === "discarded" || result_json === undefined) return failure(410, "discarded", `${id} was discarded by a reviewer; its content is deleted`);
+  if (item.state === "discarded") return failure(410, "discarded", `${id} was discarded by ${item.reviewer}; its content is deleted`);
+  if (result_json === undefined) return failure(410, "expired", `${id} was released, but its content was deleted when retention (output.retention_hours) expired`);
   await auditEvent(ctx, item, "deliver", subject);
   ctx.metrics.quarantineReviews.inc({ action: "delivered" });
   return {
@@ -173,4 +180,24 @@ function forbidden(): Answer {
 
 function ownOutput(item: QuarantineItem): Answer {
   return failure(403, "own_output", `${item.id} was withheld from ${item.subject.id}; another reviewer must decide it`);
+}
+
+/**
+ * Deletes withheld content older than `output.retention_hours` and audits
+ * each item it touched. Returns how many; the caller runs it on a timer.
+ */
+export async function expireQuarantine(ctx: GatewayContext, now: Date = ctx.clock()): Promise<number> {
+  const hours = ctx.config.output.retention_hours;
+  const before = new Date(now.getTime() - hours * 3_600_000).toISOString();
+  const expired = await ctx.quarantine.expire(before, {
+    reviewer: GATEWAY_SUBJECT.id,
+    reason: `retention of ${hours} h (output.retention_hours) expired`,
+    time: now.toISOString(),
+  });
+  for (const item of expired) {
+    ctx.metrics.quarantineReviews.inc({ action: "expired" });
+    await auditEvent(ctx, item, "expire", GATEWAY_SUBJECT, `retention of ${hours} h expired`);
+  }
+  if (expired.length > 0) ctx.logger.info({ count: expired.length, before }, "quarantine retention: content deleted");
+  return expired.length;
 }

@@ -82,6 +82,13 @@ export interface QuarantineStore {
    */
   release(id: string, review: Review): Promise<TransitionResult>;
   discard(id: string, review: Review): Promise<TransitionResult>;
+  /**
+   * Retention: every item withheld before `before` that still has content
+   * loses it. A held item becomes `discarded` by `review` (the gateway
+   * itself); a released one stays released, its content deleted. Returns
+   * the items it changed, as they are afterwards.
+   */
+  expire(before: string, review: Review): Promise<QuarantineItem[]>;
   countByState(): Promise<Record<QuarantineState, number>>;
   close(): Promise<void>;
 }

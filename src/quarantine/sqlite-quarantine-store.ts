@@ -190,6 +190,36 @@ export class SqliteQuarantineStore implements QuarantineStore {
     return this.transition(id, review, "discarded");
   }
 
+  async expire(before: string, review: Review): Promise<QuarantineItem[]> {
+    checkReview(review);
+    const cutoff = new Date(before);
+    if (Number.isNaN(cutoff.getTime())) throw new McpgovError("input_invalid", "quarantine expire: before must be an RFC 3339 time");
+    let ids: string[];
+    try {
+      ids = this.db.transaction(() => {
+        const due = (this.db.prepare("SELECT id FROM quarantine WHERE time < ? AND result_json IS NOT NULL").all(cutoff.toISOString()) as Array<{ id: string }>).map((r) => r.id);
+        const discard = this.db.prepare(
+          "UPDATE quarantine SET state = 'discarded', reviewer = ?, review_reason = ?, reviewed_at = ?, result_json = NULL WHERE id = ? AND state = 'held'",
+        );
+        const forget = this.db.prepare("UPDATE quarantine SET result_json = NULL WHERE id = ? AND state = 'released'");
+        for (const id of due) {
+          if (discard.run(review.reviewer, review.reason, new Date(review.time).toISOString(), id).changes === 0) forget.run(id);
+        }
+        return due;
+      }).immediate();
+    } catch (cause) {
+      throw storeError("cannot expire held outputs", cause);
+    }
+    if (ids.length === 0) return [];
+    this.forgetWal();
+    const items: QuarantineItem[] = [];
+    for (const id of ids) {
+      const item = await this.get(id);
+      if (item) items.push(item);
+    }
+    return items;
+  }
+
   async countByState(): Promise<Record<QuarantineState, number>> {
     const rows = this.read(() => this.db.prepare("SELECT state, count(*) AS n FROM quarantine GROUP BY state").all() as Array<{ state: QuarantineState; n: number }>);
     const counts: Record<QuarantineState, number> = { held: 0, released: 0, discarded: 0 };
