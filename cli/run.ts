@@ -10,6 +10,7 @@ import { diffCommand } from "./commands/diff.js";
 import { dryrunCommand } from "./commands/dryrun.js";
 import { evalCommand } from "./commands/eval.js";
 import { hashCommand } from "./commands/hash.js";
+import { quarantineCommand } from "./commands/quarantine.js";
 import { registryCommand } from "./commands/registry.js";
 import { scanCommand } from "./commands/scan.js";
 import { schemaCommand } from "./commands/schema.js";
@@ -54,6 +55,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     capabilitiesCommand(io),
     demoCommand(io),
     scanCommand(io),
+    quarantineCommand(io),
   ] as CommandModule[];
 
   const parser = yargs()

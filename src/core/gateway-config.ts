@@ -215,6 +215,29 @@ export const GatewayConfigSchema = z
         upstream_timeout_sec: z.number().positive().max(3600).default(60),
       })
       .prefault({}),
+    output: z
+      .strictObject({
+        max_scan_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(8 * 1024 * 1024)
+          .describe("Outputs whose text exceeds this many UTF-8 bytes are not scanned; the output library quarantines them as not fully scanned."),
+        max_held_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(16 * 1024 * 1024)
+          .describe("Quarantined outputs larger than this (as JSON) are withheld but not kept for review."),
+        retention_hours: z
+          .number()
+          .positive()
+          .max(24 * 366)
+          .default(168)
+          .describe("Withheld content older than this is deleted: held items are discarded by the gateway, released ones lose their content."),
+      })
+      .prefault({})
+      .describe("Output safety: scanning limits and what the quarantine store keeps."),
     servers: z.array(RegistryEntrySchema).default([]),
   })
   .superRefine((config, ctx) => {

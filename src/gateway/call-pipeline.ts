@@ -198,12 +198,12 @@ export async function handleToolCall(ctx: GatewayContext, request: ToolCallReque
     const upstreamMs = Date.now() - upstreamStarted;
     ctx.metrics.upstreamLatency.observe({ server: request.serverId }, upstreamMs / 1000);
     // Output safety: the policy decides whether the model may see what the tool returned.
-    const guarded = guardOutput(engine, result as ToolCallResult, envelope, callId);
+    const guarded = await guardOutput(ctx, engine, result as ToolCallResult, envelope, callId);
     ctx.metrics.outputVerdicts.inc({ verdict: guarded.verdict.decision, server: request.serverId });
     await afterRun("executed");
     return finish(decision, "executed", guarded.result as ToolCallResult, {
       upstreamMs,
-      audit: { ...approvalExtra, output_verdict: guarded.verdict.decision, findings: guarded.findings, output_rules: guarded.verdict.rules },
+      audit: { ...approvalExtra, output_verdict: guarded.verdict.decision, findings: guarded.findings, output_rules: guarded.verdict.rules, ...guarded.audit },
     });
   } catch (error) {
     const upstreamMs = Date.now() - upstreamStarted;

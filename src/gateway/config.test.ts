@@ -23,6 +23,14 @@ function problems(text: string, options: Parameters<typeof parseGatewayConfig>[2
 }
 
 describe("mcpgov.yaml validation", () => {
+  it("names the line of a bad output size limit", () => {
+    expect(problems(`${BASE}output:\n  max_scan_bytes: 0\n  max_held_bytes: lots\n`)).toEqual([
+      expect.stringMatching(/^mcpgov\.yaml:5: output\.max_scan_bytes: /),
+      expect.stringMatching(/^mcpgov\.yaml:6: output\.max_held_bytes: /),
+    ]);
+    expect(parseGatewayConfig(`${BASE}output: {max_scan_bytes: 4096}\n`, "mcpgov.yaml").output).toEqual({ max_scan_bytes: 4096, max_held_bytes: 16 * 1024 * 1024, retention_hours: 168 });
+  });
+
   it("names the line and field of a missing command", () => {
     const text = `${BASE}servers:
   - id: one
@@ -124,6 +132,7 @@ auth:
     );
     expect(config.listen).toEqual({ host: "127.0.0.1", port: 8787 });
     expect(config.limits).toEqual({ max_body_bytes: 1048576, upstream_timeout_sec: 60 });
+    expect(config.output).toEqual({ max_scan_bytes: 8 * 1024 * 1024, max_held_bytes: 16 * 1024 * 1024, retention_hours: 168 });
     expect(config.data_dir).toBe("/etc/mcpgov/.mcpgov-data");
     expect(config.bundle).toBe("/etc/mcpgov/bundles/reference.tar.gz");
     const server = config.servers[0]!;

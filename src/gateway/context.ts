@@ -3,6 +3,7 @@ import type { Logger } from "../logger.js";
 import type { AuditStore } from "../audit/audit-store.js";
 import type { ApprovalMetrics } from "../approvals/approval-metrics.js";
 import type { ApprovalService } from "../approvals/approval-service.js";
+import type { QuarantineStore } from "../quarantine/quarantine-store.js";
 import type { Upstream } from "../upstream/upstream.js";
 import type { BundleManager } from "./bundle-manager.js";
 import type { LoadedGatewayConfig } from "./config.js";
@@ -16,6 +17,8 @@ export interface GatewayContext {
   registry: Registry;
   bundles: BundleManager;
   audit: AuditStore;
+  /** Outputs the output policy withheld, kept for a reviewer. */
+  quarantine: QuarantineStore;
   metrics: GatewayMetrics;
   logger: Logger;
   upstreams: ReadonlyMap<string, Upstream>;

@@ -6,6 +6,8 @@ import { readFile } from "node:fs/promises";
 import { type AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
+import { SqliteQuarantineStore } from "../quarantine/sqlite-quarantine-store.js";
+import { expireQuarantine } from "./quarantine-review.js";
 import { SqliteAuditStore } from "../audit/sqlite-audit-store.js";
 import { createApprovalMetrics } from "../approvals/approval-metrics.js";
 import { ApprovalService } from "../approvals/approval-service.js";
@@ -31,6 +33,9 @@ import { resolveApiKeys } from "./secrets.js";
 import { ServerRequestRelay } from "./server-requests.js";
 import { SessionRegistry } from "./sessions.js";
 import { ToolCatalog } from "./tool-catalog.js";
+
+/** How often held and released outputs are checked against output.retention_hours. */
+const QUARANTINE_SWEEP_MS = 60_000;
 
 export interface GatewayOptions {
   env?: Record<string, string | undefined>;
@@ -120,6 +125,8 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     },
   });
   const audit = await SqliteAuditStore.open(resolve(config.source.dir, config.data_dir));
+  const quarantine = await SqliteQuarantineStore.open(resolve(config.source.dir, config.data_dir));
+  metrics.watchQuarantine(quarantine);
   // Fails at start on a malformed lock file rather than at the first refresh.
   await readLockFile(config.source.lock_path);
   const readLock = (): Promise<LockFile> => readLockFile(config.source.lock_path);
@@ -139,7 +146,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     metrics: approvalMetrics,
     ...(config.approvals.webhook ? { announce: await approvalWebhook(config.approvals, env, logger) } : {}),
   });
-  const ctx: GatewayContext = { config, registry, bundles, audit, metrics, logger, upstreams, catalogs, relay, clock, approvals, approvalMetrics };
+  const ctx: GatewayContext = { config, registry, bundles, audit, quarantine, metrics, logger, upstreams, catalogs, relay, clock, approvals, approvalMetrics };
   // A bundle swap voids the approvals the old bundle required (before anyone retries them), and expired ones go on schedule.
   onBundleSwap = () => void approvals.sweep().catch((error: unknown) => logger.error({ error: describeThrown(error) }, "approval sweep failed"));
   await approvals.sweep();
@@ -184,6 +191,15 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   );
   bundles.watch();
 
+  // Retention: withheld content does not outlive output.retention_hours.
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweep = () => {
+    sweeping = sweeping.then(() => expireQuarantine(ctx)).catch((error: unknown) => logger.error({ error: describeThrown(error) }, "quarantine retention sweep failed"));
+  };
+  sweep();
+  const sweeper = setInterval(sweep, QUARANTINE_SWEEP_MS);
+  sweeper.unref();
+
   let server: ServerType | undefined;
   let url: string | undefined;
   if (options.http !== false) {
@@ -220,7 +236,10 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
       await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
       await approvals.close();
+      clearInterval(sweeper);
+      await sweeping;
       await audit.close();
+      await quarantine.close();
     },
   };
 }

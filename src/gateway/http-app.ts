@@ -5,6 +5,7 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
+import { quarantineRoutes } from "./admin-quarantine-routes.js";
 import type { Authenticator, Subject } from "./auth.js";
 import type { GatewayContext } from "./context.js";
 import { denyUnknownServer } from "./unknown-server.js";
@@ -110,6 +111,7 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
     }
   });
   app.get("/admin/bundle", authenticateAdmin, (c) => c.json({ active: ctx.bundles.current().bundle }));
+  app.route("/", quarantineRoutes(ctx, auth, adminAuth));
 
   app.notFound((c) => jsonRpcError(c, 404, -32601, `No route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

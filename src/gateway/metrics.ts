@@ -1,9 +1,21 @@
 /** @module Prometheus metrics of the gateway (prom-client), one registry per gateway. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
+/** Where the held-items gauge reads its numbers; bound once the quarantine store is open. */
+export interface QuarantineCounts {
+  countByState(): Promise<Record<string, number>>;
+}
+
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  let quarantineSource: QuarantineCounts | undefined;
+  const outputVerdicts = new Counter({
+    name: "mcpgov_output_verdicts_total",
+    help: "Output policy verdicts on executed calls (PASS, REDACT, QUARANTINE); the quarantine ratio is QUARANTINE over the sum",
+    labelNames: ["verdict", "server"] as const,
+    registers: [registry],
+  });
   return {
     registry,
     decisionLatency: new Histogram({
@@ -54,12 +66,44 @@ export function createMetrics() {
       labelNames: ["result"] as const,
       registers: [registry],
     }),
-    outputVerdicts: new Counter({
-      name: "mcpgov_output_verdicts_total",
-      help: "Output policy verdicts on executed calls (PASS, REDACT, QUARANTINE); the quarantine ratio is QUARANTINE over the sum",
-      labelNames: ["verdict", "server"] as const,
+    outputVerdicts,
+    outputQuarantineRatio: new Gauge({
+      name: "mcpgov_output_quarantine_ratio",
+      help: "QUARANTINE verdicts over all output verdicts since this gateway started (0 before the first); for a windowed ratio use rate() over mcpgov_output_verdicts_total",
+      registers: [registry],
+      async collect() {
+        let quarantined = 0;
+        let total = 0;
+        for (const sample of (await outputVerdicts.get()).values) {
+          total += sample.value;
+          if (sample.labels.verdict === "QUARANTINE") quarantined += sample.value;
+        }
+        this.set(total === 0 ? 0 : quarantined / total);
+      },
+    }),
+    quarantineHeld: new Gauge({
+      name: "mcpgov_quarantine_held",
+      help: "Withheld outputs waiting for a reviewer (NaN when the store cannot be read)",
+      registers: [registry],
+      async collect() {
+        if (!quarantineSource) return;
+        try {
+          this.set((await quarantineSource.countByState())["held"] ?? 0);
+        } catch {
+          this.set(Number.NaN);
+        }
+      },
+    }),
+    quarantineReviews: new Counter({
+      name: "mcpgov_quarantine_reviews_total",
+      help: "Reviewer decisions on quarantined outputs (released, discarded), deliveries of released outputs, and content deleted by retention (expired)",
+      labelNames: ["action"] as const,
       registers: [registry],
     }),
+    /** Lets the gauges read the quarantine store, which opens after the metrics exist. */
+    watchQuarantine(source: QuarantineCounts): void {
+      quarantineSource = source;
+    },
     activeSessions: new Gauge({
       name: "mcpgov_active_sessions",
       help: "Open client sessions",

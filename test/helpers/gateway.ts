@@ -155,6 +155,10 @@ export interface ConfigOptions {
   env?: Record<string, string>;
   /** The approvals section; by default calls do not wait (wait_sec 0) so a held call answers at once. */
   approvals?: Record<string, unknown>;
+  /** API keys beyond alice and admin (their key_env must be in the gateway's env). */
+  keys?: Array<Record<string, unknown>>;
+  /** The config's `output` section. */
+  output?: Record<string, unknown>;
 }
 
 /** Writes mcpgov.yaml (and, unless told not to, the lock pinned from the live servers). */
@@ -171,10 +175,12 @@ export async function writeGatewayConfig(ws: Workspace, options: ConfigOptions):
         // Approvers may also call tools: that is how "never your own request" gets tested.
         { id: "bob", key_env: "MCPGOV_E2E_KEY_BOB", subject: "bob", tenant: "acme", roles: ["approver"], scopes: ["tools:call"] },
         { id: "carol", key_env: "MCPGOV_E2E_KEY_CAROL", subject: "carol", tenant: "acme", roles: ["security-approver"], scopes: ["tools:call"] },
+        ...(options.keys ?? []),
       ],
     },
     limits: { max_body_bytes: 256 * 1024, upstream_timeout_sec: 60, ...options.limits },
     approvals: { wait_sec: 0, ...options.approvals },
+    ...(options.output ? { output: options.output } : {}),
     servers: options.servers,
   };
   await writeFile(ws.configPath, stringify(config));
