@@ -153,6 +153,14 @@ describe("the page's own defences", () => {
     expect(page).toContain('<label for="token">');
   });
 
+  it("refuses a form over 64 KiB before reading it", async () => {
+    const b = browser();
+    const csrf = Browser.csrfOf(await b.page("/console/login"));
+    const response = await b.request("/console/login", { form: { csrf, token: "x".repeat(70 * 1024) } });
+    expect(response.status).toBe(413);
+    expect(b.cookies.has("mcpgov_console")).toBe(false);
+  });
+
   it("sends a signed-out browser to the sign-in page", async () => {
     const response = await browser().request("/console");
     expect(response.status).toBe(303);

@@ -218,13 +218,17 @@ function RecentTable(props: { recent: ApprovalRequest[] }) {
   );
 }
 
-export function QueuePage(props: { viewer: Viewer; flash?: Flash; pending: RequestView[]; recent: ApprovalRequest[]; now: number }) {
+export function QueuePage(props: { viewer: Viewer; flash?: Flash; pending: RequestView[]; more?: boolean; recent: ApprovalRequest[]; now: number }) {
   return (
     <Layout title="Approval queue" viewer={props.viewer}>
       <h1>Approval queue</h1>
       <FlashMessage flash={props.flash} />
       <section aria-labelledby="pending-heading">
-        <h2 id="pending-heading">Pending requests ({props.pending.length})</h2>
+        <h2 id="pending-heading">
+          Pending requests ({props.pending.length}
+          {props.more ? "+" : ""})
+        </h2>
+        {props.more ? <p class="note">The {props.pending.length} newest are shown; decide these (or use the admin API) to see the rest.</p> : null}
         {props.pending.length === 0 ? <p class="note">Nothing is waiting for a decision.</p> : null}
         {props.pending.map((view) => (
           <RequestCard view={view} csrf={props.viewer.csrf} now={props.now} />

@@ -37,9 +37,11 @@ const LOGIN_MESSAGES: Record<string, Flash> = {
 };
 
 const MAX_TOKEN_CHARS = 16 * 1024;
+/** Pending requests shown on one page; the heading says when there are more. */
+const QUEUE_PAGE = 200;
 const SETTLED: ApprovalState[] = ["approved", "denied", "used", "expired", "void"];
 
-async function render(c: Context, page: JSX.Element, status: 200 | 400 | 401 | 403 | 404 | 500 = 200): Promise<Response> {
+async function render(c: Context, page: JSX.Element, status: 200 | 400 | 401 | 403 | 404 | 413 | 500 = 200): Promise<Response> {
   const html = await page;
   return c.html(`<!DOCTYPE html>${html.toString()}`, status);
 }
@@ -62,7 +64,7 @@ export function consoleRoutes(ctx: GatewayContext, adminAuth: Authenticator, opt
   app.use(
     bodyLimit({
       maxSize: 64 * 1024,
-      onError: (c) => render(c, <MessagePage title="Request too large" text="The form was larger than 64 KiB." />, 400),
+      onError: (c) => render(c, <MessagePage title="Request too large" text="The form was larger than 64 KiB; nothing was decided." />, 413),
     }),
   );
   app.onError(async (error, c) => {
@@ -164,13 +166,16 @@ export function consoleRoutes(ctx: GatewayContext, adminAuth: Authenticator, opt
 
   app.get("/", async (c) => {
     const subject = c.get("subject");
-    const pending = await ctx.approvals.store.list({ state: "pending", limit: 200 });
+    // Newest first from the store; one more than shown tells whether the queue is longer.
+    const newest = await ctx.approvals.store.list({ state: "pending", limit: QUEUE_PAGE + 1 });
+    const more = newest.length > QUEUE_PAGE;
+    const pending = newest.slice(0, QUEUE_PAGE).reverse();
     const settled = (await Promise.all(SETTLED.map((state) => ctx.approvals.store.list({ state, limit: recentLimit })))).flat();
     const recent = settled.sort((a, b) => settledAt(b).localeCompare(settledAt(a))).slice(0, recentLimit);
     const flash = takeFlash(c.get("session"));
     return render(
       c,
-      <QueuePage viewer={viewer(c)} {...(flash ? { flash } : {})} pending={pending.reverse().map((r) => viewOf(r, subject))} recent={recent} now={ctx.clock().getTime()} />,
+      <QueuePage viewer={viewer(c)} {...(flash ? { flash } : {})} pending={pending.map((r) => viewOf(r, subject))} more={more} recent={recent} now={ctx.clock().getTime()} />,
     );
   });
 
