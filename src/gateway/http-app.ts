@@ -1,6 +1,7 @@
 /**
  * @module The gateway's HTTP surface (Hono): MCP over Streamable HTTP at
- * /mcp/{server}, health, readiness, metrics and the admin bundle API.
+ * /mcp/{server}, health, readiness, metrics, the admin bundle API and the
+ * approval console (/console).
  */
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -12,6 +13,8 @@ import { denyUnknownServer } from "./unknown-server.js";
 import { approvalRoutes } from "./admin-approval-routes.js";
 import { auditRoutes } from "./admin-audit-routes.js";
 import type { SessionRegistry } from "./sessions.js";
+import { consoleRoutes } from "../console/console-routes.js";
+import { isConsoleSameOrigin } from "../console/console-security.js";
 
 type Env = { Variables: { requestId: string; subject: Subject } };
 
@@ -50,7 +53,7 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
       return jsonRpcError(c, 403, -32000, "Forbidden: Host header is not allowed");
     }
     const origin = c.req.header("origin");
-    if (origin !== undefined && !config.allowed_origins.includes(origin)) {
+    if (origin !== undefined && !config.allowed_origins.includes(origin) && !isConsoleSameOrigin(c.req.path, c.req.url, c.req.header("host"), origin)) {
       return jsonRpcError(c, 403, -32000, "Forbidden: Origin is not allowed");
     }
     await next();
@@ -100,6 +103,7 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
 
   app.route("/admin/approvals", approvalRoutes(ctx, authenticateAdmin));
   app.route("/admin/audit", auditRoutes(ctx, authenticateAdmin));
+  app.route("/console", consoleRoutes(ctx, adminAuth));
   app.post("/admin/bundle", authenticateAdmin, async (c) => {
     if (!c.get("subject").roles.includes("mcpgov-admin")) return c.json({ error: "the mcpgov-admin role is required" }, 403);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
