@@ -8,6 +8,8 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import Database from "better-sqlite3";
+import { STATE_FILE } from "../src/state/state-db.js";
 import { approverApi } from "./helpers/approvals.js";
 import { runCli } from "./helpers/cli.js";
 import {
@@ -231,5 +233,24 @@ describe("evidence", () => {
     expect(metrics).toContain('mcpgov_approval_queue_wait_seconds{quantile="0.95",decision="approved"}');
     const verify = await runCli(["audit", "verify", "--data", ws.dataDir]);
     expect(verify.code).toBe(0);
+  });
+});
+
+describe("a failing approval store", () => {
+  it("fails closed: the call does not run, the client is told, and the record says why", async () => {
+    const db = new Database(join(ws.dataDir, STATE_FILE));
+    db.exec("CREATE TRIGGER refuse_approvals BEFORE INSERT ON approvals BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
+    try {
+      const result = await write(alice, "nowhere.txt", "x\n");
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toContain("the approval request could not be stored");
+      expect(existsSync(join(ws.sandbox, "nowhere.txt"))).toBe(false);
+      const [record] = await gw.records({ callId: decisionOf(result).call_id });
+      expect(record).toMatchObject({ decision: "REQUIRE_APPROVAL", outcome: "error" });
+      expect(record!.error).toContain("disk full");
+    } finally {
+      db.exec("DROP TRIGGER refuse_approvals");
+      db.close();
+    }
   });
 });

@@ -14,7 +14,7 @@ import { auditEntryFor } from "../audit/audit-entry.js";
 import type { Subject } from "./auth.js";
 import { DeadlineExceeded, runConstrained } from "./constrained-call.js";
 import { guardOutput } from "./output-guard.js";
-import { gateApproval } from "./approval-gate.js";
+import { gateApproval, type GateResult } from "./approval-gate.js";
 import type { ApprovalRequest } from "../core/approval.js";
 import type { GatewayContext } from "./context.js";
 import { classifyTool, registryFacts } from "./registry.js";
@@ -153,13 +153,21 @@ export async function handleToolCall(ctx: GatewayContext, request: ToolCallReque
   // Checked last, so an approval is never spent on a call something else would stop.
   let approval: ApprovalRequest | undefined;
   if (decision.decision === "REQUIRE_APPROVAL") {
-    const gate = await gateApproval(ctx.approvals, ctx.config.approvals, {
-      envelope,
-      decision,
-      callId,
-      signal: request.signal,
-      ...(request.sendProgress ? { sendProgress: request.sendProgress } : {}),
-    });
+    let gate: GateResult;
+    try {
+      gate = await gateApproval(ctx.approvals, ctx.config.approvals, {
+        envelope,
+        decision,
+        callId,
+        signal: request.signal,
+        ...(request.sendProgress ? { sendProgress: request.sendProgress } : {}),
+      });
+    } catch (error) {
+      // Without a stored request there is nothing an approver could approve: the call does not run.
+      ctx.logger.error({ call_id: callId, error: describeThrown(error) }, "approval store failed");
+      const text = `mcpgov did not run this call: it needs approval, and the approval request could not be stored (call id ${callId})`;
+      return finish(decision, "error", refusal(decision, callId, text), { error: `approval store: ${describeThrown(error)}` });
+    }
     if (!gate.run) {
       const approvalId = gate.request ? { approval_id: gate.request.id } : {};
       return finish(decision, gate.outcome, refusal(decision, callId, gate.text, approvalId), { audit: approvalId });
