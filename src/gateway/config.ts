@@ -11,7 +11,7 @@ import { type Diagnostic, McpgovError } from "../core/errors.js";
 import { type GatewayConfig, GatewayConfigSchema, type SecretSource } from "../core/gateway-config.js";
 import { issuePath } from "../core/issues.js";
 import { checkSecretReferences } from "./secrets.js";
-import { locatePath } from "./yaml-locate.js";
+import { locatePath } from "../yaml-locate.js";
 
 /** Values given on the command line; they win over everything else. */
 export interface GatewayConfigOverrides {

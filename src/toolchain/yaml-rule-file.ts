@@ -2,7 +2,8 @@
  * @module Reads the text of one YAML rule file: YAML syntax first, then the
  * schema, each problem reported at the line of the node it is about. No I/O.
  */
-import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
+import { type Document, LineCounter, parseDocument } from "yaml";
+import { locatePath } from "../yaml-locate.js";
 import type { z } from "zod";
 import type { Diagnostic } from "../core/errors.js";
 import { issuePath } from "../core/issues.js";
@@ -65,7 +66,7 @@ export function parseYamlRuleFile(text: string, file: string): YamlRuleFileResul
 
   const ids = parsed.data.rules.map((rule, index): RuleIdSite => {
     const path = ["rules", index, "id"];
-    return { id: rule.id, file, field: issuePath(path), ...at(locate(doc, path).offset) };
+    return { id: rule.id, file, field: issuePath(path), ...at(locatePath(doc, path, { prefer: "value" }).offset) };
   });
   return { ok: true, rules: parsed.data, ids };
 }
@@ -78,53 +79,11 @@ export function parseYamlRuleFile(text: string, file: string): YamlRuleFileResul
 function placeIssue(doc: Document, issue: z.core.$ZodIssue): { path: PropertyKey[]; offset: number; message: string } {
   if (issue.code === "unrecognized_keys" && issue.keys.length > 0) {
     const path = issue.keys.length === 1 ? [...issue.path, issue.keys[0]!] : issue.path;
-    return { path, offset: locate(doc, [...issue.path, issue.keys[0]!], { key: true }).offset, message: issue.message };
+    return { path, offset: locatePath(doc, [...issue.path, issue.keys[0]!], { prefer: "value", lastAtKey: true }).offset, message: issue.message };
   }
-  const { offset, found } = locate(doc, issue.path);
+  const { offset, found } = locatePath(doc, issue.path, { prefer: "value" });
   if (!found && issue.code !== "custom") return { path: issue.path, offset, message: "missing; this field is required" };
   // A record key's own check reports inside `issues`; the outer message says only "Invalid key".
   const message = issue.code === "invalid_key" && issue.issues[0] ? issue.issues[0].message : issue.message;
   return { path: issue.path, offset, message };
-}
-
-/**
- * The start of the deepest node along `path` that the document has (a
- * missing field is reported where its parent starts), and whether the whole
- * path was found. With `key`, the last step points at the map key rather
- * than its value.
- */
-export function locate(doc: Document, path: readonly PropertyKey[], options: { key?: boolean } = {}): { offset: number; found: boolean } {
-  let node: unknown = doc.contents;
-  let offset = rangeStart(node) ?? 0;
-  let found = 0;
-  for (const [index, part] of path.entries()) {
-    let next: unknown;
-    let keyNode: unknown;
-    if (isMap(node)) {
-      const pair = node.items.find((item) => keyText(item.key) === String(part));
-      next = pair?.value;
-      keyNode = pair?.key;
-    } else if (isSeq(node) && typeof part === "number") {
-      next = node.items[part];
-    }
-    const last = index === path.length - 1;
-    const start = (last && options.key ? rangeStart(keyNode) : undefined) ?? rangeStart(next) ?? rangeStart(keyNode);
-    if (start === undefined) break;
-    offset = start;
-    found = index + 1;
-    node = next;
-  }
-  return { offset, found: found === path.length };
-}
-
-function keyText(key: unknown): string {
-  return isScalar(key) ? String(key.value) : String(key);
-}
-
-function rangeStart(node: unknown): number | undefined {
-  if (node && typeof node === "object" && "range" in node) {
-    const range = (node as { range?: readonly number[] | null }).range;
-    if (range && typeof range[0] === "number") return range[0];
-  }
-  return undefined;
 }
