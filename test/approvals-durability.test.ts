@@ -10,7 +10,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot, runCli } from "./helpers/cli.js";
 import { decisionOf, disposeGateway, filesystemServer, KEYS, referenceWorkspace, type Workspace, writeGatewayConfig } from "./helpers/gateway.js";
-import { connect, exited, killGroup, serve } from "./helpers/serve-process.js";
+import { connect, exited, serve, stopServe } from "./helpers/serve-process.js";
 
 let ws: Workspace | undefined;
 afterAll(() => disposeGateway(undefined, ws));
@@ -39,9 +39,7 @@ describe("approvals across a SIGKILL and a restart", () => {
       await exited(first.child);
       expect(first.child.signalCode).toBe("SIGKILL");
     } finally {
-      first.child.kill("SIGKILL");
-      await exited(first.child);
-      killGroup(first.child);
+      await stopServe(first.child);
     }
 
     // No gateway runs: an operator approves on the store itself.
@@ -64,12 +62,8 @@ describe("approvals across a SIGKILL and a restart", () => {
       expect(readFileSync(join(ws.sandbox, "a.txt"), "utf8")).toBe("a.txt\n");
       expect(readFileSync(join(ws.sandbox, "b.txt"), "utf8")).toBe("b.txt\n");
       await alice.close();
-      second.child.kill("SIGTERM");
-      await exited(second.child);
     } finally {
-      second.child.kill("SIGKILL");
-      await exited(second.child);
-      killGroup(second.child);
+      await stopServe(second.child, "SIGTERM");
     }
 
     const verify = await runCli(["audit", "verify", "--data", ws.dataDir]);

@@ -13,7 +13,7 @@ import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempDir } from "./helpers/bundles.js";
 import { repoRoot, runCli } from "./helpers/cli.js";
-import { exited, killGroup } from "./helpers/serve-process.js";
+import { stopServe } from "./helpers/serve-process.js";
 
 const KEYS = {
   MCPGOV_DEMO_KEY_ALICE: "demo-alice-key-0123456789",
@@ -24,11 +24,7 @@ const KEYS = {
 let dir: string | undefined;
 let child: ChildProcess | undefined;
 afterAll(async () => {
-  if (child) {
-    child.kill("SIGTERM");
-    await exited(child);
-    killGroup(child);
-  }
+  if (child) await stopServe(child, "SIGTERM");
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

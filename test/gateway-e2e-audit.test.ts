@@ -12,7 +12,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, exited, killGroup, serve } from "./helpers/serve-process.js";
+import { connect, exited, serve, stopServe } from "./helpers/serve-process.js";
 import { AUDIT_FILE, SqliteAuditStore } from "../src/audit/sqlite-audit-store.js";
 import type { AuditRecord } from "../src/core/audit-record.js";
 import { repoRoot, runCli } from "./helpers/cli.js";
@@ -158,9 +158,7 @@ describe("a gateway killed with SIGKILL", () => {
       await exited(first.child);
       expect(first.child.signalCode).toBe("SIGKILL");
     } finally {
-      first.child.kill("SIGKILL");
-      await exited(first.child);
-      killGroup(first.child);
+      await stopServe(first.child);
     }
     expect(held.size + readPaths.size + created.size).toBeGreaterThanOrEqual(30);
     expect(held.size).toBeGreaterThan(0);
@@ -173,12 +171,8 @@ describe("a gateway killed with SIGKILL", () => {
       const filesystem = await connect(second.url, "filesystem");
       held.add(decisionOf(await filesystem.callTool({ name: "write_file", arguments: { path: join(ws.sandbox, "after.txt"), content: "x" } })).call_id);
       await filesystem.close();
-      second.child.kill("SIGTERM");
-      await exited(second.child);
     } finally {
-      second.child.kill("SIGKILL");
-      await exited(second.child);
-      killGroup(second.child);
+      await stopServe(second.child, "SIGTERM");
     }
 
     const verify = await runCli(["audit", "verify", "--data", ws.dataDir]);

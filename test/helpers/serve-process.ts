@@ -53,3 +53,11 @@ export function killGroup(child: ChildProcess): void {
   }
 }
 
+
+/** Ends a serve child for good: the signal, then SIGKILL for it and whatever it started. */
+export async function stopServe(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+  child.kill(signal);
+  await exited(child);
+  child.kill("SIGKILL");
+  killGroup(child);
+}
