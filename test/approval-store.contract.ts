@@ -4,22 +4,21 @@
  * transitions are the point: each one is a compare-and-set, and `consume`
  * (an approval turning into an execution) must have exactly one winner.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { jsonDigest } from "../src/bundle/hash.js";
 import { ApprovalRequestSchema, callBinding, type ApprovalRequest, type ApprovalState } from "../src/core/approval.js";
 import type { ApprovalStore, Transition } from "../src/approvals/approval-store.js";
 import { envelopeFor } from "./helpers/audit-fixtures.js";
+import { storeHarness, type StoreStorage } from "./helpers/store-contract.js";
 
 /** Empty storage for one test: `open` connects to it (call it twice for two connections). */
-export interface ApprovalStoreStorage {
-  open(): Promise<ApprovalStore>;
+export interface ApprovalStoreStorage extends StoreStorage<ApprovalStore> {
   /**
    * Edits request `id` behind the store's back into a shape the schema
    * refuses (as a hand edit in the database would); the returned function
    * puts the original back. Absent where the storage cannot be edited.
    */
   tamper?(id: string): Promise<() => Promise<void>>;
-  cleanup(): Promise<void>;
 }
 
 export type ApprovalStoreFactory = () => Promise<ApprovalStoreStorage>;
@@ -74,22 +73,11 @@ function expectOk(result: Transition): ApprovalRequest {
 
 export function approvalStoreContract(name: string, factory: ApprovalStoreFactory): void {
   describe(`ApprovalStore contract: ${name}`, () => {
-    let storage: ApprovalStoreStorage;
+    const harness = storeHarness(factory);
+    const { open } = harness;
     let store: ApprovalStore;
-    const opened: ApprovalStore[] = [];
-    const open = async () => {
-      const s = await storage.open();
-      opened.push(s);
-      return s;
-    };
-
-    beforeEach(async () => {
-      storage = await factory();
-      store = await open();
-    });
-    afterEach(async () => {
-      for (const s of opened.splice(0)) await s.close();
-      await storage.cleanup();
+    beforeEach(() => {
+      store = harness.store;
     });
 
     describe("create and read", () => {
@@ -341,10 +329,10 @@ export function approvalStoreContract(name: string, factory: ApprovalStoreFactor
       });
 
       it("reports a request edited into an invalid shape, naming it, and never moves it", async (context) => {
-        if (!storage.tamper) return context.skip();
+        if (!harness.storage.tamper) return context.skip();
         const request = await store.create(pendingRequest("apr-edited"));
         await store.create(pendingRequest("apr-fine", { minute: 1 }));
-        const restore = await storage.tamper(request.id);
+        const restore = await harness.storage.tamper(request.id);
         const reported = { code: "io_error", message: expect.stringContaining("apr-edited") };
         await expect(store.get(request.id)).rejects.toMatchObject(reported);
         await expect(store.list()).rejects.toMatchObject(reported);
@@ -359,10 +347,10 @@ export function approvalStoreContract(name: string, factory: ApprovalStoreFactor
       });
 
       it("reports an approved request edited into an invalid shape and does not let it be used", async (context) => {
-        if (!storage.tamper) return context.skip();
+        if (!harness.storage.tamper) return context.skip();
         const request = await store.create(pendingRequest("apr-edited"));
         const approved = expectOk(await store.decide(request.id, approve()));
-        const restore = await storage.tamper(request.id);
+        const restore = await harness.storage.tamper(request.id);
         await expect(store.consume(request.id, useBy(request))).rejects.toMatchObject({ code: "io_error", message: expect.stringContaining("apr-edited") });
         await restore();
         expect(await store.get(request.id)).toEqual(approved);
