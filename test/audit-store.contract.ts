@@ -2,39 +2,26 @@
  * @module The AuditStore contract: one suite every implementation runs
  * (SQLite now, PostgreSQL later), so stores stay interchangeable.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { AuditStore } from "../src/audit/audit-store.js";
 import { recordHash, verifyChain } from "../src/audit/hash-chain.js";
 import { AuditRecordSchema, GENESIS_HASH } from "../src/core/audit-record.js";
 import { McpgovError } from "../src/core/errors.js";
 import { appendAtOnce, appendCalls, collect, entryFor } from "./helpers/audit-fixtures.js";
+import { storeHarness, type StoreStorage } from "./helpers/store-contract.js";
 
 /** Empty storage for one test: `open` connects to it (call it twice for two connections). */
-export interface AuditStoreStorage {
-  open(): Promise<AuditStore>;
-  cleanup(): Promise<void>;
-}
+export type AuditStoreStorage = StoreStorage<AuditStore>;
 
 export type AuditStoreFactory = () => Promise<AuditStoreStorage>;
 
 export function auditStoreContract(name: string, factory: AuditStoreFactory): void {
   describe(`AuditStore contract: ${name}`, () => {
-    let storage: AuditStoreStorage;
+    const harness = storeHarness(factory);
+    const { open } = harness;
     let store: AuditStore;
-    const opened: AuditStore[] = [];
-    const open = async () => {
-      const s = await storage.open();
-      opened.push(s);
-      return s;
-    };
-
-    beforeEach(async () => {
-      storage = await factory();
-      store = await open();
-    });
-    afterEach(async () => {
-      for (const s of opened.splice(0)) await s.close();
-      await storage.cleanup();
+    beforeEach(() => {
+      store = harness.store;
     });
 
     it("seals appended records into a chain from genesis", async () => {

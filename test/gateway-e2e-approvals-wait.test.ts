@@ -128,7 +128,7 @@ describe("a call that waits for its approval", () => {
   it("names the problem when the CLI has no token or a wrong one", async () => {
     const none = await runCli(["approvals", "list", "--gateway", gw.url], { env: {} });
     expect(none.code).toBe(1);
-    expect(none.stderr).toContain("set the environment variable MCPGOV_TOKEN");
+    expect(none.stderr).toContain("no token: set MCPGOV_TOKEN to an approver");
     const wrong = await cli(["list"], "not-a-real-key-at-all-000");
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain("401");

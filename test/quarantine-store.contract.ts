@@ -2,15 +2,13 @@
  * @module The QuarantineStore contract: one suite every implementation runs
  * (SQLite now, PostgreSQL later), so stores stay interchangeable.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { McpgovError } from "../src/core/errors.js";
 import { QuarantineItemSchema, type NewQuarantineItem, type QuarantineStore } from "../src/quarantine/quarantine-store.js";
+import { storeHarness, type StoreStorage } from "./helpers/store-contract.js";
 
 /** Empty storage for one test: `open` connects to it (call it twice for two connections). */
-export interface QuarantineStoreStorage {
-  open(): Promise<QuarantineStore>;
-  cleanup(): Promise<void>;
-}
+export type QuarantineStoreStorage = StoreStorage<QuarantineStore>;
 
 export type QuarantineStoreFactory = () => Promise<QuarantineStoreStorage>;
 
@@ -37,22 +35,11 @@ const review = (reason = "checked with the owner", reviewer = "ops") => ({ revie
 
 export function quarantineStoreContract(name: string, factory: QuarantineStoreFactory): void {
   describe(`QuarantineStore contract: ${name}`, () => {
-    let storage: QuarantineStoreStorage;
+    const harness = storeHarness(factory);
+    const { open } = harness;
     let store: QuarantineStore;
-    const opened: QuarantineStore[] = [];
-    const open = async () => {
-      const s = await storage.open();
-      opened.push(s);
-      return s;
-    };
-
-    beforeEach(async () => {
-      storage = await factory();
-      store = await open();
-    });
-    afterEach(async () => {
-      for (const s of opened.splice(0)) await s.close();
-      await storage.cleanup();
+    beforeEach(() => {
+      store = harness.store;
     });
 
     it("holds an output with its metadata and UTF-8 size, and gives the content back exactly", async () => {

@@ -112,7 +112,7 @@ export function approvalsCommand(io: CliIo) {
       if (argv.dataDir && argv.gateway) throw new McpgovError("usage", "give --gateway or --data-dir, not both");
       const approvals = argv.dataDir
         ? await overStore(argv.dataDir, argv.approver)
-        : overApi(adminApi({ gateway: argv.gateway ?? io.env["MCPGOV_GATEWAY"] ?? "http://127.0.0.1:8787", tokenEnv: argv.tokenEnv, env: io.env }));
+        : overApi(adminApi({ gateway: argv.gateway, tokenEnv: argv.tokenEnv, env: io.env, holder: "an approver" }));
       try {
         switch (argv.action) {
           case "list":

@@ -1,7 +1,8 @@
 /**
  * @module `mcpgov quarantine list | show ID | release ID | discard ID`: a
  * reviewer's view of withheld outputs, through a running gateway's admin
- * API (the gateway checks the reviewer role and audits every step).
+ * API (the gateway checks the reviewer role and audits every step), through
+ * the one admin API client (src/admin/admin-api.ts).
  *
  * The token comes from an environment variable (`--token-env`, default
  * MCPGOV_TOKEN), never from a flag, so it does not show in process lists
@@ -9,17 +10,14 @@
  * `mcpgov audit`, so run.ts sees the handler's exit code.
  */
 import type { Argv } from "yargs";
-import { describeThrown, McpgovError } from "../../src/core/errors.js";
+import { McpgovError } from "../../src/core/errors.js";
 import type { QuarantineItem } from "../../src/quarantine/quarantine-store.js";
+import { adminApi, DEFAULT_GATEWAY, DEFAULT_TOKEN_ENV } from "../admin-client.js";
 import type { CliIo, ExitCode } from "../io.js";
 
 const SUBCOMMANDS = ["list", "show", "release", "discard"] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 const STATES = ["held", "released", "discarded", "all"] as const;
-
-export const DEFAULT_GATEWAY = "http://127.0.0.1:8787";
-export const DEFAULT_TOKEN_ENV = "MCPGOV_TOKEN";
-const REQUEST_TIMEOUT_MS = 30_000;
 
 interface QuarantineArgs {
   subcommand: Subcommand;
@@ -40,43 +38,6 @@ function checkArguments(argv: QuarantineArgs): void {
   if (reviews && !argv.reason?.trim()) throw new McpgovError("usage", `quarantine ${argv.subcommand} needs --reason TEXT (it is recorded with the decision)`);
   if (!reviews && argv.reason !== undefined) throw new McpgovError("usage", "--reason only applies to quarantine release and discard");
   if (!Number.isInteger(argv.limit) || argv.limit < 1 || argv.limit > 1000) throw new McpgovError("usage", "--limit: expected an integer from 1 to 1000");
-}
-
-function gatewayUrl(flag: string | undefined, env: CliIo["env"]): URL {
-  const text = flag || env["MCPGOV_GATEWAY"] || DEFAULT_GATEWAY;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new McpgovError("usage", `--gateway: not a URL: ${JSON.stringify(text)}`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new McpgovError("usage", "--gateway: expected an http or https URL");
-  return url;
-}
-
-/** Calls the admin API; any answer but 2xx becomes an error naming the status and the gateway's reason. */
-async function call(base: URL, token: string, path: string, what: string, body?: unknown): Promise<string> {
-  let response: Response;
-  try {
-    response = await fetch(new URL(path, base), {
-      method: body === undefined ? "GET" : "POST",
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-  } catch (error) {
-    throw new McpgovError("io_error", `${what}: cannot reach the gateway at ${base.origin}: ${describeThrown((error as Error).cause ?? error)}`);
-  }
-  const text = await response.text();
-  if (response.ok) return text;
-  let reason = text.slice(0, 500);
-  try {
-    const parsed = JSON.parse(text) as { error?: unknown; code?: unknown };
-    if (typeof parsed.error === "string") reason = `${parsed.error}${typeof parsed.code === "string" ? ` [${parsed.code}]` : ""}`;
-  } catch {
-    // Not JSON (a proxy's page): the first bytes say enough.
-  }
-  throw new McpgovError("input_invalid", `${what}: the gateway answered HTTP ${response.status}: ${reason}`);
 }
 
 const findingsText = (findings: Record<string, number>): string =>
@@ -140,29 +101,24 @@ export function quarantineCommand(io: CliIo) {
         .example('$0 quarantine release q-… --reason "test fixture, not a live key"', "let the original client fetch it"),
     handler: async (argv: QuarantineArgs): Promise<ExitCode> => {
       checkArguments(argv);
-      const base = gatewayUrl(argv.gateway, io.env);
-      const token = io.env[argv.tokenEnv];
-      if (!token) throw new McpgovError("usage", `no token: set ${argv.tokenEnv} to a reviewer's bearer token (or name another variable with --token-env)`);
-      const id = encodeURIComponent(argv.id ?? "");
+      const api = adminApi({ gateway: argv.gateway, tokenEnv: argv.tokenEnv, env: io.env, holder: "a reviewer" });
+      // --format json prints the gateway's answer as it sent it (compact JSON).
+      const json = (answer: unknown) => JSON.stringify(answer);
       switch (argv.subcommand) {
         case "list": {
-          const text = await call(base, token, `/admin/quarantine?state=${argv.state}&limit=${argv.limit}`, "quarantine list");
-          io.out(argv.format === "json" ? text : listPretty((JSON.parse(text) as { items: QuarantineItem[] }).items));
+          const answer = await api.quarantineList(argv.state, argv.limit);
+          io.out(argv.format === "json" ? json(answer) : listPretty(answer.items));
           return 0;
         }
         case "show": {
-          const text = await call(base, token, `/admin/quarantine/${id}`, `quarantine show ${argv.id}`);
-          if (argv.format === "json") io.out(text);
-          else {
-            const shown = JSON.parse(text) as { item: QuarantineItem; result: unknown };
-            io.out([...itemPretty(shown.item), ...contentPretty(shown.result)].join("\n"));
-          }
+          const shown = await api.quarantineShow(argv.id!);
+          io.out(argv.format === "json" ? json(shown) : [...itemPretty(shown.item), ...contentPretty(shown.result)].join("\n"));
           return 0;
         }
         case "release":
         case "discard": {
-          const text = await call(base, token, `/admin/quarantine/${id}/${argv.subcommand}`, `quarantine ${argv.subcommand} ${argv.id}`, { reason: argv.reason!.trim() });
-          io.out(argv.format === "json" ? text : itemPretty((JSON.parse(text) as { item: QuarantineItem }).item).join("\n"));
+          const reviewed = await api.quarantineReview(argv.id!, argv.subcommand, argv.reason!.trim());
+          io.out(argv.format === "json" ? json(reviewed) : itemPretty(reviewed.item).join("\n"));
           return 0;
         }
       }

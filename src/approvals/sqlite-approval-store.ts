@@ -4,6 +4,9 @@
  * What never changes after creation (arguments, rules, envelope…) is one
  * JSON column; what transitions change has its own column, so every
  * transition is a single conditional UPDATE and SQLite picks the one winner.
+ * The UPDATE and the read of its result share a transaction: a row edited
+ * outside mcpgov into a shape that no longer parses rolls the transition
+ * back, so it is reported and never acted on.
  */
 import Database from "better-sqlite3";
 import { ApprovalRequestSchema, type ApprovalRequest, type ApprovalState, type Approver } from "../core/approval.js";
@@ -90,9 +93,15 @@ export class SqliteApprovalStore implements ApprovalStore {
     return new SqliteApprovalStore(openStateDb(dataDir, options));
   }
 
-  private run<T>(what: string, fn: () => T): T {
+  /**
+   * Writes take the write lock up front (BEGIN IMMEDIATE): a transaction
+   * that reads first and writes later can fail at once with SQLITE_BUSY when
+   * another connection wrote in between, instead of waiting its turn.
+   */
+  private run<T>(what: string, fn: () => T, mode: "read" | "write" = "read"): T {
     try {
-      return fn();
+      const transaction = this.db.transaction(fn);
+      return mode === "write" ? transaction.immediate() : transaction();
     } catch (cause) {
       if (cause instanceof McpgovError) throw cause;
       throw new McpgovError("io_error", `approval store: ${what}: ${describeThrown(cause)}`, { cause });
@@ -134,7 +143,7 @@ export class SqliteApprovalStore implements ApprovalStore {
           body: JSON.stringify(body),
         });
       return toRequest(this.row(valid.id)!);
-    });
+    }, "write");
   }
 
   async get(id: string): Promise<ApprovalRequest | undefined> {
@@ -146,7 +155,10 @@ export class SqliteApprovalStore implements ApprovalStore {
 
   async list(query: ApprovalQuery = {}): Promise<ApprovalRequest[]> {
     const where: string[] = [];
-    const params: Record<string, string | number> = { limit: query.limit ?? 200 };
+    const limit = query.limit ?? 200;
+    // SQLite reads a negative LIMIT as none at all.
+    if (!Number.isInteger(limit) || limit < 1) throw new McpgovError("input_invalid", "approval list: limit must be a positive integer");
+    const params: Record<string, string | number> = { limit };
     const equal = { state: query.state, grp: query.group, subject_id: query.subjectId, call_digest: query.callDigest };
     for (const [column, value] of Object.entries(equal)) {
       if (value === undefined) continue;
@@ -166,7 +178,7 @@ export class SqliteApprovalStore implements ApprovalStore {
         )
         .run({ id, state: outcome.state, by: JSON.stringify(outcome.by), at: outcome.at, reason: outcome.reason });
       return this.outcome(id, changes);
-    });
+    }, "write");
   }
 
   async consume(id: string, use: { callId: string; subjectId: string; bundleHash: string; at: string }): Promise<Transition> {
@@ -178,7 +190,7 @@ export class SqliteApprovalStore implements ApprovalStore {
         )
         .run({ id, call: use.callId, at: use.at, subject: use.subjectId, bundle: use.bundleHash });
       return this.outcome(id, changes);
-    });
+    }, "write");
   }
 
   async voidRequest(id: string, reason: string): Promise<Transition> {
@@ -187,17 +199,15 @@ export class SqliteApprovalStore implements ApprovalStore {
         .prepare("UPDATE approvals SET state = 'void', void_reason = @reason WHERE id = @id AND state IN ('pending', 'approved')")
         .run({ id, reason });
       return this.outcome(id, changes);
-    });
+    }, "write");
   }
 
   async expireDue(now: string): Promise<ApprovalRequest[]> {
-    return this.run("expire", () =>
-      this.db.transaction(() => {
-        const due = this.db.prepare<[string], Row>("SELECT * FROM approvals WHERE state IN ('pending', 'approved') AND expires_at <= ?").all(now);
-        const update = this.db.prepare("UPDATE approvals SET state = 'expired' WHERE id = ? AND state IN ('pending', 'approved')");
-        return due.filter((row) => update.run(row.id).changes === 1).map((row) => toRequest({ ...row, state: "expired" }));
-      })(),
-    );
+    return this.run("expire", () => {
+      const due = this.db.prepare<[string], Row>("SELECT * FROM approvals WHERE state IN ('pending', 'approved') AND expires_at <= ?").all(now);
+      const update = this.db.prepare("UPDATE approvals SET state = 'expired' WHERE id = ? AND state IN ('pending', 'approved')");
+      return due.filter((row) => update.run(row.id).changes === 1).map((row) => toRequest({ ...row, state: "expired" }));
+    }, "write");
   }
 
   async boundToOtherBundles(activeHash: string): Promise<ApprovalRequest[]> {

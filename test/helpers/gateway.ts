@@ -159,6 +159,8 @@ export interface ConfigOptions {
   keys?: Array<Record<string, unknown>>;
   /** The config's `output` section. */
   output?: Record<string, unknown>;
+  /** Further top-level keys (admin_auth, listen…), set over the defaults above. */
+  extra?: Record<string, unknown>;
 }
 
 /** Writes mcpgov.yaml (and, unless told not to, the lock pinned from the live servers). */
@@ -182,6 +184,7 @@ export async function writeGatewayConfig(ws: Workspace, options: ConfigOptions):
     approvals: { wait_sec: 0, ...options.approvals },
     ...(options.output ? { output: options.output } : {}),
     servers: options.servers,
+    ...options.extra,
   };
   await writeFile(ws.configPath, stringify(config));
   if (options.pin !== false) {
