@@ -7,6 +7,7 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import type { Authenticator, Subject } from "./auth.js";
 import type { GatewayContext } from "./context.js";
+import { leanToolCall } from "./lean-call.js";
 import { denyUnknownServer } from "./unknown-server.js";
 import type { SessionRegistry } from "./sessions.js";
 
@@ -84,7 +85,11 @@ export function createHttpApp({ ctx, auth, sessions, ready }: HttpAppOptions): H
     if (sessionId) {
       const session = sessions.get(sessionId, subject);
       if (!session || session.serverId !== serverId) return jsonRpcError(c, 404, -32001, "Session not found");
-      return session.transport.handleRequest(c.req.raw, { authInfo: { token: "", clientId: subject.id, scopes: subject.scopes } });
+      const authInfo = { token: "", clientId: subject.id, scopes: subject.scopes, extra: { httpRequestId: c.get("requestId") } };
+      if (c.req.method !== "POST") return session.transport.handleRequest(c.req.raw, { authInfo });
+      const lean = await leanToolCall(ctx, session, c.req.raw, c.get("requestId"));
+      if ("answered" in lean) return lean.answered;
+      return session.transport.handleRequest(lean.forward, { authInfo, ...("parsedBody" in lean ? { parsedBody: lean.parsedBody } : {}) });
     }
     if (c.req.method !== "POST") return jsonRpcError(c, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
     const session = await sessions.open(serverId, subject, config.limits.max_body_bytes);
