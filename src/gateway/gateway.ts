@@ -114,7 +114,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       logger.error({ source, reason }, "bundle refused; the previous bundle stays active");
     },
   });
-  const audit = await SqliteAuditStore.open(resolve(config.source.dir, config.data_dir));
+  const audit = await SqliteAuditStore.open(resolve(config.source.dir, config.data_dir), { synchronous: config.audit.synchronous });
   // Fails at start on a malformed lock file rather than at the first refresh.
   await readLockFile(config.source.lock_path);
   const readLock = (): Promise<LockFile> => readLockFile(config.source.lock_path);

@@ -39,6 +39,17 @@ export function createHttpApp({ ctx, auth, sessions, ready }: HttpAppOptions): H
   const app = new Hono<Env>();
   const { config } = ctx;
   app.use(requestId());
+  // Responses the SDK transport builds itself bypass Hono's header handling; the client still gets the id its logs are under.
+  app.use(async (c, next) => {
+    await next();
+    if (!c.res.headers.has("x-request-id")) {
+      try {
+        c.res.headers.set("x-request-id", c.get("requestId"));
+      } catch {
+        // An immutable response (none is built that way today) goes out without it.
+      }
+    }
+  });
 
   // DNS rebinding: a browser tricked into calling us carries a foreign Host or Origin.
   app.use(async (c, next) => {
