@@ -13,6 +13,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { Agent } from "node:http";
+import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -51,6 +52,20 @@ async function connect(url: string, headers: Record<string, string> = {}): Promi
 
 type Call = (text: string) => Promise<unknown>;
 
+/**
+ * CPU time (user + system, ms) a process has used, from /proc (Linux; USER_HZ
+ * is 100 there). On a shared 2-core machine wall-clock rates swing with the
+ * neighbours' load; the gateway's CPU per call does much less.
+ */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Open-loop: calls start on a fixed schedule whether or not earlier ones finished. */
 async function fixedRate(call: Call, calls: number): Promise<number[]> {
   const samples: number[] = [];
@@ -76,10 +91,11 @@ async function fixedRate(call: Call, calls: number): Promise<number[]> {
 const sdkCall = (client: Client): Call => (text) => client.callTool({ name: "echo", arguments: { text } });
 
 /** Closed loop: each of CONCURRENCY sessions calls again as soon as its last call returned. */
-async function throughput(open: () => Promise<{ call: Call; close(): Promise<void> | void }>): Promise<number> {
+async function throughput(open: () => Promise<{ call: Call; close(): Promise<void> | void }>, pid?: number): Promise<{ rate: number; cpuPerCall: number }> {
   const sessions = await Promise.all(Array.from({ length: CONCURRENCY }, open));
   for (const s of sessions) await s.call("warm");
   let done = 0;
+  const cpuBefore = cpuMs(pid);
   const until = Date.now() + THROUGHPUT_SECONDS * 1000;
   await Promise.all(
     sessions.map(async (session) => {
@@ -89,8 +105,9 @@ async function throughput(open: () => Promise<{ call: Call; close(): Promise<voi
       }
     }),
   );
+  const cpuPerCall = (cpuMs(pid) - cpuBefore) / done;
   await Promise.all(sessions.map((s) => s.close()));
-  return done / THROUGHPUT_SECONDS;
+  return { rate: done / THROUGHPUT_SECONDS, cpuPerCall };
 }
 
 async function latency(direct: Call, governed: Call): Promise<{ d: Summary; g: Summary }> {
@@ -168,10 +185,13 @@ export async function gatewayBench(root: string, workDir: string): Promise<strin
       return { call: sdkCall(client), close: () => client.close() };
     };
     const leanOpen = (url: string, headers: Record<string, string>) => () => leanSession(url, headers, agent);
-    const sdkDirectRate = await throughput(sdkOpen(upstreamUrl, {}));
-    const sdkRate = await throughput(sdkOpen(`${gatewayUrl}/mcp/echo`, auth));
-    const leanDirectRate = await throughput(leanOpen(jsonUpstreamUrl, {}));
-    const leanRate = await throughput(leanOpen(`${gatewayUrl}/mcp/json-echo`, auth));
+    const sdkDirect = await throughput(sdkOpen(upstreamUrl, {}), upstream.pid);
+    const sdkVia = await throughput(sdkOpen(`${gatewayUrl}/mcp/echo`, auth), gateway.pid);
+    const leanDirect2 = await throughput(leanOpen(jsonUpstreamUrl, {}), jsonUpstream.pid);
+    const leanVia = await throughput(leanOpen(`${gatewayUrl}/mcp/json-echo`, auth), gateway.pid);
+    const rateRow = (label: string, direct: { rate: number; cpuPerCall: number }, via: { rate: number; cpuPerCall: number }) =>
+      `  ${label.padEnd(5)} direct ${fmt(direct.rate, 0).padStart(5)} calls/s, via mcpgov ${fmt(via.rate, 0).padStart(5)} calls/s (${fmt(via.rate / direct.rate, 2)}× of direct); ` +
+      `CPU per call: upstream ${fmt(direct.cpuPerCall, 2)} ms, gateway ${fmt(via.cpuPerCall, 2)} ms (one core's worth ≈ ${fmt(1000 / via.cpuPerCall, 0)} calls/s)`;
     return [
       `gateway overhead (ms) at ${RATE_PER_SEC} calls/s, ${ROUNDS}×${CALLS_PER_ROUND} calls per path, audit store on (synchronous=${sync})`,
       "SDK = SDK client → SDK echo server; lean = hand-rolled client → JSON-only echo server (see gateway-bench.ts)",
@@ -179,8 +199,8 @@ export async function gatewayBench(root: string, workDir: string): Promise<strin
       ...latencyRows("SDK", sdkLatency),
       ...latencyRows("lean", leanLatency),
       `throughput, ${CONCURRENCY} concurrent sessions, ${THROUGHPUT_SECONDS} s each (goal ≥ 2000 calls/s via mcpgov):`,
-      `  SDK   direct ${fmt(sdkDirectRate, 0).padStart(5)} calls/s, via mcpgov ${fmt(sdkRate, 0).padStart(5)} calls/s (${fmt(sdkRate / sdkDirectRate, 2)}× of direct)`,
-      `  lean  direct ${fmt(leanDirectRate, 0).padStart(5)} calls/s, via mcpgov ${fmt(leanRate, 0).padStart(5)} calls/s (${fmt(leanRate / leanDirectRate, 2)}× of direct)`,
+      rateRow("SDK", sdkDirect, sdkVia),
+      rateRow("lean", leanDirect2, leanVia),
     ];
   } finally {
     agent.destroy();
