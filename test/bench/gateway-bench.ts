@@ -151,7 +151,8 @@ export async function gatewayBench(root: string, workDir: string): Promise<strin
         "listen: {host: 127.0.0.1, port: 0}",
         `data_dir: ${join(workDir, "gateway-data")}`,
         `bundle: ${bundle}`,
-        `audit: {synchronous: ${sync}}`,
+        // Only when set, so this bench also runs against a gateway from before the key existed.
+        ...(sync === "normal" ? ["audit: {synchronous: normal}"] : []),
         "auth: {mode: api_keys, keys: [{id: bench, key_env: MCPGOV_BENCH_KEY, subject: bench, roles: []}]}",
         "servers:",
         `  - {id: echo, risk_tags: [prod], transport: {type: streamable_http, url: "${upstreamUrl}"}, tools: {echo: read}}`,
