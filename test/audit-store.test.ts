@@ -7,11 +7,22 @@ import { AUDIT_FILE, SqliteAuditStore } from "../src/audit/sqlite-audit-store.js
 import { auditStoreContract } from "./audit-store.contract.js";
 import { verifyChain } from "../src/audit/hash-chain.js";
 import { appendCalls, collect, entryFor, tempDataDir } from "./helpers/audit-fixtures.js";
+import { repoRoot } from "./helpers/cli.js";
 
 auditStoreContract("SqliteAuditStore", async () => {
   const dir = await tempDataDir();
   return {
     open: () => SqliteAuditStore.open(join(dir, "data")),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+});
+
+// From TypeScript sources the writer thread is the built one (dist/, made by `npm run build`).
+auditStoreContract("SqliteAuditStore (writer thread)", async () => {
+  expect(existsSync(join(repoRoot, "dist", "src", "audit", "sqlite-audit-writer.js")), "run `npm run build` first").toBe(true);
+  const dir = await tempDataDir();
+  return {
+    open: () => SqliteAuditStore.open(join(dir, "data"), { writer: "thread" }),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 });

@@ -32,7 +32,9 @@ describe("HttpUpstream", () => {
     const upstream = new HttpUpstream(entry, { env: { RUG_TOKEN: "Bearer upstream-token" } });
     try {
       await upstream.listToolsRaw();
-      expect(server.headers.length).toBeGreaterThan(0);
+      // tools/call goes out without the SDK client (lean-http-call.ts): the same headers, none of the client's.
+      await upstream.request("tools/call", { name: "echo", arguments: { text: "x" } });
+      expect(server.headers.length).toBeGreaterThan(1);
       for (const headers of server.headers) {
         expect(headers.authorization).toBe("Bearer upstream-token");
         expect(headers["x-team"]).toBe("platform");

@@ -15,22 +15,38 @@
  * process being killed, and the chain stays consistent (WAL replay stops at
  * the last whole commit). Concurrent appends share commits (group commit),
  * so the fsync is paid per batch, not per record.
+ *
+ * Commits run on a writer thread (sqlite-audit-writer.ts) when the store
+ * runs compiled: the fsync then blocks that thread, not the gateway's event
+ * loop, and appends arriving during one commit share the next. An append
+ * still resolves only after the commit holding its record. Run from
+ * TypeScript sources (tests), or with `writer: "inline"`, commits run on the
+ * calling thread, with the same transaction (sqlite-audit-append.ts).
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { AuditEntrySchema, type AuditEntry, type AuditEntryInput, type AuditRecord } from "../core/audit-record.js";
 import { describeThrown, McpgovError } from "../core/errors.js";
 import { describeIssues } from "../core/issues.js";
 import type { AuditQuery, AuditStore } from "./audit-store.js";
-import { SCHEMA, SCHEMA_VERSION, SELECT, toColumns, toRecord, type Row } from "./sqlite-audit-schema.js";
-import { sealRecord, type ChainHead } from "./hash-chain.js";
+import { type AppendOutcome, type CommitBatch, prepareAppend, prepareWriter } from "./sqlite-audit-append.js";
+import { SCHEMA, SCHEMA_VERSION, SELECT, toRecord, type Row } from "./sqlite-audit-schema.js";
+import type { ChainHead } from "./hash-chain.js";
+import type { WriterData, WriterRequest } from "./sqlite-audit-writer.js";
 
 export const AUDIT_FILE = "audit.sqlite";
 /** Rows per read: streams without holding a statement open across awaits (better-sqlite3 forbids other statements meanwhile). */
 const PAGE = 500;
-/** Most appends committed together; bounds how long one commit holds the event loop. */
+/** Most appends committed together; bounds how long one commit holds the event loop (inline) or one message (thread). */
 const MAX_BATCH = 64;
+/** The compiled writer thread; absent when running from TypeScript sources. */
+const WRITER_URL = new URL("./sqlite-audit-writer.js", import.meta.url);
+/** From sources (src/audit), the built writer: only when a caller (a test) asks for the thread explicitly. */
+const BUILT_WRITER_URL = new URL("../../dist/src/audit/sqlite-audit-writer.js", import.meta.url);
+const hasLocalWriter = (): boolean => existsSync(fileURLToPath(WRITER_URL));
 
 interface PendingAppend {
   entry: AuditEntry;
@@ -44,6 +60,8 @@ export interface SqliteAuditStoreOptions {
   synchronous?: "full" | "normal";
   /** How long to wait for another process's append (default 5000 ms). */
   busyTimeoutMs?: number;
+  /** Where commits run: a writer thread ("thread", the default when compiled) or the calling thread ("inline"). */
+  writer?: "thread" | "inline";
 }
 
 /** RFC 3339 (or a plain date) to the stored UTC form, so bounds compare as text. */
@@ -59,7 +77,16 @@ function storeError(what: string, cause: unknown): McpgovError {
 
 export class SqliteAuditStore implements AuditStore {
   private readonly db: Database.Database;
-  private readonly appendTx: Database.Transaction<(entries: readonly AuditEntry[]) => AuditRecord[]>;
+  private readonly file: string;
+  private readonly options: SqliteAuditStoreOptions;
+  private readonly useThread: boolean;
+  private commitInline: CommitBatch | undefined;
+  private writer: Worker | undefined;
+  /** Set when the writer thread died: every later append fails (closed), none is silently lost. */
+  private writerFailure: McpgovError | undefined;
+  private inFlight: { batch: number; appends: PendingAppend[] } | undefined;
+  private batches = 0;
+  private drained: (() => void) | undefined;
   private readonly pending: PendingAppend[] = [];
   private flushScheduled = false;
   private readonly selectByCall: Database.Statement<[string], Row>;
@@ -74,19 +101,19 @@ export class SqliteAuditStore implements AuditStore {
     }
     try {
       if (create) mkdirSync(dataDir, { recursive: true });
-      return new SqliteAuditStore(new Database(file, { fileMustExist: !create }), options);
+      return new SqliteAuditStore(new Database(file, { fileMustExist: !create }), file, options);
     } catch (cause) {
       if (cause instanceof McpgovError) throw cause;
       throw storeError(`cannot open ${file}`, cause);
     }
   }
 
-  private constructor(db: Database.Database, options: SqliteAuditStoreOptions) {
+  private constructor(db: Database.Database, file: string, options: SqliteAuditStoreOptions) {
     this.db = db;
+    this.file = file;
+    this.options = options;
     try {
-      db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
-      if (db.pragma("journal_mode = WAL", { simple: true }) !== "wal") throw new Error("the database refused WAL mode");
-      db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+      prepareWriter(db, options);
       const version = db.pragma("user_version", { simple: true }) as number;
       if (version > SCHEMA_VERSION) throw new Error(`schema version ${version} was written by a newer mcpgov`);
       if (version < SCHEMA_VERSION) {
@@ -99,46 +126,21 @@ export class SqliteAuditStore implements AuditStore {
       db.close();
       throw storeError("cannot prepare the database", cause);
     }
-
-    const insert = db.prepare(
-      `INSERT INTO audit_records (seq, call_id, time, request_id, subject_id, subject_tenant, server, tool, action, envelope_digest, envelope,
-         decision, reason, constraints, matched, bundle_hash, bundle_revision, fail_closed, outcome, error, decision_latency_us,
-         upstream_latency_ms, extra, prev_hash, hash)
-       VALUES (@seq, @call_id, @time, @request_id, @subject_id, @subject_tenant, @server, @tool, @action, @envelope_digest, @envelope,
-         @decision, @reason, @constraints, @matched, @bundle_hash, @bundle_revision, @fail_closed, @outcome, @error, @decision_latency_us,
-         @upstream_latency_ms, @extra, @prev_hash, @hash)`,
-    );
-    const insertRule = db.prepare("INSERT INTO audit_rules (record_id, position, rule) VALUES (?, ?, ?)");
-    const writeHead = db.prepare("INSERT INTO audit_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT (one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
-    const lastRecord = db.prepare<[], ChainHead>("SELECT seq, hash FROM audit_records ORDER BY id DESC LIMIT 1");
+    this.useThread = options.writer === "thread" || (options.writer === undefined && hasLocalWriter());
     this.selectHead = db.prepare<[], ChainHead>("SELECT seq, hash FROM audit_head WHERE one = 1");
     this.selectByCall = db.prepare<[string], Row>(`${SELECT} WHERE r.call_id = ? ORDER BY r.id DESC LIMIT 1`);
-
-    // Read the head and write the record in one IMMEDIATE transaction: the
-    // write lock is taken before the read, so appends from other connections
-    // (another process on the same folder) cannot fork the chain.
-    this.appendTx = db.transaction((entries: readonly AuditEntry[]) => {
-      let head = this.selectHead.get() ?? lastRecord.get();
-      const records = entries.map((entry) => {
-        const record = sealRecord(entry, head);
-        const { lastInsertRowid } = insert.run(toColumns(record));
-        record.rules.forEach((rule, position) => insertRule.run(lastInsertRowid, position, rule));
-        head = record;
-        return record;
-      });
-      if (head) writeHead.run(head.seq, head.hash);
-      return records;
-    });
   }
 
   /**
    * Group commit: appends that arrive in the same turn of the event loop
-   * (concurrent calls) are sealed and committed in one transaction, so they
-   * share one fsync. Each promise resolves only after the commit holding its
-   * record; if a shared commit fails, its appends are retried one by one.
+   * (concurrent calls), or while the writer thread commits the previous
+   * batch, are sealed and committed in one transaction, so they share one
+   * fsync. Each promise resolves only after the commit holding its record;
+   * if a shared commit fails, its appends are retried one by one.
    */
   async append(entry: AuditEntryInput): Promise<AuditRecord> {
     if (!this.db.open) throw new McpgovError("io_error", "audit store: append after close");
+    if (this.writerFailure) throw this.writerFailure;
     const parsed = AuditEntrySchema.safeParse(entry);
     if (!parsed.success) throw new McpgovError("input_invalid", `audit entry is invalid: ${describeIssues(parsed.error)}`);
     let clean: AuditEntry;
@@ -160,35 +162,74 @@ export class SqliteAuditStore implements AuditStore {
     setImmediate(() => {
       this.flushScheduled = false;
       if (!this.db.open) return;
-      this.commitBatch();
+      if (this.useThread) {
+        this.sendBatch();
+        return;
+      }
+      this.commitInlineBatch();
       // A burst larger than one batch continues on the next turn, letting reads in between.
       this.scheduleFlush();
     });
   }
 
-  private commitBatch(): void {
+  private commitInlineBatch(): void {
     const batch = this.pending.splice(0, MAX_BATCH);
-    try {
-      const records = this.appendTx.immediate(batch.map((p) => p.entry));
-      batch.forEach((p, i) => p.resolve(records[i]!));
-    } catch (cause) {
-      // The transaction rolled back as a whole. A refused row (a constraint) is
-      // one append's problem: retry one by one so it fails alone. Anything else
-      // (disk full, I/O, a lock held too long) would fail every retry too.
-      const refused = String((cause as { code?: unknown } | null)?.code ?? "").startsWith("SQLITE_CONSTRAINT");
-      if (batch.length === 1 || !refused) {
-        const error = storeError("append failed", cause);
-        for (const p of batch) p.reject(error);
-        return;
-      }
-      for (const p of batch) {
-        try {
-          p.resolve(this.appendTx.immediate([p.entry])[0]!);
-        } catch (retryCause) {
-          p.reject(storeError("append failed", retryCause));
-        }
-      }
+    this.settle(batch, this.inline()(batch.map((p) => p.entry)));
+  }
+
+  private inline(): CommitBatch {
+    this.commitInline ??= prepareAppend(this.db);
+    return this.commitInline;
+  }
+
+  private settle(batch: PendingAppend[], outcomes: AppendOutcome[]): void {
+    batch.forEach((p, i) => {
+      const outcome = outcomes[i];
+      if (outcome?.ok) p.resolve(outcome.record);
+      else p.reject(storeError("append failed", outcome?.message ?? "no outcome from the writer"));
+    });
+  }
+
+  private startWriter(): Worker {
+    const data: WriterData = { file: this.file, synchronous: this.options.synchronous ?? "full", busyTimeoutMs: this.options.busyTimeoutMs ?? 5000 };
+    const writer = new Worker(hasLocalWriter() ? WRITER_URL : BUILT_WRITER_URL, { workerData: data });
+    writer.on("message", (reply: { batch: number; outcomes: AppendOutcome[] }) => {
+      const flight = this.inFlight;
+      if (!flight || flight.batch !== reply.batch) return;
+      this.inFlight = undefined;
+      this.settle(flight.appends, reply.outcomes);
+      this.sendBatch();
+    });
+    const fail = (why: string) => {
+      if (this.writer !== writer) return;
+      this.writer = undefined;
+      this.writerFailure = new McpgovError("io_error", `audit store: the writer thread ${why}; appends are refused until the store is reopened`);
+      for (const p of [...(this.inFlight?.appends ?? []), ...this.pending.splice(0)]) p.reject(this.writerFailure);
+      this.inFlight = undefined;
+      this.drained?.();
+    };
+    writer.on("error", (error) => fail(`failed: ${describeThrown(error)}`));
+    writer.on("exit", (code) => fail(`exited (code ${code})`));
+    return writer;
+  }
+
+  /** Sends the next batch when none is in flight; the thread is kept referenced only while it has work. */
+  private sendBatch(): void {
+    if (this.inFlight) return;
+    if (this.writerFailure) return;
+    if (this.pending.length === 0) {
+      this.writer?.unref();
+      const drained = this.drained;
+      this.drained = undefined;
+      drained?.();
+      return;
     }
+    this.writer ??= this.startWriter();
+    this.writer.ref();
+    const appends = this.pending.splice(0, MAX_BATCH);
+    this.inFlight = { batch: ++this.batches, appends };
+    const request: WriterRequest = { batch: this.inFlight.batch, entries: appends.map((p) => p.entry) };
+    this.writer.postMessage(request);
   }
 
   async get(callId: string): Promise<AuditRecord | undefined> {
@@ -244,7 +285,23 @@ export class SqliteAuditStore implements AuditStore {
   /** Commits appends still waiting for their turn, then closes. */
   async close(): Promise<void> {
     if (!this.db.open) return;
-    while (this.pending.length > 0) this.commitBatch();
+    if (this.useThread && this.writer) {
+      if (this.inFlight || this.pending.length > 0) {
+        await new Promise<void>((resolve) => {
+          this.drained = resolve;
+          this.sendBatch();
+        });
+      }
+      const writer = this.writer;
+      this.writer = undefined;
+      if (writer) {
+        const exited = new Promise<void>((resolve) => writer.once("exit", () => resolve()));
+        writer.postMessage("close");
+        await exited;
+      }
+    }
+    // Inline (or a writer that died: those appends were already refused).
+    while (this.pending.length > 0) this.commitInlineBatch();
     this.db.close();
   }
 }

@@ -198,6 +198,18 @@ export const GatewayConfigSchema = z
       })
       .prefault({}),
     data_dir: PathSchema.default(".mcpgov-data").describe("Relative paths resolve against the config file's folder."),
+    audit: z
+      .strictObject({
+        synchronous: z
+          .enum(["full", "normal"])
+          .default("full")
+          .describe(
+            "full: every audit commit is fsynced before the call is answered, so records survive power loss and OS crashes. " +
+              "normal: a commit is written to the WAL (the OS page cache) before the call is answered, so records survive the gateway " +
+              "being killed, but the last commits can be lost on power loss or an OS crash; the chain stays consistent either way.",
+          ),
+      })
+      .prefault({}),
     bundle: PathSchema.describe("The stamped policy bundle (.tar.gz)."),
     auth: AuthSchema,
     admin_auth: AuthSchema.optional().describe(

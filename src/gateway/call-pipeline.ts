@@ -11,6 +11,7 @@ import { describeThrown, McpgovError } from "../core/errors.js";
 import { hostOfUrl, hostsInArguments, hostsOffList } from "../core/network.js";
 import { jsonDigest } from "../bundle/hash.js";
 import { auditEntryFor } from "../audit/audit-entry.js";
+import type { Logger } from "../logger.js";
 import type { Subject } from "./auth.js";
 import { DeadlineExceeded, runConstrained } from "./constrained-call.js";
 import { guardOutput } from "./output-guard.js";
@@ -26,6 +27,8 @@ export interface ToolCallRequest {
   transport: "streamable-http" | "stdio";
   requestId?: string;
   signal: AbortSignal;
+  /** The request's logger (its lines carry the HTTP request id); the gateway's when absent. */
+  logger?: Logger;
   /** Set when the client asked for progress: forwards upstream progress under the client's token. */
   sendProgress?: (progress: { progress: number; total?: number; message?: string }) => Promise<void>;
 }
@@ -108,7 +111,7 @@ export async function handleToolCall(ctx: GatewayContext, request: ToolCallReque
         ...(extra.audit ? { extra: extra.audit } : {}),
       }),
     );
-    ctx.logger.info({ call_id: callId, server: request.serverId, tool: request.params.name, decision: d.decision, rules: d.rules, outcome }, "tools/call");
+    (request.logger ?? ctx.logger).info({ call_id: callId, server: request.serverId, tool: request.params.name, decision: d.decision, rules: d.rules, outcome }, "tools/call");
     return result;
   };
 

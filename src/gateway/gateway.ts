@@ -124,7 +124,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       logger.error({ source, reason }, "bundle refused; the previous bundle stays active");
     },
   });
-  const audit = await SqliteAuditStore.open(resolve(config.source.dir, config.data_dir));
+  const audit = await SqliteAuditStore.open(resolve(config.source.dir, config.data_dir), { synchronous: config.audit.synchronous });
   const quarantine = await SqliteQuarantineStore.open(resolve(config.source.dir, config.data_dir));
   metrics.watchQuarantine(quarantine);
   // Fails at start on a malformed lock file rather than at the first refresh.

@@ -9,6 +9,7 @@ import { requestId } from "hono/request-id";
 import { quarantineRoutes } from "./admin-quarantine-routes.js";
 import type { Authenticator, Subject } from "./auth.js";
 import type { GatewayContext } from "./context.js";
+import { leanToolCall } from "./lean-call.js";
 import { denyUnknownServer } from "./unknown-server.js";
 import { approvalRoutes } from "./admin-approval-routes.js";
 import { auditRoutes } from "./admin-audit-routes.js";
@@ -46,6 +47,17 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
   const app = new Hono<Env>();
   const { config } = ctx;
   app.use(requestId());
+  // Responses the SDK transport builds itself bypass Hono's header handling; the client still gets the id its logs are under.
+  app.use(async (c, next) => {
+    await next();
+    if (!c.res.headers.has("x-request-id")) {
+      try {
+        c.res.headers.set("x-request-id", c.get("requestId"));
+      } catch {
+        // An immutable response (none is built that way today) goes out without it.
+      }
+    }
+  });
 
   // DNS rebinding: a browser tricked into calling us carries a foreign Host or Origin.
   app.use(async (c, next) => {
@@ -94,7 +106,11 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
     if (sessionId) {
       const session = sessions.get(sessionId, subject);
       if (!session || session.serverId !== serverId) return jsonRpcError(c, 404, -32001, "Session not found");
-      return session.transport.handleRequest(c.req.raw, { authInfo: { token: "", clientId: subject.id, scopes: subject.scopes } });
+      const authInfo = { token: "", clientId: subject.id, scopes: subject.scopes, extra: { httpRequestId: c.get("requestId") } };
+      if (c.req.method !== "POST") return session.transport.handleRequest(c.req.raw, { authInfo });
+      const lean = await leanToolCall(ctx, session, c.req.raw, c.get("requestId"));
+      if ("answered" in lean) return lean.answered;
+      return session.transport.handleRequest(lean.forward, { authInfo, ...("parsedBody" in lean ? { parsedBody: lean.parsedBody } : {}) });
     }
     if (c.req.method !== "POST") return jsonRpcError(c, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
     const session = await sessions.open(serverId, subject, config.limits.max_body_bytes);

@@ -17,8 +17,10 @@ import {
   UnsubscribeRequestSchema,
   type ServerCapabilities,
 } from "@modelcontextprotocol/sdk/types.js";
+import type { RequestId } from "@modelcontextprotocol/sdk/types.js";
+import { childLogger } from "../logger.js";
 import type { Subject } from "./auth.js";
-import { handleToolCall } from "./call-pipeline.js";
+import { handleToolCall, type ToolCallRequest, type ToolCallResult } from "./call-pipeline.js";
 import type { GatewayContext } from "./context.js";
 
 const PAGE_SIZE = 100;
@@ -73,20 +75,18 @@ export function createProxyServer(
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const progressToken = request.params._meta?.progressToken;
-    const result = await ctx.relay.during(serverId, { server, requestId: extra.requestId }, () => handleToolCall(ctx, {
-      serverId,
+    const requestId = extra.authInfo?.extra?.["httpRequestId"];
+    return (await governedToolCall(ctx, { server, subject, serverId }, transport, {
       params: request.params as never,
-      subject,
-      transport,
-      requestId: String(extra.requestId),
+      rpcId: extra.requestId,
       signal: extra.signal,
+      ...(typeof requestId === "string" ? { httpRequestId: requestId } : {}),
       ...(progressToken !== undefined
         ? {
             sendProgress: (p) => extra.sendNotification({ method: "notifications/progress", params: { progressToken, ...p } }),
           }
         : {}),
-    }));
-    return result as never;
+    })) as never;
   });
 
   // Everything else is forwarded as the client sent it (cursors included,
@@ -111,4 +111,40 @@ export function createProxyServer(
   if (caps?.logging) server.setRequestHandler(SetLevelRequestSchema, forward("logging/setLevel"));
 
   return { server, subject, serverId };
+}
+
+export interface GovernedCall {
+  params: ToolCallRequest["params"];
+  /** The JSON-RPC id of the client's request. */
+  rpcId: RequestId;
+  signal: AbortSignal;
+  /** The HTTP request's id (X-Request-Id), put on every log line of the call. */
+  httpRequestId?: string;
+  sendProgress?: ToolCallRequest["sendProgress"];
+}
+
+/**
+ * One governed tools/call of a session, whichever way it arrived (the SDK
+ * server or the lean HTTP path): both go through here, so the relay, the
+ * pipeline and its audit record, metrics and logs cannot differ between them.
+ */
+export function governedToolCall(
+  ctx: GatewayContext,
+  session: ProxySession,
+  transport: "streamable-http" | "stdio",
+  call: GovernedCall,
+): Promise<ToolCallResult> {
+  const { server, serverId, subject } = session;
+  return ctx.relay.during(serverId, { server, requestId: call.rpcId }, () =>
+    handleToolCall(ctx, {
+      serverId,
+      params: call.params,
+      subject,
+      transport,
+      requestId: String(call.rpcId),
+      signal: call.signal,
+      ...(call.httpRequestId !== undefined ? { logger: childLogger(ctx.logger, { request_id: call.httpRequestId }) } : {}),
+      ...(call.sendProgress ? { sendProgress: call.sendProgress } : {}),
+    }),
+  );
 }

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import type { RequestId } from "@modelcontextprotocol/sdk/types.js";
 import type { Subject } from "./auth.js";
 import type { GatewayContext } from "./context.js";
 import { createProxyServer, type ProxySession } from "./proxy-server.js";
@@ -12,6 +13,12 @@ export interface HttpSession extends ProxySession {
   id: string;
   transport: WebStandardStreamableHTTPServerTransport;
   lastSeen: number;
+  /**
+   * tools/call requests answered on the lean path, by JSON-RPC id: the SDK
+   * server does not know them, so the client's notifications/cancelled and
+   * the session's end abort them here.
+   */
+  leanCalls: Map<RequestId, AbortController>;
 }
 
 export class SessionRegistry {
@@ -41,7 +48,7 @@ export class SessionRegistry {
       sessionIdGenerator: () => randomUUID(),
       maxRequestBodySize: maxBodyBytes,
       onsessioninitialized: (id) => {
-        session = { ...proxy, id, transport, lastSeen: Date.now() };
+        session = { ...proxy, id, transport, lastSeen: Date.now(), leanCalls: new Map() };
         this.sessions.set(id, session);
         this.ctx.metrics.activeSessions.set(this.sessions.size);
       },
@@ -51,7 +58,7 @@ export class SessionRegistry {
       if (transport.sessionId) this.drop(transport.sessionId);
     };
     await proxy.server.connect(transport);
-    return { ...proxy, id: "", transport, lastSeen: Date.now() };
+    return { ...proxy, id: "", transport, lastSeen: Date.now(), leanCalls: new Map() };
   }
 
   forServer(serverId: string): HttpSession[] {
@@ -63,6 +70,7 @@ export class SessionRegistry {
     if (!session) return;
     this.sessions.delete(id);
     this.ctx.metrics.activeSessions.set(this.sessions.size);
+    for (const controller of session.leanCalls.values()) controller.abort(new Error("the session ended"));
     void session.server.close().catch(() => undefined);
   }
 

@@ -98,6 +98,11 @@ export abstract class ClientUpstream implements Upstream {
     this.client.onerror = (error) => this.logger.warn({ upstream: this.id, error: error.message }, "upstream transport error");
   }
 
+  /** The default timeout of each request (limits.upstream_timeout_sec), for subclasses that send some requests themselves. */
+  protected get requestTimeoutMs(): number | undefined {
+    return this.#timeoutMs;
+  }
+
   /** A fresh transport for each connection, with secrets resolved now (so rotated ones are picked up). */
   protected abstract createTransport(): Promise<Transport>;
 

@@ -1,13 +1,24 @@
 /**
  * @module An Upstream reached over Streamable HTTP. Its headers come only
  * from the registry config; a lost session is reopened by the next call.
+ * The SDK client opens the session and carries everything else; tools/call
+ * (the hot path) is POSTed on that session by `leanHttpCall` over a pooled
+ * keep-alive connection, unless the caller wants progress (which needs the
+ * SDK client's progress handlers).
  */
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { McpgovError } from "../core/errors.js";
 import type { HttpTransportConfig, RegistryEntry } from "../core/gateway-config.js";
 import { resolveSecretMap } from "../gateway/secrets.js";
 import { ClientUpstream, type UpstreamOptions } from "./client-upstream.js";
+import { LeanTransportError, leanHttpCall } from "./lean-http-call.js";
+
+/** The SDK client's default when neither the call nor the gateway sets one. */
+const DEFAULT_TIMEOUT_MS = 60_000;
 
 export class HttpUpstream extends ClientUpstream {
   readonly transport = "streamable_http" as const;
@@ -15,15 +26,51 @@ export class HttpUpstream extends ClientUpstream {
   protected readonly restartOnExit = false;
   readonly #config: HttpTransportConfig;
   #current: StreamableHTTPClientTransport | undefined;
+  #headers: Record<string, string> = {};
+  #leanIds = 0;
+  readonly #url: URL;
+  readonly #agent: HttpAgent | HttpsAgent;
 
   constructor(entry: RegistryEntry, options: UpstreamOptions = {}) {
     super(entry, options);
     if (entry.transport.type !== "streamable_http") throw new McpgovError("usage", `server '${entry.id}' is not a streamable_http server`);
     this.#config = entry.transport;
+    this.#url = new URL(entry.transport.url);
+    this.#agent = this.#url.protocol === "https:" ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  }
+
+  override async request(method: string, params?: Record<string, unknown>, options?: RequestOptions): Promise<Record<string, unknown>> {
+    if (method !== "tools/call" || options?.onprogress) return super.request(method, params, options);
+    await this.ready();
+    const transport = this.#current;
+    if (!transport) return super.request(method, params, options);
+    const headers: Record<string, string> = { ...this.#headers };
+    if (transport.sessionId) headers["mcp-session-id"] = transport.sessionId;
+    if (transport.protocolVersion) headers["mcp-protocol-version"] = transport.protocolVersion;
+    // Not a number: the SDK client numbers its own requests on the same session.
+    const id = `mcpgov-${++this.#leanIds}`;
+    try {
+      return await leanHttpCall({
+        url: this.#url,
+        agent: this.#agent,
+        headers,
+        id,
+        method,
+        params,
+        timeoutMs: options?.timeout ?? this.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+        signal: options?.signal,
+        cancel: (reason) =>
+          void transport.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: id, reason } }).catch(() => undefined),
+        deliver: (message) => transport.onmessage?.(message),
+      });
+    } catch (thrown) {
+      throw this.mapError(thrown, method);
+    }
   }
 
   protected async createTransport(): Promise<Transport> {
     const headers = await resolveSecretMap(this.#config.headers, `servers.${this.id}.transport.headers`, this.env);
+    this.#headers = headers;
     this.#current = new StreamableHTTPClientTransport(new URL(this.#config.url), {
       // A redirect would carry the configured headers to a URL the operator never registered.
       requestInit: { headers, redirect: "error" },
@@ -37,6 +84,9 @@ export class HttpUpstream extends ClientUpstream {
       void this.client.close();
       return new McpgovError("upstream_unavailable", `server '${this.id}': the session ended during ${method}; the next call opens a new one`, { cause: thrown });
     }
+    if (thrown instanceof LeanTransportError) {
+      return new McpgovError("upstream_unavailable", `server '${this.id}': ${thrown.message} (${method})`, { cause: thrown });
+    }
     if (thrown instanceof TypeError && thrown.message === "fetch failed") {
       return new McpgovError("upstream_unavailable", `server '${this.id}': cannot reach ${new URL(this.#config.url).origin} for ${method}`, { cause: thrown });
     }
@@ -44,6 +94,7 @@ export class HttpUpstream extends ClientUpstream {
   }
 
   protected override async beforeClose(): Promise<void> {
+    this.#agent.destroy();
     try {
       await this.#current?.terminateSession();
     } catch {

@@ -3,8 +3,17 @@
  * Streamable HTTP and through `mcpgov serve` (policy, pins and the SQLite
  * audit store on), both on loopback, at a fixed request rate; then the
  * rate the gateway sustains with concurrent clients.
+ *
+ * Two pairs are measured. "SDK": SDK clients against an SDK echo server,
+ * what a typical deployment looks like. "lean": a hand-rolled client
+ * (lean-client.ts) against a JSON-only echo server (json-echo-upstream.ts),
+ * both cheap per call, so on this 2-core machine the gateway is the
+ * bottleneck of the run and its own ceiling shows.
+ * MCPGOV_BENCH_AUDIT_SYNC=normal runs the gateway with audit.synchronous: normal.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { Agent } from "node:http";
+import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -14,7 +23,8 @@ import { loadGatewayConfig } from "../../src/gateway/config.js";
 import { pinServers } from "../../src/gateway/pin-servers.js";
 import { emptyLock, writeLockFile } from "../../src/gateway/pins.js";
 import { buildBundle } from "../../src/toolchain/build.js";
-import { fmt, nowMicros, summarise } from "./stats.js";
+import { leanSession } from "./lean-client.js";
+import { fmt, nowMicros, summarise, type Summary } from "./stats.js";
 
 const RATE_PER_SEC = 50;
 const CALLS_PER_ROUND = 500;
@@ -40,8 +50,24 @@ async function connect(url: string, headers: Record<string, string> = {}): Promi
   return client;
 }
 
+type Call = (text: string) => Promise<unknown>;
+
+/**
+ * CPU time (user + system, ms) a process has used, from /proc (Linux; USER_HZ
+ * is 100 there). On a shared 2-core machine wall-clock rates swing with the
+ * neighbours' load; the gateway's CPU per call does much less.
+ */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Open-loop: calls start on a fixed schedule whether or not earlier ones finished. */
-async function fixedRate(client: Client, calls: number): Promise<number[]> {
+async function fixedRate(call: Call, calls: number): Promise<number[]> {
   const samples: number[] = [];
   const interval = 1000 / RATE_PER_SEC;
   const start = performance.now();
@@ -53,7 +79,7 @@ async function fixedRate(client: Client, calls: number): Promise<number[]> {
     pending.push(
       (async () => {
         const t0 = nowMicros();
-        await client.callTool({ name: "echo", arguments: { text: `call ${i}` } });
+        await call(`call ${i}`);
         samples.push(nowMicros() - t0);
       })(),
     );
@@ -62,27 +88,60 @@ async function fixedRate(client: Client, calls: number): Promise<number[]> {
   return samples;
 }
 
-async function throughput(url: string, headers: Record<string, string>): Promise<number> {
-  const clients = await Promise.all(Array.from({ length: CONCURRENCY }, () => connect(url, headers)));
+const sdkCall = (client: Client): Call => (text) => client.callTool({ name: "echo", arguments: { text } });
+
+/** Closed loop: each of CONCURRENCY sessions calls again as soon as its last call returned. */
+async function throughput(open: () => Promise<{ call: Call; close(): Promise<void> | void }>, pid?: number): Promise<{ rate: number; cpuPerCall: number }> {
+  const sessions = await Promise.all(Array.from({ length: CONCURRENCY }, open));
+  for (const s of sessions) await s.call("warm");
   let done = 0;
+  const cpuBefore = cpuMs(pid);
   const until = Date.now() + THROUGHPUT_SECONDS * 1000;
   await Promise.all(
-    clients.map(async (client) => {
+    sessions.map(async (session) => {
       while (Date.now() < until) {
-        await client.callTool({ name: "echo", arguments: { text: "x" } });
+        await session.call("x");
         done++;
       }
     }),
   );
-  await Promise.all(clients.map((c) => c.close()));
-  return done / THROUGHPUT_SECONDS;
+  const cpuPerCall = (cpuMs(pid) - cpuBefore) / done;
+  await Promise.all(sessions.map((s) => s.close()));
+  return { rate: done / THROUGHPUT_SECONDS, cpuPerCall };
+}
+
+async function latency(direct: Call, governed: Call): Promise<{ d: Summary; g: Summary }> {
+  for (let i = 0; i < 300; i++) {
+    await direct("warm");
+    await governed("warm");
+  }
+  const directSamples: number[] = [];
+  const governedSamples: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    directSamples.push(...(await fixedRate(direct, CALLS_PER_ROUND)));
+    governedSamples.push(...(await fixedRate(governed, CALLS_PER_ROUND)));
+  }
+  return { d: summarise(directSamples), g: summarise(governedSamples) };
+}
+
+function latencyRows(label: string, { d, g }: { d: Summary; g: Summary }): string[] {
+  const ms = (us: number) => fmt(us / 1000, 3).padStart(8);
+  return [
+    `${`${label} direct`.padEnd(16)} ${ms(d.median)} ${ms(d.p99)}`,
+    `${`${label} via mcpgov`.padEnd(16)} ${ms(g.median)} ${ms(g.p99)}   ratio ${fmt(g.median / d.median, 2)}× p50, ${fmt(g.p99 / d.p99, 2)}× p99`,
+    `${`${label} added`.padEnd(16)} ${ms(g.median - d.median)} ${ms(g.p99 - d.p99)}   (goal ≤ 0.5 p50, ≤ 2 p99)`,
+  ];
 }
 
 export async function gatewayBench(root: string, workDir: string): Promise<string[]> {
   const upstream = spawn(process.execPath, [join(root, "dist", "test", "bench", "echo-upstream.js")], { stdio: ["ignore", "pipe", "inherit"] });
+  const jsonUpstream = spawn(process.execPath, [join(root, "dist", "test", "bench", "json-echo-upstream.js")], { stdio: ["ignore", "pipe", "inherit"] });
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
+  const sync = process.env["MCPGOV_BENCH_AUDIT_SYNC"] === "normal" ? "normal" : "full";
   let gateway: ChildProcess | undefined;
   try {
     const upstreamUrl = await firstLine(upstream, /^(http:\/\/\S+)$/);
+    const jsonUpstreamUrl = await firstLine(jsonUpstream, /^(http:\/\/\S+)$/);
     const bundle = join(workDir, "gateway-bench.tar.gz");
     await buildBundle({ policyDir: join(root, "policy", "reference"), output: bundle, revision: "bench" });
     const configPath = join(workDir, "bench.mcpgov.yaml");
@@ -92,9 +151,12 @@ export async function gatewayBench(root: string, workDir: string): Promise<strin
         "listen: {host: 127.0.0.1, port: 0}",
         `data_dir: ${join(workDir, "gateway-data")}`,
         `bundle: ${bundle}`,
+        // Only when set, so this bench also runs against a gateway from before the key existed.
+        ...(sync === "normal" ? ["audit: {synchronous: normal}"] : []),
         "auth: {mode: api_keys, keys: [{id: bench, key_env: MCPGOV_BENCH_KEY, subject: bench, roles: []}]}",
         "servers:",
         `  - {id: echo, risk_tags: [prod], transport: {type: streamable_http, url: "${upstreamUrl}"}, tools: {echo: read}}`,
+        `  - {id: json-echo, risk_tags: [prod], transport: {type: streamable_http, url: "${jsonUpstreamUrl}"}, tools: {echo: read}}`,
         "",
       ].join("\n"),
     );
@@ -108,35 +170,43 @@ export async function gatewayBench(root: string, workDir: string): Promise<strin
       stdio: ["ignore", "pipe", "inherit"],
     });
     const gatewayUrl = await firstLine(gateway, /listening on (http:\/\/\S+)/);
+    const auth = { authorization: `Bearer ${KEY}` };
 
     const direct = await connect(upstreamUrl);
-    const governed = await connect(`${gatewayUrl}/mcp/echo`, { authorization: `Bearer ${KEY}` });
-    for (let i = 0; i < 300; i++) {
-      await direct.callTool({ name: "echo", arguments: { text: "warm" } });
-      await governed.callTool({ name: "echo", arguments: { text: "warm" } });
-    }
-    const directSamples: number[] = [];
-    const governedSamples: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      directSamples.push(...(await fixedRate(direct, CALLS_PER_ROUND)));
-      governedSamples.push(...(await fixedRate(governed, CALLS_PER_ROUND)));
-    }
+    const governed = await connect(`${gatewayUrl}/mcp/echo`, auth);
+    const sdkLatency = await latency(sdkCall(direct), sdkCall(governed));
     await direct.close();
     await governed.close();
-    const d = summarise(directSamples);
-    const g = summarise(governedSamples);
-    const directRate = await throughput(upstreamUrl, {});
-    const rate = await throughput(`${gatewayUrl}/mcp/echo`, { authorization: `Bearer ${KEY}` });
+    const leanDirect = await leanSession(jsonUpstreamUrl, {}, agent);
+    const leanGoverned = await leanSession(`${gatewayUrl}/mcp/json-echo`, auth, agent);
+    const leanLatency = await latency(leanDirect.call, leanGoverned.call);
+
+    const sdkOpen = (url: string, headers: Record<string, string>) => async () => {
+      const client = await connect(url, headers);
+      return { call: sdkCall(client), close: () => client.close() };
+    };
+    const leanOpen = (url: string, headers: Record<string, string>) => () => leanSession(url, headers, agent);
+    const sdkDirect = await throughput(sdkOpen(upstreamUrl, {}), upstream.pid);
+    const sdkVia = await throughput(sdkOpen(`${gatewayUrl}/mcp/echo`, auth), gateway.pid);
+    const leanDirect2 = await throughput(leanOpen(jsonUpstreamUrl, {}), jsonUpstream.pid);
+    const leanVia = await throughput(leanOpen(`${gatewayUrl}/mcp/json-echo`, auth), gateway.pid);
+    const rateRow = (label: string, direct: { rate: number; cpuPerCall: number }, via: { rate: number; cpuPerCall: number }) =>
+      `  ${label.padEnd(5)} direct ${fmt(direct.rate, 0).padStart(5)} calls/s, via mcpgov ${fmt(via.rate, 0).padStart(5)} calls/s (${fmt(via.rate / direct.rate, 2)}× of direct); ` +
+      `CPU per call: upstream ${fmt(direct.cpuPerCall, 2)} ms, gateway ${fmt(via.cpuPerCall, 2)} ms (one core's worth ≈ ${fmt(1000 / via.cpuPerCall, 0)} calls/s)`;
     return [
-      `gateway overhead (ms) at ${RATE_PER_SEC} calls/s, ${ROUNDS}×${CALLS_PER_ROUND} calls per path, audit store on`,
-      "path               p50      p99",
-      `direct        ${fmt(d.median / 1000, 3).padStart(8)} ${fmt(d.p99 / 1000, 3).padStart(8)}`,
-      `via mcpgov    ${fmt(g.median / 1000, 3).padStart(8)} ${fmt(g.p99 / 1000, 3).padStart(8)}`,
-      `added         ${fmt((g.median - d.median) / 1000, 3).padStart(8)} ${fmt((g.p99 - d.p99) / 1000, 3).padStart(8)}   (goal ≤ 0.5 p50, ≤ 2 p99)`,
-      `throughput with ${CONCURRENCY} concurrent clients: direct ${fmt(directRate, 0)} calls/s, via mcpgov ${fmt(rate, 0)} calls/s (${fmt(rate / directRate, 2)}× of direct; goal ≥ 2000)`,
+      `gateway overhead (ms) at ${RATE_PER_SEC} calls/s, ${ROUNDS}×${CALLS_PER_ROUND} calls per path, audit store on (synchronous=${sync})`,
+      "SDK = SDK client → SDK echo server; lean = hand-rolled client → JSON-only echo server (see gateway-bench.ts)",
+      "path                  p50      p99",
+      ...latencyRows("SDK", sdkLatency),
+      ...latencyRows("lean", leanLatency),
+      `throughput, ${CONCURRENCY} concurrent sessions, ${THROUGHPUT_SECONDS} s each (goal ≥ 2000 calls/s via mcpgov):`,
+      rateRow("SDK", sdkDirect, sdkVia),
+      rateRow("lean", leanDirect2, leanVia),
     ];
   } finally {
+    agent.destroy();
     gateway?.kill("SIGTERM");
     upstream.kill("SIGTERM");
+    jsonUpstream.kill("SIGTERM");
   }
 }
