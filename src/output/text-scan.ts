@@ -49,14 +49,10 @@ export function scanText(input: string, rules: readonly ScanRule[], options: Tex
   const candidates: TextMatch[] = [];
   let truncated = false;
 
-  let lower: string | undefined;
   outer: for (const rule of rules) {
     if (rule.prefilter && !rule.prefilter.some((s) => text.includes(s))) continue;
     let windows: Array<[number, number]> = [[0, text.length]];
-    if (rule.scope === "keywords" && rule.keywords) {
-      lower ??= text.toLowerCase();
-      windows = keywordWindows(lower.length === text.length ? lower : text, rule.keywords, rule.keywordWindow ?? 64);
-    }
+    if (rule.scope === "keywords" && rule.keywords) windows = keywordWindows(text, rule, rule.keywordWindow ?? 64);
     for (const [from, to] of windows) {
     const slice = from === 0 && to === text.length ? text : text.slice(from, to);
     // Rules are shared; scanning is synchronous and validators never scan, so resetting lastIndex is enough.
@@ -107,19 +103,37 @@ export function scanText(input: string, rules: readonly ScanRule[], options: Tex
   return { matches: resolveOverlaps(candidates), truncated };
 }
 
-/** Merged windows of `size` characters after each keyword occurrence (`haystack` lower-cased). */
-function keywordWindows(haystack: string, keywords: readonly string[], size: number): Array<[number, number]> {
-  const starts: number[] = [];
-  for (const word of keywords) {
-    for (let i = haystack.indexOf(word); i !== -1; i = haystack.indexOf(word, i + word.length)) starts.push(i);
+/**
+ * One case-insensitive regular expression per keyword-scoped rule, built
+ * on first use: one native pass finds every keyword, where lower-casing the
+ * text first copied it (megabytes) and searched it once per keyword.
+ */
+const keywordPatterns = new WeakMap<ScanRule, RegExp>();
+
+function keywordPattern(rule: ScanRule): RegExp {
+  let pattern = keywordPatterns.get(rule);
+  if (!pattern) {
+    const words = [...(rule.keywords ?? [])].sort((a, b) => b.length - a.length);
+    pattern = new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")).join("|"), "gi");
+    keywordPatterns.set(rule, pattern);
   }
-  starts.sort((a, b) => a - b);
+  return pattern;
+}
+
+/** Merged windows of `size` characters after each keyword occurrence. */
+function keywordWindows(text: string, rule: ScanRule, size: number): Array<[number, number]> {
   const windows: Array<[number, number]> = [];
-  for (const s of starts) {
+  const pattern = keywordPattern(rule);
+  pattern.lastIndex = 0;
+  let match: RegExpExecArray | null;
+  while ((match = pattern.exec(text)) !== null) {
+    const s = match.index;
     const last = windows[windows.length - 1];
-    const end = Math.min(haystack.length, s + size);
+    const end = Math.min(text.length, s + size);
     if (last && s <= last[1]) last[1] = Math.max(last[1], end);
     else windows.push([s, end]);
+    // A window covers the next `size` characters: keywords inside it only extend it.
+    pattern.lastIndex = s + 1;
   }
   return windows;
 }
