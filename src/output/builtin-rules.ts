@@ -223,7 +223,9 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     id: "pii.payment-card",
     type: "credit_card",
     category: "pii",
-    pattern: /(?<![\w.+-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?![\w-]|[.,]\d)/g,
+    // The four leading digits are outside the alternation, the lookbehind after the first: irregexp then
+    // skips ahead four digits at a time (a third of the cost of the lookbehind-first form on clean text).
+    pattern: /\d(?<![\w.+-]\d)\d{3}(?:\d{9,15}|([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|([ -])\d{6}\2\d{4,5})(?![\w-]|[.,]\d)/g,
     validators: [cardShape],
     confidence: 0.9,
     priority: 45,
@@ -232,7 +234,7 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     id: "pii.iban",
     type: "iban",
     category: "pii",
-    pattern: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g,
+    pattern: /[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g,
     validators: [(c) => ibanValid(c.value)],
     confidence: 0.95,
     priority: 45,
@@ -262,8 +264,9 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     id: "pii.ipv6",
     type: "ip_address",
     category: "pii",
-    // Found at its first colon; the validator reads the first group leftwards.
-    pattern: /:[0-9A-Fa-f:]{1,38}(?![\w:.])/g,
+    // Found at its first colon; the validator reads the first group leftwards. Two colons at least
+    // (three groups): a lone "key:value" colon is never a candidate.
+    pattern: /:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:]{0,37}(?![\w:.])/g,
     prefilter: [":"],
     validators: [ipv6Shape],
     confidence: 0.85,
