@@ -74,12 +74,14 @@ export const CODE_REFERENCE = /^(?:process\.env|os\.environ|os\.getenv|env\.|ENV
  */
 export const genericAssignment: Validator = (c) => {
   const { text, match } = c;
+  // The value's cheap checks first: most candidates in clean text fail them, before the key is read back.
+  const value = c.value.trim();
+  if (value.length < 8) return false;
   let keyStart = match.index;
-  while (keyStart > 0 && match.index - keyStart < 40 && /[\w.-]/.test(text[keyStart - 1]!)) keyStart--;
+  while (keyStart > 0 && match.index - keyStart < 40 && isKeyChar(text.charCodeAt(keyStart - 1))) keyStart--;
   const key = text.slice(keyStart, match.index + keyLength(match[0])).toLowerCase();
   if (NOT_SECRET_KEY.test(key)) return false;
-  const value = c.value.trim();
-  if (value.length < 8 || isPlaceholder(value) || CODE_REFERENCE.test(value)) return false;
+  if (isPlaceholder(value) || CODE_REFERENCE.test(value)) return false;
   if (/^(?:true|false|null|none|nil|undefined|required|optional|bearer|basic)$/i.test(value) || /^[\d.,:\s-]+$/.test(value)) return false;
   if (/^(?:https?|wss?):\/\//i.test(value) || /[()[\]]/.test(value) || /(?:passw|secret|token)/i.test(value)) return false;
   if (/^[a-z0-9_-]*[./][a-z0-9_./-]*$/.test(value) && !/^[a-f0-9]+$/.test(value)) return false;
@@ -94,6 +96,9 @@ export const genericAssignment: Validator = (c) => {
   }
   return isUuid(value) ? LOW_CONFIDENCE : true;
 };
+
+/** `[\w.-]`, without a one-character string per step. */
+const isKeyChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 45;
 
 /** Length of the key part of a generic-assignment match: up to the separator. */
 function keyLength(m: string): number {
@@ -150,8 +155,8 @@ export const cardShape: Validator = (c) => {
 };
 
 export const ssnShape: Validator = (c) => {
-  const m = c.match;
-  if (!ssnValid(m[1]!, m[2]!, m[3]!)) return false;
+  const [area = "", group = "", serial = ""] = c.value.split("-");
+  if (!ssnValid(area, group, serial)) return false;
   return keywordBefore(c.text, c.start, 40, ["ssn", "social", "security"]) ? 0.95 : 0.8;
 };
 
@@ -168,6 +173,8 @@ export const ipv4Shape: Validator = (c) => {
 export const isHexCode = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 export const isWordOrDot = (c: number): boolean => isHexCode(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 58 || c === 46;
 export const ipv6Shape: Validator = (c) => {
+  // Without "::" an address has exactly seven colons: times and MAC addresses stop here, cheaply.
+  if (!c.value.includes("::") && c.value.split(":").length !== 8) return false;
   let start = c.start;
   while (start > 0 && c.start - start < 4 && isHexCode(c.text.charCodeAt(start - 1))) start--;
   if (start > 0 && isWordOrDot(c.text.charCodeAt(start - 1))) return false;
