@@ -3,7 +3,23 @@
  * reports; the order of the array does not matter (priority settles overlaps).
  * See scan-rule.ts for what keeps every pattern linear.
  */
-import { cardShape, emailShape, entropyAtLeast, genericAssignment, ipv4Shape, ipv6Shape, jwtShape, notPlaceholder, pemBlock, phoneShape, ssnShape, stripeMode, urlScheme } from "./rule-checks.js";
+import {
+  cardShape,
+  emailShape,
+  entropyAtLeast,
+  genericAssignment,
+  ipv4Shape,
+  ipv6Shape,
+  jwtShape,
+  notPlaceholder,
+  pemBlock,
+  phoneShape,
+  secretColumn,
+  ssnShape,
+  stripeMode,
+  underSecretHeader,
+  urlScheme,
+} from "./rule-checks.js";
 import type { ScanRule } from "./scan-rule.js";
 import { charClasses, ibanValid } from "./validators.js";
 
@@ -191,6 +207,25 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     priority: 50,
   },
   {
+    // psql tables name a column once, in the header: a cell under a secret-looking
+    // header (admin_password, JWT_SECRET) is judged like a `key = value` pair. Run only in the
+    // rows after the ---+--- line of a table whose header names such a column, so other text
+    // costs one literal search ("+-": a rare first character).
+    id: "secret.generic-column",
+    type: "generic_secret",
+    category: "secret",
+    pattern: /(?:^|\|)[ \t]{0,3}([^\s|"'\x60]{8,300})[ \t]{0,3}(?=\||$)/dgm,
+    group: 1,
+    prefilter: ["+-"],
+    keywords: ["+-"],
+    keywordWindow: 1024,
+    scope: "keywords",
+    keywordFilter: underSecretHeader,
+    validators: [secretColumn],
+    confidence: 0.75,
+    priority: 50,
+  },
+  {
     id: "secret.bearer-token",
     type: "generic_secret",
     category: "secret",
@@ -272,7 +307,8 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     category: "pii",
     // Found at its first colon; the validator reads the first group leftwards. Two colons at least
     // (three groups): a lone "key:value" colon is never a candidate.
-    pattern: /:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:]{0,37}(?![\w:.])/g,
+    // A full stop ends a sentence, not an address, unless more of a word or an IPv4 tail follows.
+    pattern: /:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:]{0,37}(?![\w:]|\.\w)/g,
     prefilter: [":"],
     validators: [ipv6Shape],
     confidence: 0.85,

@@ -3,6 +3,7 @@
  * like, beyond its pattern, to be reported (and at what confidence).
  */
 import { type Candidate, keywordBefore, type Validator } from "./scan-rule.js";
+import { columnName, headerAboveMatches } from "./table-context.js";
 import {
   cardBrand,
   charClasses,
@@ -75,11 +76,21 @@ export const CODE_REFERENCE = /^(?:process\.env|os\.environ|os\.getenv|env\.|ENV
 export const genericAssignment: Validator = (c) => {
   const { text, match } = c;
   // The value's cheap checks first: most candidates in clean text fail them, before the key is read back.
-  const value = c.value.trim();
+  // A sentence's full stop is not part of the value ("The api secret is 5f5a….").
+  const value = (/\s|^$/.test(text[c.end] ?? "") ? c.value.replace(/\.$/, "") : c.value).trim();
   if (value.length < 8) return false;
   let keyStart = match.index;
   while (keyStart > 0 && match.index - keyStart < 40 && isKeyChar(text.charCodeAt(keyStart - 1))) keyStart--;
   const key = text.slice(keyStart, match.index + keyLength(match[0])).toLowerCase();
+  return secretValueFor(key, value);
+};
+
+/**
+ * Whether `value` looks like a secret for a key with this (lower-case)
+ * name: random enough for what the key promises (passwords less so than
+ * tokens), and not a setting, placeholder, reference, URL or path.
+ */
+export function secretValueFor(key: string, value: string): boolean | number {
   if (NOT_SECRET_KEY.test(key)) return false;
   if (isPlaceholder(value) || CODE_REFERENCE.test(value)) return false;
   if (/^(?:true|false|null|none|nil|undefined|required|optional|bearer|basic)$/i.test(value) || /^[\d.,:\s-]+$/.test(value)) return false;
@@ -95,6 +106,21 @@ export const genericAssignment: Validator = (c) => {
     if (value.length < 16 || /\s/.test(value) || classes < 2 || entropy < 3.0) return false;
   }
   return isUuid(value) ? LOW_CONFIDENCE : true;
+}
+
+/** Header words of a column that holds secrets (admin_password, JWT_SECRET, api_key). */
+export const SECRET_COLUMN = /passw|pwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|private[_-]?key|credential/;
+
+/** A table separator line under a header with a secret-looking column. */
+export const underSecretHeader = (text: string, at: number): boolean => headerAboveMatches(text, at, SECRET_COLUMN);
+
+/** A table cell under a secret-looking column header, judged like a `key = value` pair. */
+export const secretColumn: Validator = (c) => {
+  const column = columnName(c);
+  if (column === undefined || !SECRET_COLUMN.test(column)) return false;
+  // AWS secret keys have their own rules and type; a generic finding here would mistype one.
+  if (/aws|secret_?access/.test(column)) return false;
+  return secretValueFor(column, c.value.trim());
 };
 
 /** `[\w.-]`, without a one-character string per step. */
@@ -161,12 +187,16 @@ export const ssnShape: Validator = (c) => {
 };
 
 export const VERSION_WORDS = ["version", "ver ", "ver:", "ver=", "release", "build", "firmware", "v."];
+/** A table column of version numbers (file_version, firmware, build): four-part versions look like addresses. */
+export const VERSION_COLUMN = /version|firmware|release|build|^ver$|_ver$/;
 export const ipv4Shape: Validator = (c) => {
   const parts = c.value.split(".");
   if (parts.some((p) => p.length > 1 && p.startsWith("0"))) return false;
   const octets = parts.map(Number);
   if (octets.some((o) => o > 255)) return false;
   if (keywordBefore(c.text, c.start, 24, VERSION_WORDS)) return false;
+  const column = columnName(c);
+  if (column !== undefined && VERSION_COLUMN.test(column)) return false;
   return ipv4IsInternal(octets) ? LOW_CONFIDENCE : true;
 };
 

@@ -18,6 +18,12 @@ export interface Candidate {
   start: number;
   end: number;
   match: RegExpExecArray;
+  /**
+   * Scratch space shared by the validators for one scan of one text, for
+   * context worth computing once per text (a table's header), keyed by the
+   * validator's own function or symbol.
+   */
+  memo: Map<unknown, unknown>;
 }
 
 /**
@@ -49,6 +55,13 @@ export interface ScanRule {
    * each keyword, for patterns too common to run over the whole text.
    */
   scope?: "text" | "keywords";
+  /**
+   * With scope "keywords": a keyword occurrence opens a window only where
+   * this holds (a table separator only under a header naming a secret).
+   * Judged per line: the first occurrence on a line decides for the rest of
+   * it. Must be cheap and bounded.
+   */
+  keywordFilter?: (text: string, at: number) => boolean;
   /** Minimum Shannon entropy (bits per character) of the value. */
   minEntropy?: number;
   validators?: readonly Validator[];
