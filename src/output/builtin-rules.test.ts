@@ -135,3 +135,36 @@ describe("PII detectors", () => {
     expect(types("amqp://deploy:Xk9mP2vL8qR4wZ7t@mq.acme-corp.com:5672/prod")).toEqual(["url_password"]);
   });
 });
+
+describe("context from tables and sentences", () => {
+  const psql = (header: string, value: string): string =>
+    [` status | ${header} | region`, `--------+${"-".repeat(header.length + 2)}+--------`, ` active | ${value} | eu-west-1`, "(1 row)"].join("\n");
+
+  it.each([
+    ["a hex token", "admin_password", "f3f1137105070afc9ceefa2b843eed906e6daf5a23bfbcddd1409061423f6ba1"],
+    ["a password", "SMTP_PASSWORD", "!aTqAHxPoCyB_$**1"],
+    ["a JWT secret", "JWT_SECRET", "v3o$60#cRSmQWXOv$sL"],
+  ])("finds %s in a psql column named like a secret", (_name, header, value) => {
+    expect(types(psql(header, value))).toEqual(["generic_secret"]);
+  });
+
+  it.each([
+    ["a random value under a plain column", "checksum", "f3f1137105070afc9ceefa2b843eed906e6daf5a23bfbcddd1409061423f6ba1"],
+    ["a placeholder under a secret column", "admin_password", "changeme"],
+    ["a setting about a secret", "token_count", "4096"],
+    ["a template reference", "api_key", "${OPENAI_API_KEY}"],
+  ])("ignores %s", (_name, header, value) => {
+    expect(types(psql(header, value))).toEqual([]);
+  });
+
+  it("ignores four-part versions in a version column, not addresses beside them", () => {
+    expect(types("assembly_version,user_id,status\n7.4.4.9,146454,ok\n")).toEqual([]);
+    expect(types(psql("firmware", "1.5.0.186"))).toEqual([]);
+    expect(types("file_version,client_ip\n5.3.4.76,81.2.69.142\n")).toEqual(["ip_address"]);
+  });
+
+  it("lets a sentence's full stop end an IPv6 address or a generic secret", () => {
+    expect(types("The x-forwarded-for is 2a01:4f8:1da6:60::53.")).toEqual(["ip_address"]);
+    expect(types(`The api secret is ${"5f5add46d48b31f9a0d18854281cf8a6".repeat(2)}.`)).toEqual(["generic_secret"]);
+  });
+});

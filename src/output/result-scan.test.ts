@@ -96,6 +96,8 @@ describe("hostile input", () => {
     ["+1 (", "+1 ("],
     ["sk-", "sk-"],
     ["backslashes", "\\"],
+    ["table separators", "-+-"],
+    ["secret-headed tables", " password | n\n----------+---\n s3cr3tV4lu3x9Q | 1\n"],
   ])("scans 5 MB of %s", (_name, unit) => {
     const { error } = scanOutput(fill(unit, 5 * MB));
     expect(error).toBeUndefined();

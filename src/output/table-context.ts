@@ -23,9 +23,15 @@ interface Row {
   cuts: number[];
 }
 
+interface Header {
+  start: number;
+  /** Cell names, trimmed and lower-cased. */
+  cells: readonly string[];
+}
+
 interface TableMemo {
-  /** Header cells (lower case) by row start; null when the row is in no table found. */
-  headers: Map<number, readonly string[] | null>;
+  /** The header of the table each row (by start) is in; null when none was found. */
+  headers: Map<number, Header | null>;
   lastRow?: Row;
 }
 
@@ -35,9 +41,9 @@ export function columnName(c: Candidate): string | undefined {
   const row = rowAt(c.text, c.start, memo);
   if (!row) return undefined;
   const header = headerOf(c.text, row, memo);
-  if (!header) return undefined;
-  const column = countBelow(row.cuts, c.start);
-  return header[column];
+  // A header names other rows, not itself; a row with a different number of cells is not one of its rows (prose with commas).
+  if (!header || header.start === row.start || header.cells.length !== row.cuts.length + 1) return undefined;
+  return header.cells[countBelow(row.cuts, c.start)];
 }
 
 function tableMemo(c: Candidate): TableMemo {
@@ -79,9 +85,9 @@ function lineBounds(text: string, pos: number): [number, number] | undefined {
  * Walks up from `row` to its table's header: the line above a separator
  * line, or the first line of a block of rows with the same delimiter.
  */
-function headerOf(text: string, row: Row, memo: TableMemo): readonly string[] | undefined {
+function headerOf(text: string, row: Row, memo: TableMemo): Header | undefined {
   const visited: number[] = [];
-  let result: readonly string[] | null = null;
+  let result: Header | null = null;
   let start = row.start;
   for (let steps = 0; steps < MAX_ROWS_UP; steps++) {
     const known = memo.headers.get(start);
@@ -94,12 +100,12 @@ function headerOf(text: string, row: Row, memo: TableMemo): readonly string[] | 
     const aboveLine = above ? text.slice(above[0], above[1]) : "";
     if (above && SEPARATOR.test(aboveLine) && aboveLine.trim() !== "") {
       const header = above[0] === 0 ? undefined : lineBounds(text, above[0] - 1);
-      result = header ? cells(text.slice(header[0], header[1]), row.delimiter) : null;
+      result = header ? { start: header[0], cells: cells(text.slice(header[0], header[1]), row.delimiter) } : null;
       break;
     }
     if (!above || !aboveLine.includes(row.delimiter)) {
       // The top of a block: a CSV header (a pipe table without a separator line has none).
-      result = row.delimiter === "," ? cells(text.slice(start, lineBounds(text, start)?.[1] ?? start), ",") : null;
+      result = row.delimiter === "," ? { start, cells: cells(text.slice(start, lineBounds(text, start)?.[1] ?? start), ",") } : null;
       break;
     }
     start = above[0];

@@ -145,4 +145,6 @@ export const HOSTILE: ReadonlyArray<[string, string]> = [
   ["hex and colons", "a:b:"],
   ["+1 (", "+1 ("],
   ["sk-", "sk-"],
+  ["table separators", "-+-"],
+  ["secret-headed tables", " password | n\n----------+---\n s3cr3tV4lu3x9Q | 1\n"],
 ];
