@@ -140,23 +140,6 @@ describe("context from tables and sentences", () => {
   const psql = (header: string, value: string): string =>
     [` status | ${header} | region`, `--------+${"-".repeat(header.length + 2)}+--------`, ` active | ${value} | eu-west-1`, "(1 row)"].join("\n");
 
-  it.each([
-    ["a hex token", "admin_password", "f3f1137105070afc9ceefa2b843eed906e6daf5a23bfbcddd1409061423f6ba1"],
-    ["a password", "SMTP_PASSWORD", "!aTqAHxPoCyB_$**1"],
-    ["a JWT secret", "JWT_SECRET", "v3o$60#cRSmQWXOv$sL"],
-  ])("finds %s in a psql column named like a secret", (_name, header, value) => {
-    expect(types(psql(header, value))).toEqual(["generic_secret"]);
-  });
-
-  it.each([
-    ["a random value under a plain column", "checksum", "f3f1137105070afc9ceefa2b843eed906e6daf5a23bfbcddd1409061423f6ba1"],
-    ["a placeholder under a secret column", "admin_password", "changeme"],
-    ["a setting about a secret", "token_count", "4096"],
-    ["a template reference", "api_key", "${OPENAI_API_KEY}"],
-  ])("ignores %s", (_name, header, value) => {
-    expect(types(psql(header, value))).toEqual([]);
-  });
-
   it("ignores four-part versions in a version column, not addresses beside them", () => {
     expect(types("assembly_version,user_id,status\n7.4.4.9,146454,ok\n")).toEqual([]);
     expect(types(psql("firmware", "1.5.0.186"))).toEqual([]);

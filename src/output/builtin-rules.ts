@@ -14,10 +14,8 @@ import {
   notPlaceholder,
   pemBlock,
   phoneShape,
-  secretColumn,
   ssnShape,
   stripeMode,
-  underSecretHeader,
   urlScheme,
 } from "./rule-checks.js";
 import type { ScanRule } from "./scan-rule.js";
@@ -204,25 +202,6 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     group: [1, 2, 3, 4],
     validators: [genericAssignment],
     confidence: 0.8,
-    priority: 50,
-  },
-  {
-    // psql tables name a column once, in the header: a cell under a secret-looking
-    // header (admin_password, JWT_SECRET) is judged like a `key = value` pair. Run only in the
-    // rows after the ---+--- line of a table whose header names such a column, so other text
-    // costs one literal search ("+-": a rare first character).
-    id: "secret.generic-column",
-    type: "generic_secret",
-    category: "secret",
-    pattern: /(?:^|\|)[ \t]{0,3}([^\s|"'\x60]{8,300})[ \t]{0,3}(?=\||$)/dgm,
-    group: 1,
-    prefilter: ["+-"],
-    keywords: ["+-"],
-    keywordWindow: 1024,
-    scope: "keywords",
-    keywordFilter: underSecretHeader,
-    validators: [secretColumn],
-    confidence: 0.75,
     priority: 50,
   },
   {

@@ -97,7 +97,7 @@ describe("hostile input", () => {
     ["sk-", "sk-"],
     ["backslashes", "\\"],
     ["table separators", "-+-"],
-    ["secret-headed tables", " password | n\n----------+---\n s3cr3tV4lu3x9Q | 1\n"],
+    ["table rows with addresses", " build | ip\n-------+---\n 81.2.69.142 | 81.2.69.143\n"],
   ])("scans 5 MB of %s", (_name, unit) => {
     const { error } = scanOutput(fill(unit, 5 * MB));
     expect(error).toBeUndefined();

@@ -3,7 +3,7 @@
  * like, beyond its pattern, to be reported (and at what confidence).
  */
 import { type Candidate, keywordBefore, type Validator } from "./scan-rule.js";
-import { columnName, headerAboveMatches } from "./table-context.js";
+import { columnName } from "./table-context.js";
 import {
   cardBrand,
   charClasses,
@@ -108,21 +108,6 @@ export function secretValueFor(key: string, value: string): boolean | number {
   return isUuid(value) ? LOW_CONFIDENCE : true;
 }
 
-/** Header words of a column that holds secrets (admin_password, JWT_SECRET, api_key). */
-export const SECRET_COLUMN = /passw|pwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|private[_-]?key|credential/;
-
-/** A table separator line under a header with a secret-looking column. */
-export const underSecretHeader = (text: string, at: number): boolean => headerAboveMatches(text, at, SECRET_COLUMN);
-
-/** A table cell under a secret-looking column header, judged like a `key = value` pair. */
-export const secretColumn: Validator = (c) => {
-  const column = columnName(c);
-  if (column === undefined || !SECRET_COLUMN.test(column)) return false;
-  // AWS secret keys have their own rules and type; a generic finding here would mistype one.
-  if (/aws|secret_?access/.test(column)) return false;
-  return secretValueFor(column, c.value.trim());
-};
-
 /** `[\w.-]`, without a one-character string per step. */
 const isKeyChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 45;
 
@@ -195,9 +180,10 @@ export const ipv4Shape: Validator = (c) => {
   const octets = parts.map(Number);
   if (octets.some((o) => o > 255)) return false;
   if (keywordBefore(c.text, c.start, 24, VERSION_WORDS)) return false;
+  // Internal addresses are reported below the action threshold anyway: the table lookup is for the rest.
+  if (ipv4IsInternal(octets)) return LOW_CONFIDENCE;
   const column = columnName(c);
-  if (column !== undefined && VERSION_COLUMN.test(column)) return false;
-  return ipv4IsInternal(octets) ? LOW_CONFIDENCE : true;
+  return column === undefined || !VERSION_COLUMN.test(column);
 };
 
 export const isHexCode = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);

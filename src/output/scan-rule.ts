@@ -55,13 +55,6 @@ export interface ScanRule {
    * each keyword, for patterns too common to run over the whole text.
    */
   scope?: "text" | "keywords";
-  /**
-   * With scope "keywords": a keyword occurrence opens a window only where
-   * this holds (a table separator only under a header naming a secret).
-   * Judged per line: the first occurrence on a line decides for the rest of
-   * it. Must be cheap and bounded.
-   */
-  keywordFilter?: (text: string, at: number) => boolean;
   /** Minimum Shannon entropy (bits per character) of the value. */
   minEntropy?: number;
   validators?: readonly Validator[];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Candidate } from "./scan-rule.js";
-import { columnName, headerAboveMatches } from "./table-context.js";
+import { columnName } from "./table-context.js";
 
 /** A candidate for the first occurrence of `value` in `text`, with a fresh per-scan memo. */
 function at(text: string, value: string, memo = new Map<unknown, unknown>()): Candidate {
@@ -43,13 +43,5 @@ describe("columnName", () => {
     const text = `name,secret\n${"row,value\n".repeat(70)}last,needle\n`;
     expect(columnName(at(text, "needle"))).toBeUndefined();
     expect(columnName(at(`name,secret\n${"row,value\n".repeat(10)}last,needle\n`, "needle"))).toBe("secret");
-  });
-});
-
-describe("headerAboveMatches", () => {
-  it("reads the header line above a separator line", () => {
-    const separator = PSQL.indexOf("+");
-    expect(headerAboveMatches(PSQL, separator, /passw/)).toBe(true);
-    expect(headerAboveMatches(PSQL, separator, /token/)).toBe(false);
   });
 });

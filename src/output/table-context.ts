@@ -129,11 +129,3 @@ function countBelow(cuts: readonly number[], pos: number): number {
   }
   return lo;
 }
-
-/** Whether the line above the one holding `at` (a table's separator line) is a header naming a column `pattern` matches. */
-export function headerAboveMatches(text: string, at: number, pattern: RegExp): boolean {
-  const line = lineBounds(text, at);
-  if (!line || line[0] === 0) return false;
-  const header = lineBounds(text, line[0] - 1);
-  return header !== undefined && pattern.test(text.slice(header[0], header[1]).toLowerCase());
-}

@@ -136,19 +136,8 @@ function keywordWindows(text: string, rule: ScanRule, size: number): { windows: 
   const pattern = keywordPattern(rule);
   pattern.lastIndex = 0;
   let match: RegExpExecArray | null;
-  // The filter's verdict for the line of the previous occurrence (a line is judged once).
-  let judged = -1;
-  let verdict = true;
   while ((match = pattern.exec(text)) !== null) {
     const s = match.index;
-    if (rule.keywordFilter) {
-      if (judged < 0 || text.slice(judged, s).includes("\n")) verdict = rule.keywordFilter(text, s);
-      judged = s;
-      if (!verdict) {
-        pattern.lastIndex = s + 1;
-        continue;
-      }
-    }
     // The alternation reports the longest keyword here; a shorter one ending earlier counts for "before".
     let end = s + match[0].length;
     for (const w of words) if (s + w.length < end && text.slice(s, s + w.length).toLowerCase() === w) end = s + w.length;
