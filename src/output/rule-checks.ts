@@ -189,17 +189,23 @@ export const ipv4Shape: Validator = (c) => {
 export const isHexCode = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 export const isWordOrDot = (c: number): boolean => isHexCode(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 58 || c === 46;
 export const ipv6Shape: Validator = (c) => {
-  // Without "::" an address has exactly seven colons: times and MAC addresses stop here, cheaply.
-  if (!c.value.includes("::") && c.value.split(":").length !== 8) return false;
   let start = c.start;
   while (start > 0 && c.start - start < 4 && isHexCode(c.text.charCodeAt(start - 1))) start--;
   if (start > 0 && isWordOrDot(c.text.charCodeAt(start - 1))) return false;
+  // Without "::" an address has exactly seven colons: times and MAC addresses stop here, before parsing.
+  if (!c.value.includes("::") && colons(c.value) !== 7) return false;
   const v = c.text.slice(start, c.end);
   if (v.split(":").length < 3 || !/\d/.test(v)) return false;
   const groups = parseIpv6(v);
   if (!groups) return false;
   return { start, confidence: ipv6IsInternal(groups) ? LOW_CONFIDENCE : 0.85 };
 };
+
+function colons(value: string): number {
+  let n = 0;
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) === 58) n++;
+  return n;
+}
 
 export const entropyAtLeast =
   (bits: number): Validator =>
