@@ -97,7 +97,7 @@ describe("hostile input", () => {
     ["sk-", "sk-"],
     ["backslashes", "\\"],
     ["table separators", "-+-"],
-    ["table rows with addresses", " build | ip\n-------+---\n 81.2.69.142 | 81.2.69.143\n"],
+    ["version-column tables", " build | n\n-------+---\n 5.3.4.76 | 1\n"],
   ])("scans 5 MB of %s", (_name, unit) => {
     const { error } = scanOutput(fill(unit, 5 * MB));
     expect(error).toBeUndefined();
