@@ -107,8 +107,9 @@ export function scanText(input: string, rules: readonly ScanRule[], options: Tex
 
 /**
  * One case-insensitive regular expression per keyword-scoped rule, built
- * on first use (case-sensitive when no keyword has a letter: much faster): one native pass finds every keyword, where lower-casing the
+ * on first use: one native pass finds every keyword, where lower-casing the
  * text first copied it (megabytes) and searched it once per keyword.
+ * Case-sensitive when no keyword has a letter, which is much faster.
  */
 const keywordPatterns = new WeakMap<ScanRule, RegExp>();
 
@@ -133,6 +134,7 @@ function keywordWindows(text: string, rule: ScanRule, size: number): { windows: 
   const windows: Array<[number, number]> = [];
   const hits: KeywordHits = { starts: [], ends: [] };
   const words = rule.keywords ?? [];
+  if (words.length === 0) return { windows, hits };
   const pattern = keywordPattern(rule);
   pattern.lastIndex = 0;
   let match: RegExpExecArray | null;
