@@ -135,3 +135,19 @@ describe("PII detectors", () => {
     expect(types("amqp://deploy:Xk9mP2vL8qR4wZ7t@mq.acme-corp.com:5672/prod")).toEqual(["url_password"]);
   });
 });
+
+describe("context from tables and sentences", () => {
+  const psql = (header: string, value: string): string =>
+    [` status | ${header} | region`, `--------+${"-".repeat(header.length + 2)}+--------`, ` active | ${value} | eu-west-1`, "(1 row)"].join("\n");
+
+  it("ignores four-part versions in a version column, not addresses beside them", () => {
+    expect(types("assembly_version,user_id,status\n7.4.4.9,146454,ok\n")).toEqual([]);
+    expect(types(psql("firmware", "1.5.0.186"))).toEqual([]);
+    expect(types("file_version,client_ip\n5.3.4.76,81.2.69.142\n")).toEqual(["ip_address"]);
+  });
+
+  it("lets a sentence's full stop end an IPv6 address or a generic secret", () => {
+    expect(types("The x-forwarded-for is 2a01:4f8:1da6:60::53.")).toEqual(["ip_address"]);
+    expect(types(`The api secret is ${"5f5add46d48b31f9a0d18854281cf8a6".repeat(2)}.`)).toEqual(["generic_secret"]);
+  });
+});

@@ -3,7 +3,21 @@
  * reports; the order of the array does not matter (priority settles overlaps).
  * See scan-rule.ts for what keeps every pattern linear.
  */
-import { cardShape, emailShape, entropyAtLeast, genericAssignment, ipv4Shape, ipv6Shape, jwtShape, notPlaceholder, pemBlock, phoneShape, ssnShape, stripeMode, urlScheme } from "./rule-checks.js";
+import {
+  cardShape,
+  emailShape,
+  entropyAtLeast,
+  genericAssignment,
+  ipv4Shape,
+  ipv6Shape,
+  jwtShape,
+  notPlaceholder,
+  pemBlock,
+  phoneShape,
+  ssnShape,
+  stripeMode,
+  urlScheme,
+} from "./rule-checks.js";
 import type { ScanRule } from "./scan-rule.js";
 import { charClasses, ibanValid } from "./validators.js";
 
@@ -40,7 +54,10 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     id: "secret.aws-secret-access-key-context",
     type: "aws_secret_key",
     category: "secret",
-    pattern: /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g,
+    // A consumed boundary character, not a lookbehind: a lookbehind is evaluated at every position
+    // of a run, a negated class fails fast inside one (a third less time on clean text).
+    pattern: /(?:^|[^A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dg,
+    group: 1,
     prefilter: ["ws", "WS", "cretAccess", "cret_access", "CRET_ACCESS"],
     keywords: ["aws", "secretaccess", "secret_access"],
     keywordWindow: 400,
@@ -105,8 +122,8 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     id: "secret.slack-webhook",
     type: "slack_webhook",
     category: "secret",
+    // No prefilter: the pattern's long literal start is searched faster than any substring of it.
     pattern: /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_/-]{20,120}/g,
-    prefilter: ["ks.slack"],
     validators: [notPlaceholder],
     confidence: 0.95,
     priority: 90,
@@ -223,7 +240,9 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     id: "pii.payment-card",
     type: "credit_card",
     category: "pii",
-    pattern: /(?<![\w.+-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?![\w-]|[.,]\d)/g,
+    // The four leading digits are outside the alternation, the lookbehind after the first: irregexp then
+    // skips ahead four digits at a time (a third of the cost of the lookbehind-first form on clean text).
+    pattern: /\d(?<![\w.+-]\d)\d{3}(?:\d{9,15}|([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|([ -])\d{6}\2\d{4,5})(?![\w-]|[.,]\d)/g,
     validators: [cardShape],
     confidence: 0.9,
     priority: 45,
@@ -232,7 +251,7 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     id: "pii.iban",
     type: "iban",
     category: "pii",
-    pattern: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g,
+    pattern: /[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g,
     validators: [(c) => ibanValid(c.value)],
     confidence: 0.95,
     priority: 45,
@@ -241,7 +260,10 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     id: "pii.us-ssn",
     type: "ssn",
     category: "pii",
-    pattern: /(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])/g,
+    // A consumed boundary character, not a lookbehind: irregexp then skips ahead on the fixed
+    // ddd-dd- shape (less than half the time on clean text).
+    pattern: /(?:^|[^\w-])(\d{3}-\d{2}-\d{4})(?![\w-])/dg,
+    group: 1,
     prefilter: ["-"],
     validators: [ssnShape],
     confidence: 0.85,
@@ -262,8 +284,10 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     id: "pii.ipv6",
     type: "ip_address",
     category: "pii",
-    // Found at its first colon; the validator reads the first group leftwards.
-    pattern: /:[0-9A-Fa-f:]{1,38}(?![\w:.])/g,
+    // Found at its first colon; the validator reads the first group leftwards. Two colons at least
+    // (three groups): a lone "key:value" colon is never a candidate.
+    // A full stop ends a sentence, not an address, unless more of a word or an IPv4 tail follows.
+    pattern: /:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:]{0,37}(?![\w:]|\.\w)/g,
     prefilter: [":"],
     validators: [ipv6Shape],
     confidence: 0.85,

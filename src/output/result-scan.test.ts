@@ -96,6 +96,8 @@ describe("hostile input", () => {
     ["+1 (", "+1 ("],
     ["sk-", "sk-"],
     ["backslashes", "\\"],
+    ["table separators", "-+-"],
+    ["version-column tables", " build | n\n-------+---\n 5.3.4.76 | 1\n"],
   ])("scans 5 MB of %s", (_name, unit) => {
     const { error } = scanOutput(fill(unit, 5 * MB));
     expect(error).toBeUndefined();

@@ -9,6 +9,7 @@
  * `maxFindings` yield a `finding-limit` finding. Either means "not known to
  * be clean".
  */
+import { Buffer } from "node:buffer";
 import { describeThrown, McpgovError } from "../core/errors.js";
 import { BUILTIN_RULES } from "./builtin-rules.js";
 import { type Finding, FINDING_LIMIT_RULE, type FindingLocation, maskedPreview, OVERSIZE_RULE } from "./finding.js";
@@ -127,7 +128,12 @@ function jsonTargets(root: unknown, base: string): Target[] {
   return targets;
 }
 
-/** UTF-8 size of the scanned strings, counted only as far as needed to decide. */
+/**
+ * UTF-8 size of the scanned strings, counted only as far as needed to decide.
+ * Buffer.byteLength counts natively (a JavaScript loop over each code unit
+ * cost as much as a third of a clean-text scan); it counts a lone surrogate
+ * as three bytes, one more than it will take, which errs towards "oversize".
+ */
 function exceedsBytes(targets: readonly Target[], maxBytes: number): boolean {
   let units = 0;
   for (const t of targets) units += t.text.length;
@@ -135,10 +141,7 @@ function exceedsBytes(targets: readonly Target[], maxBytes: number): boolean {
   if (units * 3 <= maxBytes) return false;
   let bytes = 0;
   for (const t of targets) {
-    for (let i = 0; i < t.text.length; i++) {
-      const c = t.text.charCodeAt(i);
-      bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdfff ? 2 : 3;
-    }
+    bytes += Buffer.byteLength(t.text, "utf8");
     if (bytes > maxBytes) return true;
   }
   return false;

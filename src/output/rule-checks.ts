@@ -3,6 +3,7 @@
  * like, beyond its pattern, to be reported (and at what confidence).
  */
 import { type Candidate, keywordBefore, type Validator } from "./scan-rule.js";
+import { columnName } from "./table-context.js";
 import {
   cardBrand,
   charClasses,
@@ -74,12 +75,24 @@ export const CODE_REFERENCE = /^(?:process\.env|os\.environ|os\.getenv|env\.|ENV
  */
 export const genericAssignment: Validator = (c) => {
   const { text, match } = c;
+  // The value's cheap checks first: most candidates in clean text fail them, before the key is read back.
+  // A sentence's full stop is not part of the value ("The api secret is 5f5a….").
+  const value = (/\s|^$/.test(text[c.end] ?? "") ? c.value.replace(/\.$/, "") : c.value).trim();
+  if (value.length < 8) return false;
   let keyStart = match.index;
-  while (keyStart > 0 && match.index - keyStart < 40 && /[\w.-]/.test(text[keyStart - 1]!)) keyStart--;
+  while (keyStart > 0 && match.index - keyStart < 40 && isKeyChar(text.charCodeAt(keyStart - 1))) keyStart--;
   const key = text.slice(keyStart, match.index + keyLength(match[0])).toLowerCase();
+  return secretValueFor(key, value);
+};
+
+/**
+ * Whether `value` looks like a secret for a key with this (lower-case)
+ * name: random enough for what the key promises (passwords less so than
+ * tokens), and not a setting, placeholder, reference, URL or path.
+ */
+export function secretValueFor(key: string, value: string): boolean | number {
   if (NOT_SECRET_KEY.test(key)) return false;
-  const value = c.value.trim();
-  if (value.length < 8 || isPlaceholder(value) || CODE_REFERENCE.test(value)) return false;
+  if (isPlaceholder(value) || CODE_REFERENCE.test(value)) return false;
   if (/^(?:true|false|null|none|nil|undefined|required|optional|bearer|basic)$/i.test(value) || /^[\d.,:\s-]+$/.test(value)) return false;
   if (/^(?:https?|wss?):\/\//i.test(value) || /[()[\]]/.test(value) || /(?:passw|secret|token)/i.test(value)) return false;
   if (/^[a-z0-9_-]*[./][a-z0-9_./-]*$/.test(value) && !/^[a-f0-9]+$/.test(value)) return false;
@@ -93,7 +106,10 @@ export const genericAssignment: Validator = (c) => {
     if (value.length < 16 || /\s/.test(value) || classes < 2 || entropy < 3.0) return false;
   }
   return isUuid(value) ? LOW_CONFIDENCE : true;
-};
+}
+
+/** `[\w.-]`, without a one-character string per step. */
+const isKeyChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 45;
 
 /** Length of the key part of a generic-assignment match: up to the separator. */
 function keyLength(m: string): number {
@@ -150,19 +166,24 @@ export const cardShape: Validator = (c) => {
 };
 
 export const ssnShape: Validator = (c) => {
-  const m = c.match;
-  if (!ssnValid(m[1]!, m[2]!, m[3]!)) return false;
+  const [area = "", group = "", serial = ""] = c.value.split("-");
+  if (!ssnValid(area, group, serial)) return false;
   return keywordBefore(c.text, c.start, 40, ["ssn", "social", "security"]) ? 0.95 : 0.8;
 };
 
 export const VERSION_WORDS = ["version", "ver ", "ver:", "ver=", "release", "build", "firmware", "v."];
+/** A table column of version numbers (file_version, firmware, build): four-part versions look like addresses. */
+export const VERSION_COLUMN = /version|firmware|release|build|^ver$|_ver$/;
 export const ipv4Shape: Validator = (c) => {
   const parts = c.value.split(".");
   if (parts.some((p) => p.length > 1 && p.startsWith("0"))) return false;
   const octets = parts.map(Number);
   if (octets.some((o) => o > 255)) return false;
   if (keywordBefore(c.text, c.start, 24, VERSION_WORDS)) return false;
-  return ipv4IsInternal(octets) ? LOW_CONFIDENCE : true;
+  // Internal addresses are reported below the action threshold anyway: the table lookup is for the rest.
+  if (ipv4IsInternal(octets)) return LOW_CONFIDENCE;
+  const column = columnName(c);
+  return column === undefined || !VERSION_COLUMN.test(column);
 };
 
 export const isHexCode = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
@@ -171,12 +192,20 @@ export const ipv6Shape: Validator = (c) => {
   let start = c.start;
   while (start > 0 && c.start - start < 4 && isHexCode(c.text.charCodeAt(start - 1))) start--;
   if (start > 0 && isWordOrDot(c.text.charCodeAt(start - 1))) return false;
+  // Without "::" an address has exactly seven colons: times and MAC addresses stop here, before parsing.
+  if (!c.value.includes("::") && colons(c.value) !== 7) return false;
   const v = c.text.slice(start, c.end);
   if (v.split(":").length < 3 || !/\d/.test(v)) return false;
   const groups = parseIpv6(v);
   if (!groups) return false;
   return { start, confidence: ipv6IsInternal(groups) ? LOW_CONFIDENCE : 0.85 };
 };
+
+function colons(value: string): number {
+  let n = 0;
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) === 58) n++;
+  return n;
+}
 
 export const entropyAtLeast =
   (bits: number): Validator =>

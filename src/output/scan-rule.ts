@@ -18,6 +18,12 @@ export interface Candidate {
   start: number;
   end: number;
   match: RegExpExecArray;
+  /**
+   * Scratch space shared by the validators for one scan of one text, for
+   * context worth computing once per text (a table's header), keyed by the
+   * validator's own function or symbol.
+   */
+  memo: Map<unknown, unknown>;
 }
 
 /**

@@ -48,15 +48,13 @@ export function scanText(input: string, rules: readonly ScanRule[], options: Tex
   const maxMatches = options.maxMatches ?? DEFAULT_MAX_MATCHES;
   const candidates: TextMatch[] = [];
   let truncated = false;
+  const memo = new Map<unknown, unknown>();
 
-  let lower: string | undefined;
   outer: for (const rule of rules) {
     if (rule.prefilter && !rule.prefilter.some((s) => text.includes(s))) continue;
     let windows: Array<[number, number]> = [[0, text.length]];
-    if (rule.scope === "keywords" && rule.keywords) {
-      lower ??= text.toLowerCase();
-      windows = keywordWindows(lower.length === text.length ? lower : text, rule.keywords, rule.keywordWindow ?? 64);
-    }
+    let hits: KeywordHits | undefined;
+    if (rule.scope === "keywords" && rule.keywords) ({ windows, hits } = keywordWindows(text, rule, rule.keywordWindow ?? 64));
     for (const [from, to] of windows) {
     const slice = from === 0 && to === text.length ? text : text.slice(from, to);
     // Rules are shared; scanning is synchronous and validators never scan, so resetting lastIndex is enough.
@@ -73,8 +71,8 @@ export function scanText(input: string, rules: readonly ScanRule[], options: Tex
       let start = span[0] + from;
       let end = span[1] + from;
       if (from !== 0) match.index += from;
-      const candidate: Candidate = { text, value: text.slice(start, end), start, end, match };
-      if (rule.keywords && !keywordBefore(text, start, rule.keywordWindow ?? 64, rule.keywords)) continue;
+      const candidate: Candidate = { text, value: text.slice(start, end), start, end, match, memo };
+      if (rule.keywords && !(hits ? hitBefore(hits, start, rule.keywordWindow ?? 64) : keywordBefore(text, start, rule.keywordWindow ?? 64, rule.keywords))) continue;
       if (rule.minEntropy !== undefined && shannonEntropy(candidate.value) < rule.minEntropy) continue;
       let confidence = rule.confidence;
       let rejected = false;
@@ -107,21 +105,71 @@ export function scanText(input: string, rules: readonly ScanRule[], options: Tex
   return { matches: resolveOverlaps(candidates), truncated };
 }
 
-/** Merged windows of `size` characters after each keyword occurrence (`haystack` lower-cased). */
-function keywordWindows(haystack: string, keywords: readonly string[], size: number): Array<[number, number]> {
-  const starts: number[] = [];
-  for (const word of keywords) {
-    for (let i = haystack.indexOf(word); i !== -1; i = haystack.indexOf(word, i + word.length)) starts.push(i);
+/**
+ * One case-insensitive regular expression per keyword-scoped rule, built
+ * on first use: one native pass finds every keyword, where lower-casing the
+ * text first copied it (megabytes) and searched it once per keyword.
+ * Case-sensitive when no keyword has a letter, which is much faster.
+ */
+const keywordPatterns = new WeakMap<ScanRule, RegExp>();
+
+function keywordPattern(rule: ScanRule): RegExp {
+  let pattern = keywordPatterns.get(rule);
+  if (!pattern) {
+    const words = [...(rule.keywords ?? [])].sort((a, b) => b.length - a.length);
+    pattern = new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")).join("|"), words.some((w) => /[a-z]/i.test(w)) ? "gi" : "g");
+    keywordPatterns.set(rule, pattern);
   }
-  starts.sort((a, b) => a - b);
+  return pattern;
+}
+
+/** Keyword occurrences in text order: where each starts, and where its shortest keyword there ends. */
+interface KeywordHits {
+  starts: number[];
+  ends: number[];
+}
+
+/** Merged windows of `size` characters after each keyword occurrence, and the occurrences. */
+function keywordWindows(text: string, rule: ScanRule, size: number): { windows: Array<[number, number]>; hits: KeywordHits } {
   const windows: Array<[number, number]> = [];
-  for (const s of starts) {
+  const hits: KeywordHits = { starts: [], ends: [] };
+  const words = rule.keywords ?? [];
+  if (words.length === 0) return { windows, hits };
+  const pattern = keywordPattern(rule);
+  pattern.lastIndex = 0;
+  let match: RegExpExecArray | null;
+  while ((match = pattern.exec(text)) !== null) {
+    const s = match.index;
+    // The alternation reports the longest keyword here; a shorter one ending earlier counts for "before".
+    let end = s + match[0].length;
+    for (const w of words) if (s + w.length < end && text.slice(s, s + w.length).toLowerCase() === w) end = s + w.length;
+    hits.starts.push(s);
+    hits.ends.push(end);
     const last = windows[windows.length - 1];
-    const end = Math.min(haystack.length, s + size);
-    if (last && s <= last[1]) last[1] = Math.max(last[1], end);
-    else windows.push([s, end]);
+    const windowEnd = Math.min(text.length, s + size);
+    if (last && s <= last[1]) last[1] = Math.max(last[1], windowEnd);
+    else windows.push([s, windowEnd]);
+    // A window covers the next `size` characters: keywords inside it only extend it.
+    pattern.lastIndex = s + 1;
   }
-  return windows;
+  return { windows, hits };
+}
+
+/**
+ * keywordBefore over the occurrences already found: a keyword wholly
+ * within the `window` characters before `start`. A binary search, where
+ * lower-casing the window for every candidate cost as much as the scan.
+ */
+function hitBefore(hits: KeywordHits, start: number, window: number): boolean {
+  let lo = 0;
+  let hi = hits.starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (hits.starts[mid]! < start) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo - 1; i >= 0 && hits.starts[i]! >= start - window; i--) if (hits.ends[i]! <= start) return true;
+  return false;
 }
 
 /**

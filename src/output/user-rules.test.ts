@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { BUILTIN_RULES } from "./builtin-rules.js";
 import { linearRegexProblem } from "./linear-regex.js";
 import { scanOutput } from "./result-scan.js";
-import { mergeRules, parseUserRules } from "./user-rules.js";
+import { literalPrefix, mergeRules, parseUserRules } from "./user-rules.js";
 
 describe("parseUserRules", () => {
   it("compiles a YAML rule file into scan rules that find their type", () => {
@@ -61,5 +61,47 @@ describe("linearRegexProblem", () => {
     ["(a", /unbalanced|Unterminated/],
   ])("refuses %s", (source, problem) => {
     expect(linearRegexProblem(source)).toMatch(problem);
+  });
+});
+
+describe("prefilters of operator rules", () => {
+  it.each([
+    ["acme_[A-Za-z0-9]{32}", "acme_"],
+    ["(?<![A-Za-z0-9])acme_[A-Za-z0-9]{32}", "acme_"],
+    ["(?<=key=)xq[0-9]{8}", "xq"],
+    ["tok\\-[a-f0-9]{16}", "tok-"],
+    ["abcd?e[0-9]{4}", "abc"],
+    ["abc{0,2}[0-9]{4}", "ab"],
+    ["abx+y[0-9]{4}", "abx"],
+    ["ab{2}c[0-9]{4}", "ab"],
+  ])("derives the literal start of %s", (regex, prefix) => {
+    expect(literalPrefix(regex)).toBe(prefix);
+  });
+
+  it.each([["a|bc"], ["(?:acme|corp)_[0-9]{4}"], ["[a-z]{3}_x{2,4}"], ["\\bacme_[0-9]{4}"], ["a?bc[0-9]{4}"], ["x[0-9]{4}"]])("derives none from %s", (regex) => {
+    expect(literalPrefix(regex)).toBeUndefined();
+  });
+
+  it("uses a declared prefilter, a derived one, or none, and still finds matches", () => {
+    const file = [
+      "rules:",
+      "  - { id: a.declared, type: a_token, regex: 'tok_[0-9a-f]{12}', prefilter: ['tok_'] }",
+      "  - { id: a.derived, type: b_token, regex: 'corp-[0-9a-f]{12}' }",
+      "  - { id: a.none, type: c_token, regex: '[0-9a-f]{12}-zz', case_insensitive: true }",
+    ].join("\n");
+    const parsed = parseUserRules(file, "rules.yaml");
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.diagnostics));
+    expect(parsed.rules.map((r) => r.prefilter)).toEqual([["tok_"], ["corp-"], undefined]);
+    const found = (text: string) => scanOutput(text, { rules: parsed.rules }).findings.map((f) => f.type);
+    expect(found("x tok_9f3a1c7e2b4d y")).toEqual(["a_token"]);
+    expect(found("x corp-9f3a1c7e2b4d y")).toEqual(["b_token"]);
+    expect(found("x 9f3a1c7e2b4d-ZZ y")).toEqual(["c_token"]);
+    expect(found("x 9f3a1c7e2b4d y")).toEqual([]);
+  });
+
+  it("refuses a bad prefilter by field", () => {
+    const parsed = parseUserRules("rules:\n  - { id: a, type: b, regex: 'x{2,8}', prefilter: [] }\n", "r.yaml");
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.diagnostics[0]!.message).toMatch(/rules\[0\]\.prefilter/);
   });
 });

@@ -145,4 +145,6 @@ export const HOSTILE: ReadonlyArray<[string, string]> = [
   ["hex and colons", "a:b:"],
   ["+1 (", "+1 ("],
   ["sk-", "sk-"],
+  ["table separators", "-+-"],
+  ["version-column tables", " build | n\n-------+---\n 5.3.4.76 | 1\n"],
 ];
