@@ -318,7 +318,13 @@ describe("the queue", () => {
 
     const carol = browser();
     await carol.signIn(KEYS.carol);
-    const carolCsrf = Browser.csrfOf(await carol.page("/console"));
+    const carolQueue = await carol.page("/console");
+    // Another group's requests are not listed, and their pages answer as if they did not exist.
+    expect(carolQueue).not.toContain(own);
+    const hidden = await carol.request(`/console/requests/${own}`);
+    expect(hidden.status).toBe(404);
+    expect(await hidden.text()).toContain("There is no approval request with that id.");
+    const carolCsrf = Browser.csrfOf(carolQueue);
     await carol.request(`/console/requests/${own}/approve`, { form: { csrf: carolCsrf, reason: "not my queue" } });
     expect(await carol.page("/console")).toContain("Not approved: approving for group &quot;default&quot; needs one of the roles approver or mcpgov-admin.");
 

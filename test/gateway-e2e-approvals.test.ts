@@ -178,6 +178,16 @@ describe("approvers", () => {
     expect(deniedRecord!.extra).toMatchObject({ approval_event: "denied", approval_actor: "ops (admin-api)" });
   });
 
+  it("show approvers only their own groups' queues (the arguments may be sensitive)", async () => {
+    const id = await held(alice, "payroll.csv", "name,salary\n");
+    expect((await bob.list("state=pending")).map((r) => r.id)).toContain(id);
+    expect((await admin.list("state=pending")).map((r) => r.id)).toContain(id);
+    expect((await carol.list("state=pending")).map((r) => r.id)).not.toContain(id);
+    const peek = await carol.get(id);
+    expect(peek.status).toBe(404);
+    expect(JSON.stringify(peek.body)).not.toContain("salary");
+  });
+
   it("answers 404 for an unknown request and 400 for a bad filter", async () => {
     expect((await bob.approve("apr-nope", "x")).status).toBe(404);
     expect((await bob.call("?state=sideways")).status).toBe(400);

@@ -13,7 +13,7 @@ import { EventEmitter } from "node:events";
 import { auditEntryFor } from "../audit/audit-entry.js";
 import type { AuditStore } from "../audit/audit-store.js";
 import { jsonDigest } from "../bundle/hash.js";
-import { callBinding, checkApproval, describeRefusal, mayDecide, type ApprovalRequest, type Approver } from "../core/approval.js";
+import { callBinding, checkApproval, describeRefusal, mayDecide, mayView, type ApprovalRequest, type Approver } from "../core/approval.js";
 import type { Outcome } from "../core/audit-record.js";
 import type { BundleRef, Decision } from "../core/decision.js";
 import type { Envelope } from "../core/envelope.js";
@@ -187,6 +187,11 @@ export class ApprovalService {
       this.changed(result.request);
     }
     return result;
+  }
+
+  /** Whether this viewer may see the request (its queue is theirs, or they are mcpgov-admin). */
+  visibleTo(request: Pick<ApprovalRequest, "group">, viewer: { roles: readonly string[] }): boolean {
+    return mayView(request, viewer, Object.fromEntries(Object.entries(this.deps.config.groups).map(([g, v]) => [g, v.roles])));
   }
 
   /** Why this request cannot run its call now, in words for the client. */

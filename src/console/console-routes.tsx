@@ -167,10 +167,11 @@ export function consoleRoutes(ctx: GatewayContext, adminAuth: Authenticator, opt
   app.get("/", async (c) => {
     const subject = c.get("subject");
     // Newest first from the store; one more than shown tells whether the queue is longer.
-    const newest = await ctx.approvals.store.list({ state: "pending", limit: QUEUE_PAGE + 1 });
+    const visible = (r: ApprovalRequest) => ctx.approvals.visibleTo(r, subject);
+    const newest = (await ctx.approvals.store.list({ state: "pending", limit: QUEUE_PAGE + 1 })).filter(visible);
     const more = newest.length > QUEUE_PAGE;
     const pending = newest.slice(0, QUEUE_PAGE).reverse();
-    const settled = (await Promise.all(SETTLED.map((state) => ctx.approvals.store.list({ state, limit: recentLimit })))).flat();
+    const settled = (await Promise.all(SETTLED.map((state) => ctx.approvals.store.list({ state, limit: recentLimit })))).flat().filter(visible);
     const recent = settled.sort((a, b) => settledAt(b).localeCompare(settledAt(a))).slice(0, recentLimit);
     const flash = takeFlash(c.get("session"));
     return render(
@@ -181,7 +182,7 @@ export function consoleRoutes(ctx: GatewayContext, adminAuth: Authenticator, opt
 
   app.get("/requests/:id", async (c) => {
     const request = await ctx.approvals.store.get(c.req.param("id"));
-    if (!request) return render(c, <MessagePage title="Not found" viewer={viewer(c)} text="There is no approval request with that id." />, 404);
+    if (!request || !ctx.approvals.visibleTo(request, c.get("subject"))) return render(c, <MessagePage title="Not found" viewer={viewer(c)} text="There is no approval request with that id." />, 404);
     const flash = takeFlash(c.get("session"));
     return render(c, <DetailPage viewer={viewer(c)} {...(flash ? { flash } : {})} view={viewOf(request, c.get("subject"))} now={ctx.clock().getTime()} />);
   });

@@ -148,3 +148,14 @@ export function mayDecide(
   }
   return { ok: true };
 }
+
+/**
+ * Whether an approver may see a request at all (its arguments may be
+ * sensitive): mcpgov-admin sees every queue, others the queues of the
+ * groups whose roles they hold.
+ */
+export function mayView(request: Pick<ApprovalRequest, "group">, viewer: { roles: readonly string[] }, groupRoles: Readonly<Record<string, readonly string[]>>): boolean {
+  if (viewer.roles.includes("mcpgov-admin")) return true;
+  const roles = groupRoles[request.group] ?? [];
+  return viewer.roles.some((role) => roles.includes(role));
+}

@@ -39,14 +39,19 @@ export function approvalRoutes(ctx: GatewayContext, authenticate: MiddlewareHand
     const limit = limitText === undefined ? 100 : Number(limitText);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return c.json({ error: "limit: expected an integer from 1 to 1000" }, 400);
     const group = c.req.query("group");
-    const requests = await ctx.approvals.store.list({ ...(state ? { state: state as never } : {}), ...(group ? { group } : {}), limit });
+    const subject = c.get("subject");
+    // Other groups' queues are not this approver's to read (arguments may be sensitive).
+    const requests = (await ctx.approvals.store.list({ ...(state ? { state: state as never } : {}), ...(group ? { group } : {}), limit })).filter((r) =>
+      ctx.approvals.visibleTo(r, subject),
+    );
     // The list is for triage: arguments and envelope only on the detail view.
     return c.json({ approvals: requests.map(({ arguments: _a, envelope: _e, ...summary }) => summary) });
   });
 
   app.get("/:id", async (c) => {
     const request = await ctx.approvals.store.get(c.req.param("id"));
-    if (!request) return c.json({ error: `no approval request ${c.req.param("id")}` }, 404);
+    // Another group's request answers as if it did not exist.
+    if (!request || !ctx.approvals.visibleTo(request, c.get("subject"))) return c.json({ error: `no approval request ${c.req.param("id")}` }, 404);
     const { envelope: _e, ...shown } = request;
     return c.json({ approval: shown });
   });
