@@ -1,6 +1,6 @@
 /** @module The approval binding rules, one test per rule, and who may decide. */
 import { describe, expect, it } from "vitest";
-import { checkApproval, describeRefusal, mayDecide, type ApprovalRefusal, type ApprovalRequest } from "./approval.js";
+import { checkApproval, describeRefusal, mayDecide, mayView, type ApprovalRefusal, type ApprovalRequest } from "./approval.js";
 
 const DIGEST = `sha256:${"d".repeat(64)}`;
 const BUNDLE = `sha256:${"a".repeat(64)}`;
@@ -125,5 +125,15 @@ describe("mayDecide", () => {
   it("says so when the group has no roles configured", () => {
     expect(mayDecide(request({ group: "empty" }), { id: "carol", roles: [] }, groups)).toMatchObject({ ok: false, reason: expect.stringContaining("(none configured)") });
     expect(mayDecide(request({ group: "unknown" }), { id: "carol", roles: ["platform-approver"] }, groups)).toMatchObject({ ok: false });
+  });
+});
+
+describe("mayView", () => {
+  const groups = { default: ["approver"], security: ["security-approver"] };
+  it("shows a request to holders of its group's roles and to mcpgov-admin only", () => {
+    expect(mayView({ group: "security" }, { roles: ["security-approver"] }, groups)).toBe(true);
+    expect(mayView({ group: "security" }, { roles: ["approver"] }, groups)).toBe(false);
+    expect(mayView({ group: "security" }, { roles: ["mcpgov-admin"] }, groups)).toBe(true);
+    expect(mayView({ group: "unconfigured" }, { roles: ["approver", "security-approver"] }, groups)).toBe(false);
   });
 });
