@@ -35,7 +35,7 @@ import type { AuditQuery, AuditStore } from "./audit-store.js";
 import { type AppendOutcome, type CommitBatch, prepareAppend, prepareWriter } from "./sqlite-audit-append.js";
 import { SCHEMA, SCHEMA_VERSION, SELECT, toRecord, type Row } from "./sqlite-audit-schema.js";
 import type { ChainHead } from "./hash-chain.js";
-import type { WriterData, WriterReply, WriterRequest } from "./sqlite-audit-writer.js";
+import type { WriterData, WriterRequest } from "./sqlite-audit-writer.js";
 
 export const AUDIT_FILE = "audit.sqlite";
 /** Rows per read: streams without holding a statement open across awaits (better-sqlite3 forbids other statements meanwhile). */
@@ -50,8 +50,6 @@ const hasLocalWriter = (): boolean => existsSync(fileURLToPath(WRITER_URL));
 
 interface PendingAppend {
   entry: AuditEntry;
-  /** The entry's JSON text, what the writer thread is sent. */
-  json: string;
   resolve(record: AuditRecord): void;
   reject(error: unknown): void;
 }
@@ -154,17 +152,15 @@ export class SqliteAuditStore implements AuditStore {
       if (!parsed.success) throw new McpgovError("input_invalid", `audit entry is invalid: ${describeIssues(parsed.error)}`);
       valid = parsed.data;
     }
-    let json: string;
     let clean: AuditEntry;
     try {
       // A JSON round trip drops keys set to undefined, so the sealed content is exactly what a read rebuilds.
-      json = JSON.stringify(valid);
-      clean = JSON.parse(json) as AuditEntry;
+      clean = JSON.parse(JSON.stringify(valid)) as AuditEntry;
     } catch (cause) {
       throw new McpgovError("input_invalid", `audit entry is not JSON: ${describeThrown(cause)}`, { cause });
     }
     return new Promise<AuditRecord>((resolve, reject) => {
-      this.pending.push({ entry: clean, json, resolve, reject });
+      this.pending.push({ entry: clean, resolve, reject });
       this.scheduleFlush();
     });
   }
@@ -206,18 +202,11 @@ export class SqliteAuditStore implements AuditStore {
   private startWriter(): Worker {
     const data: WriterData = { file: this.file, synchronous: this.options.synchronous ?? "full", busyTimeoutMs: this.options.busyTimeoutMs ?? 5000 };
     const writer = new Worker(hasLocalWriter() ? WRITER_URL : BUILT_WRITER_URL, { workerData: data });
-    writer.on("message", (reply: WriterReply) => {
+    writer.on("message", (reply: { batch: number; outcomes: AppendOutcome[] }) => {
       const flight = this.inFlight;
       if (!flight || flight.batch !== reply.batch) return;
       this.inFlight = undefined;
-      // The thread sealed the same content it was sent; the record is that content plus its seal.
-      const outcomes = flight.appends.map((p, i): AppendOutcome => {
-        const outcome = reply.outcomes[i];
-        if (!outcome) return { ok: false, message: "no outcome from the writer" };
-        if (!outcome.ok) return outcome;
-        return { ok: true, record: { ...p.entry, seq: outcome.seq, prev_hash: outcome.prev_hash, hash: outcome.hash } };
-      });
-      this.settle(flight.appends, outcomes);
+      this.settle(flight.appends, reply.outcomes);
       this.sendBatch();
     });
     const fail = (why: string) => {
@@ -248,7 +237,7 @@ export class SqliteAuditStore implements AuditStore {
     this.writer.ref();
     const appends = this.pending.splice(0, MAX_BATCH);
     this.inFlight = { batch: ++this.batches, appends };
-    const request: WriterRequest = { batch: this.inFlight.batch, entries: appends.map((p) => p.json) };
+    const request: WriterRequest = { batch: this.inFlight.batch, entries: appends.map((p) => p.entry) };
     this.writer.postMessage(request);
   }
 

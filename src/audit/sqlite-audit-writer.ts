@@ -7,7 +7,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 import type { AuditEntry } from "../core/audit-record.js";
-import { type AppendOutcome, prepareAppend, prepareWriter } from "./sqlite-audit-append.js";
+import { prepareAppend, prepareWriter } from "./sqlite-audit-append.js";
 
 export interface WriterData {
   file: string;
@@ -15,26 +15,10 @@ export interface WriterData {
   busyTimeoutMs: number;
 }
 
-/**
- * Entries travel as the JSON text the store made of them: cloning one
- * string per entry costs the gateway's thread far less than a structured
- * clone of the object graph (about a tenth of its busy time before).
- */
 export interface WriterRequest {
   batch: number;
-  entries: string[];
+  entries: AuditEntry[];
 }
-
-/** Only what the store cannot know itself comes back: the seal, or why it failed. */
-export type WriterOutcome = { ok: true; seq: number; prev_hash: string; hash: string } | { ok: false; message: string };
-
-export interface WriterReply {
-  batch: number;
-  outcomes: WriterOutcome[];
-}
-
-const slim = (outcome: AppendOutcome): WriterOutcome =>
-  outcome.ok ? { ok: true, seq: outcome.record.seq, prev_hash: outcome.record.prev_hash, hash: outcome.record.hash } : outcome;
 
 const data = workerData as WriterData;
 const db = new Database(data.file, { fileMustExist: true });
@@ -47,8 +31,5 @@ parentPort!.on("message", (message: WriterRequest | "close") => {
     parentPort!.close();
     return;
   }
-  // The store serialised these entries itself (JSON.stringify of a validated entry), so they parse.
-  const entries = message.entries.map((json) => JSON.parse(json) as AuditEntry);
-  const reply: WriterReply = { batch: message.batch, outcomes: commit(entries).map(slim) };
-  parentPort!.postMessage(reply);
+  parentPort!.postMessage({ batch: message.batch, outcomes: commit(message.entries) });
 });
