@@ -29,7 +29,9 @@ export interface AuditStore {
    * stores it. When the promise resolves the record is durable: a process
    * killed right after loses nothing. Concurrent appends are serialised, so
    * the chain stays linear. An invalid entry is refused with `input_invalid`
-   * and leaves the chain as it was.
+   * and leaves the chain as it was. An entry made by buildAuditEntry is
+   * valid by construction and may be taken without a second validation
+   * (see isBuiltAuditEntry).
    */
   append(entry: AuditEntryInput): Promise<AuditRecord>;
   /** The latest record of a call, or undefined. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "./canonical.js";
-import { AuditEntrySchema, buildAuditEntry, maskEnvelope } from "./audit-record.js";
+import { AuditEntrySchema, buildAuditEntry, isBuiltAuditEntry, maskEnvelope } from "./audit-record.js";
 import type { Decision } from "./decision.js";
 import { buildEnvelope, EnvelopeSchema } from "./envelope.js";
 import { MASK } from "./secret-mask.js";
@@ -68,5 +68,15 @@ describe("buildAuditEntry", () => {
     });
     expect(entry).not.toHaveProperty("upstream_latency_ms");
     expect(AuditEntrySchema.parse(entry)).toEqual(entry);
+  });
+
+  // Stores skip validating a built entry; a copy (which a caller could have changed) is not one.
+  it("marks what it built, and only that, as built", () => {
+    const entry = buildAuditEntry({ envelope, envelopeDigest: digest, decision, outcome: "executed", decisionLatencyUs: 3, upstreamLatencyMs: 2.5, extra: { findings: { email: 1 } } });
+    expect(AuditEntrySchema.parse(entry)).toEqual(entry);
+    expect(isBuiltAuditEntry(entry)).toBe(true);
+    expect(isBuiltAuditEntry({ ...entry })).toBe(false);
+    expect(isBuiltAuditEntry(structuredClone(entry))).toBe(false);
+    expect(isBuiltAuditEntry(undefined)).toBe(false);
   });
 });

@@ -90,6 +90,23 @@ export function maskEnvelope(envelope: Envelope): Envelope {
   return { ...masked, call: { ...masked.call, arguments_digest: envelope.call.arguments_digest } };
 }
 
+/**
+ * Entries made by buildAuditEntry. Every field of one comes from typed
+ * parts that were validated where they entered (the envelope by
+ * buildEnvelope or EnvelopeSchema, the decision by the engine's result
+ * schema, stored rows by their schemas) or is computed here in a form the
+ * schema accepts (ISO time, rounded non-negative latencies, a clipped
+ * error). A store may take such an entry as valid instead of parsing the
+ * whole envelope again; any other object it validates. An entry changed
+ * after it was built is the caller's bug: callers hand it on untouched.
+ */
+const builtEntries = new WeakSet<object>();
+
+/** True for an entry returned by buildAuditEntry (see builtEntries). */
+export function isBuiltAuditEntry(entry: unknown): entry is AuditEntry {
+  return typeof entry === "object" && entry !== null && builtEntries.has(entry);
+}
+
 /** Builds the entry for one call. Absent optional facts are left out rather than set to undefined. */
 export function buildAuditEntry(parts: AuditEntryParts): AuditEntry {
   const { envelope, decision } = parts;
@@ -117,5 +134,6 @@ export function buildAuditEntry(parts: AuditEntryParts): AuditEntry {
   if (decision.fail_closed !== undefined) entry.fail_closed = decision.fail_closed;
   if (parts.error !== undefined) entry.error = maskText(parts.error).slice(0, MAX_ERROR_LENGTH);
   if (parts.upstreamLatencyMs !== undefined) entry.upstream_latency_ms = Math.max(0, parts.upstreamLatencyMs);
+  builtEntries.add(entry);
   return entry;
 }

@@ -8,10 +8,33 @@
  * a lossy form would bind an approval to something other than the call.
  */
 export function canonicalJson(value: unknown): string {
-  return write(value, "$");
+  try {
+    return write(value);
+  } catch (thrown) {
+    if (thrown instanceof NoJsonForm) throw new TypeError(`$${thrown.path.reverse().join("")}: ${thrown.what} has no JSON form`, { cause: thrown });
+    throw thrown;
+  }
 }
 
-function write(value: unknown, path: string): string {
+/**
+ * Thrown from deep inside; each level adds its step on the way out. The
+ * path is only built for the error: building it for every value was a
+ * good part of hashing an envelope, and three digests are taken per call.
+ */
+class NoJsonForm extends Error {
+  readonly path: string[] = [];
+
+  constructor(readonly what: string) {
+    super(what);
+  }
+}
+
+function step(thrown: unknown, segment: string): unknown {
+  if (thrown instanceof NoJsonForm) thrown.path.push(segment);
+  return thrown;
+}
+
+function write(value: unknown): string {
   if (value === null) return "null";
   switch (typeof value) {
     case "boolean":
@@ -19,21 +42,36 @@ function write(value: unknown, path: string): string {
     case "string":
       return JSON.stringify(value);
     case "number":
-      if (!Number.isFinite(value)) throw new TypeError(`${path}: non-finite number has no JSON form`);
+      if (!Number.isFinite(value)) throw new NoJsonForm("non-finite number");
       return JSON.stringify(value);
     case "object": {
       if (Array.isArray(value)) {
-        return `[${value.map((item, i) => write(item, `${path}[${i}]`)).join(",")}]`;
+        let out = "[";
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ",";
+          try {
+            out += write(value[i]);
+          } catch (thrown) {
+            throw step(thrown, `[${i}]`);
+          }
+        }
+        return `${out}]`;
       }
       const record = value as Record<string, unknown>;
       const keys = Object.keys(record).sort();
-      const parts: string[] = [];
-      for (const key of keys) {
-        parts.push(`${JSON.stringify(key)}:${write(record[key], `${path}.${key}`)}`);
+      let out = "{";
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        if (i > 0) out += ",";
+        try {
+          out += `${JSON.stringify(key)}:${write(record[key])}`;
+        } catch (thrown) {
+          throw step(thrown, `.${key}`);
+        }
       }
-      return `{${parts.join(",")}}`;
+      return `${out}}`;
     }
     default:
-      throw new TypeError(`${path}: ${typeof value} has no JSON form`);
+      throw new NoJsonForm(typeof value);
   }
 }

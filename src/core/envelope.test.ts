@@ -32,6 +32,27 @@ describe("buildEnvelope", () => {
   it("refuses a time that is not RFC 3339", () => {
     expect(() => buildEnvelope({ ...base, time: "yesterday" })).toThrow();
   });
+
+  // buildEnvelope skips the zod pass for a plainly valid envelope: what it returns must be what the schema would have made.
+  it.each([
+    ["a bare call", base],
+    ["a registered server with a full subject", { ...base, registry: { owner: "o", environment: "prod", risk_tags: ["prod"], trusted: true }, subject: { id: "a", tenant: "t", roles: ["r"], scopes: ["s"] } }],
+    ["a request id and transport", { ...base, requestId: "r-1", transport: "stdio" as const, toolRiskTags: ["money"] }],
+  ])("returns what EnvelopeSchema makes of it (%s)", (_name, parts) => {
+    const env = buildEnvelope(parts);
+    expect(env).toStrictEqual(EnvelopeSchema.parse(env));
+  });
+
+  it.each([
+    ["an empty tool name", { tool: "" }],
+    ["arguments that are an array", { arguments: [] as unknown as Record<string, unknown> }],
+    ["an empty risk tag", { toolRiskTags: [""] }],
+    ["a malformed digest", { argumentsDigest: "sha256:xyz" }],
+    ["an unknown subject field", { subject: { id: "a", colour: "red" } as { id: string } }],
+    ["an empty subject id", { subject: { id: "" } }],
+  ])("still refuses %s, with the schema's error", (_name, change) => {
+    expect(() => buildEnvelope({ ...base, ...change })).toThrow(/expected|Unrecognized|Too small|Invalid/);
+  });
 });
 
 describe("EnvelopeSchema", () => {

@@ -96,7 +96,8 @@ export interface EnvelopeParts {
 export function buildEnvelope(parts: EnvelopeParts): Envelope {
   const serverTags = parts.registry?.risk_tags ?? [];
   const riskTags = [...new Set([...serverTags, ...(parts.toolRiskTags ?? [])])].sort();
-  return EnvelopeSchema.parse({
+  const subject = parts.subject;
+  const envelope: Envelope = {
     version: "v1",
     call: {
       id: parts.callId,
@@ -106,14 +107,53 @@ export function buildEnvelope(parts: EnvelopeParts): Envelope {
       arguments: parts.arguments,
       arguments_digest: parts.argumentsDigest,
     },
-    server: { ...(parts.registry ?? {}), registered: parts.registry !== undefined, id: parts.server },
+    server: { ...(parts.registry ?? {}), risk_tags: [...serverTags], registered: parts.registry !== undefined, id: parts.server },
     labels: { "mcp.action": parts.action, "mcp.server": parts.server, "mcp.tool": parts.tool },
     risk_tags: riskTags,
-    subject: parts.subject,
+    subject: { ...subject, roles: subject.roles ?? [], scopes: subject.scopes ?? [] },
     context: {
       time: parts.time,
       ...(parts.requestId ? { request_id: parts.requestId } : {}),
       ...(parts.transport ? { transport: parts.transport } : {}),
     },
-  });
+  };
+  // The parts are typed, and those the gateway owns (registry facts, the
+  // subject, the time, ids) were validated where they entered. What comes
+  // from a client or a server's tool list — names, arguments, tags — is
+  // checked here; anything unexpected gets the full parse, which throws
+  // the schema's own error as before. A clean envelope is returned as built:
+  // a zod pass over every call's arguments was most of building it.
+  return plainlyValid(envelope) ? envelope : EnvelopeSchema.parse(envelope);
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+const nonEmpty = (value: unknown): boolean => typeof value === "string" && value.length > 0;
+const tags = (value: unknown): boolean => Array.isArray(value) && value.every(nonEmpty);
+/** No key the (strict) schema would refuse. */
+const only = (value: object, shape: object): boolean => Object.keys(value).every((key) => Object.hasOwn(shape, key));
+const strings = (value: unknown): boolean => Array.isArray(value) && value.every((item) => typeof item === "string");
+
+/** The checks of EnvelopeSchema that values from outside the gateway could fail; false sends the envelope to the full parse. */
+function plainlyValid(e: Envelope): boolean {
+  const args: unknown = e.call.arguments;
+  return (
+    nonEmpty(e.call.id) &&
+    nonEmpty(e.call.method) &&
+    nonEmpty(e.call.server) &&
+    nonEmpty(e.call.tool) &&
+    typeof args === "object" &&
+    args !== null &&
+    !Array.isArray(args) &&
+    Object.getPrototypeOf(args) === Object.prototype &&
+    DIGEST.test(e.call.arguments_digest) &&
+    ActionSchema.options.includes(e.labels["mcp.action"]) &&
+    tags(e.server.risk_tags) &&
+    tags(e.risk_tags) &&
+    only(e.server, ServerFactsSchema.shape) &&
+    only(e.subject, SubjectSchema.shape) &&
+    nonEmpty(e.subject.id) &&
+    strings(e.subject.roles) &&
+    strings(e.subject.scopes) &&
+    ContextSchema.shape.time.safeParse(e.context.time).success
+  );
 }

@@ -27,6 +27,10 @@ describe("isSecretKey", () => {
     "db.password",
   ])("treats %s as secret", (key) => expect(isSecretKey(key)).toBe(true));
 
+  it("gives the same verdict for a key asked again", () => {
+    expect([isSecretKey("apiKey"), isSecretKey("apiKey"), isSecretKey("title"), isSecretKey("title")]).toEqual([true, true, false, false]);
+  });
+
   it.each(["author", "authors", "title", "body", "keyboard", "monkey", "key_id", "token_count", "session_id", "tokens_used", "arguments_digest", "mcp.action"])(
     "keeps %s",
     (key) => expect(isSecretKey(key)).toBe(false),
@@ -46,6 +50,13 @@ describe("maskText", () => {
     ["an OpenAI-style key", "sk-proj-abcdefghijklmnopqrstuvwxyz012345"],
     ["an AWS access key id", "AKIAIOSFODNN7EXAMPLE"],
     ["a PEM private key", "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----"],
+    // One sample per pattern, so a pattern whose literal the quick pre-test lacks fails here.
+    ["a GitLab token", "glpat-abcdefghij0123456789"],
+    ["a Stripe restricted test key", "rk_test_abcdefghij0123"],
+    ["an AWS session key id", "ASIAIOSFODNN7EXAMPLE"],
+    ["a Google API key", `AIza${"b".repeat(35)}`],
+    ["an npm token", `npm_${"c".repeat(36)}`],
+    ["a lower-case bearer header", "bearer Abc123def456ghi789"],
   ])("masks %s", (_name, secret) => {
     expect(maskText(secret)).toBe(MASK);
     expect(maskText(`before ${secret} after`)).toBe(`before ${MASK} after`);

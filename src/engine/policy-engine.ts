@@ -1,7 +1,7 @@
 /** @module The PolicyEngine role: decide an envelope under one bundle. */
 import type { BundleRef, Decision } from "../core/decision.js";
 import type { Envelope } from "../core/envelope.js";
-import type { OutputDecision } from "../core/output-decision.js";
+import type { OutputDecision, OutputPolicyInput } from "../core/output-decision.js";
 
 export const DECISION_ENTRYPOINT = "mcpgov/decision/result";
 
@@ -28,4 +28,10 @@ export interface PolicyEngine {
    * quarantines.
    */
   decideOutput(input: unknown): OutputDecision;
+  /**
+   * Decides an output policy input that the caller built itself with
+   * buildOutputInput (typed, from the scanner's findings and a validated
+   * envelope), skipping a second validation on the hot path. Never throws.
+   */
+  decideOutputValid(input: OutputPolicyInput): OutputDecision;
 }

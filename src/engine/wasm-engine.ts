@@ -5,7 +5,7 @@ import { type BundleRef, type Decision, failClosed, PolicyResultSchema } from ".
 import { type Envelope, EnvelopeSchema } from "../core/envelope.js";
 import { describeThrown, McpgovError } from "../core/errors.js";
 import { describeIssues } from "../core/issues.js";
-import { type OutputDecision, outputFailClosed, OutputPolicyInputSchema, OutputPolicyResultSchema } from "../core/output-decision.js";
+import { type OutputDecision, outputFailClosed, type OutputPolicyInput, OutputPolicyInputSchema, OutputPolicyResultSchema } from "../core/output-decision.js";
 import { assertStampMatches, type Bundle, readBundle } from "../bundle/bundle.js";
 import { parseJsonFile } from "../bundle/hash.js";
 import { DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT, type PolicyEngine } from "./policy-engine.js";
@@ -114,10 +114,14 @@ export class WasmPolicyEngine implements PolicyEngine {
   decideOutput(input: unknown): OutputDecision {
     const parsed = OutputPolicyInputSchema.safeParse(input);
     if (!parsed.success) return outputFailClosed("invalid_input", describeIssues(parsed.error), this.bundle);
+    return this.decideOutputValid(parsed.data);
+  }
+
+  decideOutputValid(input: OutputPolicyInput): OutputDecision {
     if (!this.evaluateOutput) return outputFailClosed("missing_entrypoint", `the bundle has no WASM entrypoint ${OUTPUT_ENTRYPOINT}`, this.bundle);
     let resultSet: unknown;
     try {
-      resultSet = this.evaluateOutput(JSON.stringify(parsed.data));
+      resultSet = this.evaluateOutput(JSON.stringify(input));
     } catch (thrown) {
       return outputFailClosed("evaluation_error", describeThrown(thrown), this.bundle);
     }

@@ -23,6 +23,23 @@ export interface ConstrainedOptions {
   onRetry?(attempt: number, error: unknown): void;
 }
 
+/**
+ * Aborts `target` when `source` aborts, with its reason; returns the undo.
+ * Used instead of AbortSignal.any, whose weak-reference bookkeeping cost
+ * more per call than the rest of the signal handling together; the undo
+ * must run when the call ends, so a long-lived source keeps nothing alive.
+ */
+export function followAbort(target: AbortController, source: AbortSignal | undefined): () => void {
+  if (!source) return () => undefined;
+  if (source.aborted) {
+    target.abort(source.reason);
+    return () => undefined;
+  }
+  const onAbort = () => target.abort(source.reason);
+  source.addEventListener("abort", onAbort, { once: true });
+  return () => source.removeEventListener("abort", onAbort);
+}
+
 export interface ConstrainedOutcome<T> {
   result: T;
   attempts: number;
@@ -33,9 +50,8 @@ export async function runConstrained<T>(
   options: ConstrainedOptions,
 ): Promise<ConstrainedOutcome<T>> {
   const controller = new AbortController();
-  const signals: AbortSignal[] = [controller.signal];
-  if (options.signal) signals.push(options.signal);
-  const combined = AbortSignal.any(signals);
+  const unfollow = followAbort(controller, options.signal);
+  const combined = controller.signal;
   let timer: NodeJS.Timeout | undefined;
   let deadline: Promise<never> | undefined;
   if (options.maxRuntimeSec !== undefined) {
@@ -65,5 +81,6 @@ export async function runConstrained<T>(
     }
   } finally {
     clearTimeout(timer);
+    unfollow();
   }
 }

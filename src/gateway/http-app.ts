@@ -3,7 +3,7 @@
  * /mcp/{server}, health, readiness, metrics, the admin bundle API and the
  * approval console (/console).
  */
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { quarantineRoutes } from "./admin-quarantine-routes.js";
@@ -90,10 +90,22 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
   const authenticate = authenticateWith(auth);
   const authenticateAdmin = authenticateWith(adminAuth);
 
-  const limit = bodyLimit({
-    maxSize: config.limits.max_body_bytes,
-    onError: (c) => jsonRpcError(c, 413, -32600, `Request body exceeds ${config.limits.max_body_bytes} bytes`),
-  });
+  const tooLarge = (c: Context) => jsonRpcError(c, 413, -32600, `Request body exceeds ${config.limits.max_body_bytes} bytes`);
+  const streamedLimit = bodyLimit({ maxSize: config.limits.max_body_bytes, onError: tooLarge });
+  // A declared length is checked from the header alone (Node's parser then
+  // refuses a body longer than declared), so the body stays unread: Hono's
+  // bodyLimit touches `body`, which makes @hono/node-server build an undici
+  // Request and a web stream for every call, where `text()` on its
+  // lightweight request reads the socket directly. Chunked bodies are
+  // counted as they arrive, by Hono's middleware.
+  const limit: MiddlewareHandler<Env> = async (c, next) => {
+    const length = c.req.header("content-length");
+    if (length !== undefined && /^\d{1,15}$/.test(length) && c.req.header("transfer-encoding") === undefined) {
+      if (Number(length) > config.limits.max_body_bytes) return tooLarge(c);
+      return next();
+    }
+    return streamedLimit(c, next);
+  };
 
   app.all("/mcp/:server", limit, authenticate, async (c) => {
     const serverId = c.req.param("server");

@@ -25,6 +25,7 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
   type JSONRPCMessage,
 } from "@modelcontextprotocol/sdk/types.js";
+import { followAbort } from "./constrained-call.js";
 import type { GatewayContext } from "./context.js";
 import { governedToolCall } from "./proxy-server.js";
 import type { HttpSession } from "./sessions.js";
@@ -91,7 +92,8 @@ export async function leanToolCall(ctx: GatewayContext, session: HttpSession, re
   const controller = new AbortController();
   session.leanCalls.set(id, controller);
   // A client that hangs up cancels like one that sends notifications/cancelled.
-  const signal = AbortSignal.any([controller.signal, req.signal]);
+  const unfollow = followAbort(controller, req.signal);
+  const signal = controller.signal;
   let payload: Record<string, unknown>;
   try {
     // As the SDK server does: the handler sees the request as sent, the result is validated.
@@ -102,6 +104,7 @@ export async function leanToolCall(ctx: GatewayContext, session: HttpSession, re
   } catch (error) {
     payload = errorResponse(id, error);
   } finally {
+    unfollow();
     if (session.leanCalls.get(id) === controller) session.leanCalls.delete(id);
   }
   // A cancelled request gets no JSON-RPC response (as on the SDK path); the HTTP exchange still has to end.

@@ -35,7 +35,8 @@ export const releasedOutputPath = (serverId: string, quarantineId: string): stri
 
 export async function guardOutput<T>(ctx: GuardContext, engine: PolicyEngine, result: T, envelope: Envelope, callId: string): Promise<GuardedOutput<T>> {
   const scan = scanOutput(result, { maxBytes: ctx.config.output.max_scan_bytes });
-  const verdict = engine.decideOutput(
+  // Built here from the scan and the envelope, both typed and validated: no second parse.
+  const verdict = engine.decideOutputValid(
     buildOutputInput(scan, {
       server: envelope.call.server,
       tool: envelope.call.tool,

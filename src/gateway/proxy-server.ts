@@ -18,7 +18,7 @@ import {
   type ServerCapabilities,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { RequestId } from "@modelcontextprotocol/sdk/types.js";
-import { childLogger } from "../logger.js";
+import { lazyChildLogger } from "../logger.js";
 import type { Subject } from "./auth.js";
 import { handleToolCall, type ToolCallRequest, type ToolCallResult } from "./call-pipeline.js";
 import type { GatewayContext } from "./context.js";
@@ -143,7 +143,7 @@ export function governedToolCall(
       transport,
       requestId: String(call.rpcId),
       signal: call.signal,
-      ...(call.httpRequestId !== undefined ? { logger: childLogger(ctx.logger, { request_id: call.httpRequestId }) } : {}),
+      ...(call.httpRequestId !== undefined ? { logger: lazyChildLogger(ctx.logger, { request_id: call.httpRequestId }) } : {}),
       ...(call.sendProgress ? { sendProgress: call.sendProgress } : {}),
     }),
   );

@@ -71,6 +71,29 @@ class SseReader {
   }
 }
 
+interface Target {
+  href: string;
+  options: { protocol: string; hostname: string; port: string; path: string; auth?: string };
+}
+
+/**
+ * Where a URL points, as request options. Given the URL object, Node
+ * converts it on every request (urlToHttpOptions); an upstream's URL does
+ * not change, so the conversion is kept, and redone if the href differs.
+ */
+const targets = new WeakMap<URL, Target>();
+function target(url: URL): Target["options"] {
+  let known = targets.get(url);
+  if (known?.href !== url.href) {
+    // As urlToHttpOptions: an IPv6 host without brackets, credentials as `auth`.
+    const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+    const auth = url.username || url.password ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined;
+    known = { href: url.href, options: { protocol: url.protocol, hostname, port: url.port, path: `${url.pathname}${url.search}`, ...(auth !== undefined ? { auth } : {}) } };
+    targets.set(url, known);
+  }
+  return known.options;
+}
+
 export function leanHttpCall(call: LeanHttpCall): Promise<Message> {
   const body = JSON.stringify({ jsonrpc: "2.0", id: call.id, method: call.method, ...(call.params !== undefined ? { params: call.params } : {}) });
   return new Promise<Message>((resolve, reject) => {
@@ -154,8 +177,8 @@ export function leanHttpCall(call: LeanHttpCall): Promise<Message> {
 
     const send = call.url.protocol === "https:" ? httpsRequest : httpRequest;
     const req = send(
-      call.url,
       {
+        ...target(call.url),
         method: "POST",
         agent: call.agent as HttpAgent,
         headers: {
