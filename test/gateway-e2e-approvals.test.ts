@@ -97,6 +97,9 @@ describe("the retry path", () => {
     const pretty = await runCli(["audit", "why", firstCall, "--data", ws.dataDir]);
     expect(pretty.stdout).toContain(`approval     ${id} approved`);
     expect(pretty.stdout).toContain("approver     bob (admin-api): release window open");
+    // …and on the call that ran on the approval, the same chain.
+    const fromRun = await runCli(["audit", "why", after.used_by_call, "--data", ws.dataDir, "--format", "json"]);
+    expect(fromRun.stdout.trim().split("\n")).toHaveLength(chain.length);
   });
 
   it("refuses a replay of a used approval: the identical call makes a new request and does not run", async () => {
