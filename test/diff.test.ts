@@ -44,7 +44,7 @@ const BLOCKED_IN_V2 = new Set(["export_all", "shell_exec"]);
  */
 function expectedChange(e: Envelope): string | undefined {
   const base = baseKind(e);
-  if (BLOCKED_IN_V2.has(e.call.tool)) return base === "DENY" ? "DENY (rules changed)" : `${base} → DENY`;
+  if (BLOCKED_IN_V2.has(e.call.tool ?? "")) return base === "DENY" ? "DENY (rules changed)" : `${base} → DENY`;
   if (!e.server.registered) return undefined;
   if (e.labels["mcp.action"] === "read") return e.server.risk_tags.includes("pii") ? "ALLOW → REQUIRE_APPROVAL" : undefined;
   // Of the write rules only the non-prod runtime limit changed; it shows wherever that rule hits.
@@ -228,7 +228,7 @@ describe("mcpgov diff input", () => {
     await writeFile(bad, `${JSON.stringify(corpus[0])}\n\n${JSON.stringify({ version: "v1", call: { id: 1 } })}\n`);
     const result = await runCli(["diff", "--base", refBundle, "--head", v2Bundle, "-e", bad]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:3: not a v1 envelope: call\\.id:`));
+    expect(result.stderr).toMatch(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:3: not a v1 or v2 envelope: call\\.id:`));
   });
 
   it("counts bad lines as skipped with --skip-invalid", async () => {

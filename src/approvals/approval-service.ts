@@ -45,7 +45,7 @@ export type DecideResult =
   | { ok: false; status: 400 | 403 | 404 | 409; message: string; request?: ApprovalRequest };
 
 export function callDigestOf(envelope: Envelope): string {
-  return jsonDigest(callBinding({ server: envelope.call.server, tool: envelope.call.tool, arguments: envelope.call.arguments, subject: envelope.subject }));
+  return jsonDigest(callBinding({ server: envelope.call.server, tool: envelope.call.tool ?? envelope.call.target.name, arguments: envelope.call.arguments, subject: envelope.subject }));
 }
 
 export class ApprovalService {
@@ -124,7 +124,7 @@ export class ApprovalService {
       state: "pending",
       call_digest: digest,
       server: envelope.call.server,
-      tool: envelope.call.tool,
+      tool: envelope.call.tool ?? envelope.call.target.name,
       arguments: envelope.call.arguments,
       subject: { id: envelope.subject.id, ...(envelope.subject.tenant !== undefined ? { tenant: envelope.subject.tenant } : {}) },
       bundle: decision.bundle,

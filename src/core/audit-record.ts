@@ -115,7 +115,7 @@ export function buildAuditEntry(parts: AuditEntryParts): AuditEntry {
     time: new Date(envelope.context.time).toISOString(),
     subject: { id: envelope.subject.id },
     server: envelope.call.server,
-    tool: envelope.call.tool,
+    tool: envelope.call.tool ?? envelope.call.target.name,
     action: envelope.labels["mcp.action"],
     envelope_digest: parts.envelopeDigest,
     envelope: maskEnvelope(envelope),

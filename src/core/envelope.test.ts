@@ -20,7 +20,7 @@ describe("buildEnvelope", () => {
     const env = buildEnvelope({ ...base, registry: { owner: "platform", risk_tags: ["prod", "pii"] }, toolRiskTags: ["prod", "money"] });
     expect(env.server).toMatchObject({ registered: true, id: "github", owner: "platform" });
     expect(env.risk_tags).toEqual(["money", "pii", "prod"]);
-    expect(env.labels).toEqual({ "mcp.action": "write", "mcp.server": "github", "mcp.tool": "create_issue" });
+    expect(env.labels).toEqual({ "mcp.action": "write", "mcp.server": "github", "mcp.method": "tools/call", "mcp.target": "create_issue", "mcp.tool": "create_issue" });
   });
 
   it("marks a server without a registry entry unregistered", () => {

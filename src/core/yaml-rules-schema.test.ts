@@ -61,7 +61,7 @@ describe("YamlRuleFileSchema", () => {
 
   it("refuses an mcp. label the envelope does not have", () => {
     expect(problems(withRule(rule({ match: { labels: { "mcp.acton": "read" } } })))).toEqual([
-      'rules[0].match.labels["mcp.acton"]: unknown mcp label (did you mean "mcp.action"?); the mcp. labels are mcp.action, mcp.server, mcp.tool',
+      'rules[0].match.labels["mcp.acton"]: unknown mcp label (did you mean "mcp.action"?); the mcp. labels are mcp.action, mcp.server, mcp.method, mcp.target, mcp.tool',
     ]);
   });
 

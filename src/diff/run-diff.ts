@@ -2,7 +2,8 @@
  * @module Runs a diff: every envelope of a stream is decided under both
  * engines and the pair is folded into a DiffAccumulator.
  */
-import { EnvelopeSchema } from "../core/envelope.js";
+import { parseAnyEnvelope } from "../core/envelope.js";
+import { egressOfArguments } from "../core/egress-of.js";
 import { McpgovError } from "../core/errors.js";
 import { describeIssues } from "../core/issues.js";
 import type { PolicyEngine } from "../engine/policy-engine.js";
@@ -34,12 +35,12 @@ export async function runDiff(run: DiffRun): Promise<DiffReport> {
       reject(item);
       continue;
     }
-    // Validated once for both engines. An envelope that is not v1 would be a
-    // DENY on each side and read as "unchanged", hiding a broken corpus; it
-    // is a bad line.
-    const parsed = EnvelopeSchema.safeParse(item.value);
+    // Validated (and a v1 envelope upgraded) once for both engines. An
+    // invalid envelope would be a DENY on each side and read as "unchanged",
+    // hiding a broken corpus; it is a bad line.
+    const parsed = parseAnyEnvelope(item.value, egressOfArguments);
     if (!parsed.success) {
-      reject({ file: item.file, line: item.line, message: `not a v1 envelope: ${describeIssues(parsed.error)}` });
+      reject({ file: item.file, line: item.line, message: `not a v1 or v2 envelope: ${describeIssues(parsed.error)}` });
       continue;
     }
     accumulator.add(run.base.engine.decideValid(parsed.data), run.head.engine.decideValid(parsed.data), item.value, item);

@@ -2,7 +2,8 @@
 import { loadPolicy } from "@open-policy-agent/opa-wasm";
 import type { LoadedPolicy } from "@open-policy-agent/opa-wasm";
 import { type BundleRef, type Decision, failClosed, PolicyResultSchema } from "../core/decision.js";
-import { type Envelope, EnvelopeSchema } from "../core/envelope.js";
+import { type Envelope, parseAnyEnvelope } from "../core/envelope.js";
+import { egressOfArguments } from "../core/egress-of.js";
 import { describeThrown, McpgovError } from "../core/errors.js";
 import { describeIssues } from "../core/issues.js";
 import { type OutputDecision, outputFailClosed, type OutputPolicyInput, OutputPolicyInputSchema, OutputPolicyResultSchema } from "../core/output-decision.js";
@@ -82,7 +83,8 @@ export class WasmPolicyEngine implements PolicyEngine {
   }
 
   decide(envelope: unknown): Decision {
-    const input = EnvelopeSchema.safeParse(envelope);
+    // v1 envelopes (recorded traffic, old case files) are upgraded first, so they decide as live v2 traffic.
+    const input = parseAnyEnvelope(envelope, egressOfArguments);
     if (!input.success) return failClosed("invalid_envelope", describeIssues(input.error), this.bundle);
     return this.decideValid(input.data);
   }

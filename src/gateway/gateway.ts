@@ -14,6 +14,7 @@ import { ApprovalService } from "../approvals/approval-service.js";
 import { approvalWebhook } from "../approvals/webhook.js";
 import { SqliteApprovalStore } from "../approvals/sqlite-approval-store.js";
 import { auditEntryFor } from "../audit/audit-entry.js";
+import { mediateServerRequest } from "./call-pipeline.js";
 import { buildEnvelope } from "../core/envelope.js";
 import { describeThrown } from "../core/errors.js";
 import { jsonDigest } from "../bundle/hash.js";
@@ -147,6 +148,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     ...(config.approvals.webhook ? { announce: await approvalWebhook(config.approvals, env, logger) } : {}),
   });
   const ctx: GatewayContext = { config, registry, bundles, audit, quarantine, metrics, logger, upstreams, catalogs, relay, clock, approvals, approvalMetrics };
+  relay.mediator = mediateServerRequest(ctx);
   // A bundle swap voids the approvals the old bundle required (before anyone retries them), and expired ones go on schedule.
   onBundleSwap = () => void approvals.sweep().catch((error: unknown) => logger.error({ error: describeThrown(error) }, "approval sweep failed"));
   await approvals.sweep();

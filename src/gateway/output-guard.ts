@@ -39,7 +39,7 @@ export async function guardOutput<T>(ctx: GuardContext, engine: PolicyEngine, re
   const verdict = engine.decideOutputValid(
     buildOutputInput(scan, {
       server: envelope.call.server,
-      tool: envelope.call.tool,
+      tool: envelope.call.tool ?? envelope.call.target.name,
       labels: envelope.labels,
       risk_tags: envelope.risk_tags,
       subject: envelope.subject,
@@ -92,7 +92,7 @@ async function keep(
       time: ctx.clock().toISOString(),
       subject: { id: envelope.subject.id, ...(envelope.subject.tenant ? { tenant: envelope.subject.tenant } : {}) },
       server: envelope.call.server,
-      tool: envelope.call.tool,
+      tool: envelope.call.tool ?? envelope.call.target.name,
       rules: verdict.rules,
       reason: verdict.reason,
       bundle: { hash: verdict.bundle.hash, revision: verdict.bundle.revision },

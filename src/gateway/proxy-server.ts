@@ -1,6 +1,7 @@
 /**
  * @module One client session's MCP server: the low-level SDK Server in
- * front of one upstream, with tools/call governed and the rest forwarded.
+ * front of one upstream. Every method that acts or reads data is mediated
+ * by the pipeline; only ping and initialize are the SDK's own.
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {
@@ -17,10 +18,14 @@ import {
   UnsubscribeRequestSchema,
   type ServerCapabilities,
 } from "@modelcontextprotocol/sdk/types.js";
-import type { RequestId } from "@modelcontextprotocol/sdk/types.js";
+import type { RequestId, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+
+type RequestExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 import { lazyChildLogger } from "../logger.js";
 import type { Subject } from "./auth.js";
-import { handleToolCall, type ToolCallRequest, type ToolCallResult } from "./call-pipeline.js";
+import { handleRequest, handleToolCall, type ToolCallRequest, type ToolCallResult } from "./call-pipeline.js";
+import type { McpMethod } from "../core/envelope.js";
 import type { GatewayContext } from "./context.js";
 
 const PAGE_SIZE = 100;
@@ -57,6 +62,18 @@ export function createProxyServer(
   const catalog = ctx.catalogs.get(serverId);
   if (!upstream || !catalog) throw new Error(`no upstream for registered server ${serverId}`);
   const info = upstream.serverInfo;
+  const common = (request: { params?: Record<string, unknown> }, extra: RequestExtra) => {
+    const httpRequestId = extra.authInfo?.extra?.["httpRequestId"];
+    return {
+      serverId,
+      params: request.params ?? {},
+      subject,
+      transport,
+      requestId: String(extra.requestId),
+      signal: extra.signal,
+      ...(typeof httpRequestId === "string" ? { logger: lazyChildLogger(ctx.logger, { request_id: httpRequestId }) } : {}),
+    };
+  };
   const server = new Server(
     { name: `mcpgov/${serverId}`, version: info?.version ?? "0" },
     {
@@ -65,13 +82,19 @@ export function createProxyServer(
     },
   );
 
-  server.setRequestHandler(ListToolsRequestSchema, async (request) => {
-    const tools = await catalog.list();
-    const offset = decodeCursor(request.params?.cursor);
-    const page = tools.slice(offset, offset + PAGE_SIZE);
-    const next = offset + PAGE_SIZE < tools.length ? Buffer.from(String(offset + PAGE_SIZE)).toString("base64url") : undefined;
-    return { tools: page as never, ...(next ? { nextCursor: next } : {}) };
-  });
+  // tools/list is served from the pinned catalog, and decided like every other method.
+  server.setRequestHandler(ListToolsRequestSchema, async (request, extra) =>
+    (await handleRequest(ctx, "tools/list", {
+      ...common(request, extra),
+      dispatch: async (params) => {
+        const tools = await catalog.list();
+        const offset = decodeCursor(typeof params["cursor"] === "string" ? params["cursor"] : undefined);
+        const page = tools.slice(offset, offset + PAGE_SIZE);
+        const next = offset + PAGE_SIZE < tools.length ? Buffer.from(String(offset + PAGE_SIZE)).toString("base64url") : undefined;
+        return { tools: page, ...(next ? { nextCursor: next } : {}) };
+      },
+    })) as never,
+  );
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const progressToken = request.params._meta?.progressToken;
@@ -89,26 +112,27 @@ export function createProxyServer(
     })) as never;
   });
 
-  // Everything else is forwarded as the client sent it (cursors included,
-  // so pagination is the upstream's own).
-  const forward = (method: string) => async (request: { params?: Record<string, unknown> }, extra: { signal: AbortSignal }) =>
-    (await upstream.request(method, request.params, { signal: extra.signal })) as never;
+  // Every other method that acts or reads data goes through the same
+  // pipeline: decided, recorded, its answer guarded. Cursors are passed on,
+  // so pagination is the upstream's own.
+  const mediated = (method: Exclude<McpMethod, "tools/call" | "tools/list">) => async (request: { params?: Record<string, unknown> }, extra: RequestExtra) =>
+    (await handleRequest(ctx, method, common(request, extra))) as never;
   const caps = upstream.serverCapabilities;
   if (caps?.resources) {
-    server.setRequestHandler(ListResourcesRequestSchema, forward("resources/list"));
-    server.setRequestHandler(ListResourceTemplatesRequestSchema, forward("resources/templates/list"));
-    server.setRequestHandler(ReadResourceRequestSchema, forward("resources/read"));
+    server.setRequestHandler(ListResourcesRequestSchema, mediated("resources/list"));
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, mediated("resources/templates/list"));
+    server.setRequestHandler(ReadResourceRequestSchema, mediated("resources/read"));
     if (caps.resources.subscribe) {
-      server.setRequestHandler(SubscribeRequestSchema, forward("resources/subscribe"));
-      server.setRequestHandler(UnsubscribeRequestSchema, forward("resources/unsubscribe"));
+      server.setRequestHandler(SubscribeRequestSchema, mediated("resources/subscribe"));
+      server.setRequestHandler(UnsubscribeRequestSchema, mediated("resources/unsubscribe"));
     }
   }
   if (caps?.prompts) {
-    server.setRequestHandler(ListPromptsRequestSchema, forward("prompts/list"));
-    server.setRequestHandler(GetPromptRequestSchema, forward("prompts/get"));
+    server.setRequestHandler(ListPromptsRequestSchema, mediated("prompts/list"));
+    server.setRequestHandler(GetPromptRequestSchema, mediated("prompts/get"));
   }
-  if (caps?.completions) server.setRequestHandler(CompleteRequestSchema, forward("completion/complete"));
-  if (caps?.logging) server.setRequestHandler(SetLevelRequestSchema, forward("logging/setLevel"));
+  if (caps?.completions) server.setRequestHandler(CompleteRequestSchema, mediated("completion/complete"));
+  if (caps?.logging) server.setRequestHandler(SetLevelRequestSchema, mediated("logging/setLevel"));
 
   return { server, subject, serverId };
 }
@@ -135,7 +159,7 @@ export function governedToolCall(
   call: GovernedCall,
 ): Promise<ToolCallResult> {
   const { server, serverId, subject } = session;
-  return ctx.relay.during(serverId, { server, requestId: call.rpcId }, () =>
+  return ctx.relay.during(serverId, { server, requestId: call.rpcId, subject, transport }, () =>
     handleToolCall(ctx, {
       serverId,
       params: call.params,

@@ -67,7 +67,7 @@ async function auditEvent(ctx: GatewayContext, item: QuarantineItem, event: Even
   const rule = `mcpgov.quarantine.${event}`;
   const envelope = buildEnvelope({
     callId: item.call_id,
-    method: `mcpgov/quarantine/${event}`,
+    method: "tools/call",
     server: item.server,
     tool: item.tool,
     arguments: {},

@@ -16,7 +16,7 @@ export async function denyUnknownServer(ctx: GatewayContext, serverId: string, s
   const safeId = serverId.replace(/[^\w.-]/g, "_").slice(0, 128) || "_";
   const envelope = buildEnvelope({
     callId,
-    method: "initialize",
+    method: "tools/list",
     server: safeId,
     tool: "(session)",
     arguments: {},

@@ -1,0 +1,80 @@
+/**
+ * @module The life of one mediated request, in order: prepare → decide →
+ * gateway checks → approve → execute → guard → record. Each stage returns
+ * the next state or a refusal; the record is written exactly once, here,
+ * before the caller hears anything. Both the lean HTTP path and the SDK
+ * server path call `mediate`.
+ */
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import { approve } from "./approve.js";
+import { gatewayChecks } from "./checks.js";
+import { decide } from "./decide.js";
+import { execute } from "./execute.js";
+import { guard, guardServerRequest, guardUpstreamError } from "./guard.js";
+import { begin, prepare } from "./prepare.js";
+import { recordOutcome, settleApproval } from "./record.js";
+import type { MediatedRequest } from "./request.js";
+import { type CallState, isRefusal, type Refusal, type Stage, type StageResult } from "./state.js";
+import type { GatewayContext } from "../context.js";
+
+/** What became of a request: the recipient's (guarded) answer, or a refusal for the caller to phrase. */
+export type Mediated = { ok: true; callId: string; result: unknown } | { ok: false; callId: string; refusal: Refusal; upstreamError?: McpError };
+
+/** A server's request to the client is guarded on its way out (its params), not on the way back. */
+const guardOutbound: Stage = (state) => (state.envelope.call.direction === "server_to_client" ? guardServerRequest(state) : state);
+
+const AFTER_PREPARE: readonly Stage[] = [decide, gatewayChecks, approve, guardOutbound, execute, guard];
+
+export async function mediate(ctx: GatewayContext, request: MediatedRequest): Promise<Mediated> {
+  const begun = begin(ctx, request);
+  const prepared = await prepare(begun);
+  if (isRefusal(prepared)) {
+    await recordOutcome(begun, {
+      envelope: prepared.envelope,
+      decision: prepared.decision,
+      decisionLatencyUs: 0,
+      outcome: prepared.outcome,
+      ...(prepared.error !== undefined ? { error: prepared.error } : {}),
+      extra: prepared.extra ?? {},
+    });
+    return { ok: false, callId: begun.callId, refusal: prepared };
+  }
+
+  let state: CallState = prepared;
+  let last: StageResult = prepared;
+  for (const stage of AFTER_PREPARE) {
+    last = await stage(state);
+    if (isRefusal(last)) break;
+    state = last;
+  }
+
+  const dispatched = state.intentSeq !== undefined || (isRefusal(last) ? last.upstreamMs !== undefined : state.upstreamMs !== undefined);
+  if (isRefusal(last)) {
+    let upstreamError: McpError | undefined;
+    if (last.upstreamError instanceof McpError) upstreamError = await guardUpstreamError(state, last.upstreamError);
+    const settled = dispatched ? await settleApproval(state, last.outcome) : {};
+    await recordOutcome(begun, {
+      envelope: state.envelope,
+      decision: last.decision,
+      decisionLatencyUs: state.decisionLatencyUs,
+      outcome: last.outcome,
+      ...(last.error !== undefined ? { error: last.error } : {}),
+      ...(last.upstreamMs !== undefined ? { upstreamMs: last.upstreamMs } : {}),
+      ...(last.intentSeq !== undefined ? { intentSeq: last.intentSeq } : {}),
+      extra: { ...state.extra, ...(last.extra ?? {}), ...settled },
+    });
+    return { ok: false, callId: begun.callId, refusal: last, ...(upstreamError ? { upstreamError } : {}) };
+  }
+
+  const settled = await settleApproval(state, "executed");
+  await recordOutcome(begun, {
+    envelope: state.envelope,
+    decision: state.decision,
+    decisionLatencyUs: state.decisionLatencyUs,
+    outcome: "executed",
+    ...(state.upstreamMs !== undefined ? { upstreamMs: state.upstreamMs } : {}),
+    ...(state.intentSeq !== undefined ? { intentSeq: state.intentSeq } : {}),
+    extra: { ...state.extra, ...settled },
+  });
+  return { ok: true, callId: begun.callId, result: state.result };
+}

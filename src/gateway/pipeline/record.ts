@@ -1,0 +1,69 @@
+/**
+ * @module Stage 7, record: the evidence. An intent record, durable before
+ * any dispatch, and exactly one record of what became of the request,
+ * written before the caller hears anything.
+ */
+import { auditEntryFor } from "../../audit/audit-entry.js";
+import type { AuditExtra, Outcome } from "../../core/audit-record.js";
+import type { Decision } from "../../core/decision.js";
+import type { Envelope } from "../../core/envelope.js";
+import { describeThrown } from "../../core/errors.js";
+import type { Begun } from "./prepare.js";
+import type { CallState } from "./state.js";
+
+/**
+ * Writes the intent record (decision, envelope digest, bundle, subject)
+ * and resolves with its seq once it is durable; throws when the store
+ * cannot take it, and then nothing may be dispatched.
+ */
+export async function writeIntent(_state: CallState): Promise<number | undefined> {
+  // TODO(merge-auditintent): append buildIntentEntry(...) and return its seq.
+  return undefined;
+}
+
+/** An approval consumed for this call learns what became of it; a failure here is the store's, not the upstream's. */
+export async function settleApproval(state: CallState, outcome: Outcome): Promise<AuditExtra> {
+  if (!state.approval) return {};
+  try {
+    await state.ctx.approvals.recordExecution(state.approval, state.callId, outcome);
+    return {};
+  } catch (error) {
+    state.logger.error({ call_id: state.callId, approval_id: state.approval.id, error: describeThrown(error) }, "approval bookkeeping failed after the call ran");
+    return { approval_record_error: describeThrown(error) };
+  }
+}
+
+export interface Final {
+  envelope: Envelope;
+  decision: Decision;
+  decisionLatencyUs: number;
+  outcome: Outcome;
+  error?: string;
+  upstreamMs?: number;
+  intentSeq?: number;
+  extra: AuditExtra;
+}
+
+/** The one record of a request. */
+export async function recordOutcome(begun: Begun, final: Final): Promise<void> {
+  const { ctx, request, callId } = begun;
+  const { decision, outcome } = final;
+  ctx.metrics.decisions.inc({ decision: decision.decision, rule: decision.rules[0] ?? "", server: request.serverId });
+  if (outcome === "blocked" || outcome === "pending") ctx.metrics.blocked.inc({ reason: decision.rules[0] ?? "", server: request.serverId });
+  await ctx.audit.append(
+    auditEntryFor({
+      envelope: final.envelope,
+      decision,
+      outcome,
+      decisionLatencyUs: final.decisionLatencyUs,
+      ...(final.error !== undefined ? { error: final.error } : {}),
+      ...(final.upstreamMs !== undefined ? { upstreamLatencyMs: final.upstreamMs } : {}),
+      extra: final.extra,
+    }),
+  );
+  begun.logger.info(
+    // The tool's name, never a resource URI or arguments: those may carry secrets.
+    { call_id: callId, method: request.method, server: request.serverId, ...(final.envelope.call.tool ? { tool: final.envelope.call.tool } : {}), decision: decision.decision, rules: decision.rules, outcome },
+    request.method,
+  );
+}
