@@ -7,7 +7,7 @@ import type { ApprovalRequest } from "../core/approval.js";
 import { describeThrown } from "../core/errors.js";
 import type { ApprovalsConfig } from "../core/gateway-config.js";
 import type { Logger } from "../logger.js";
-import { resolveSecretMap } from "../gateway/secrets.js";
+import { resolveSecretMap } from "../config/secrets.js";
 
 export function webhookMessage(request: ApprovalRequest, consoleUrl: string | undefined) {
   return {

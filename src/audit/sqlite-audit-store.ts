@@ -23,7 +23,7 @@
  * TypeScript sources (tests), or with `writer: "inline"`, commits run on the
  * calling thread, with the same transaction (sqlite-audit-append.ts).
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -75,6 +75,23 @@ function storeError(what: string, cause: unknown): McpgovError {
   return new McpgovError("io_error", `audit store: ${what}: ${describeThrown(cause)}`, { cause });
 }
 
+/**
+ * The chain holds callers, tools and arguments, so the database is readable
+ * by its owner only, like state.sqlite. SQLite gives the -wal and -shm files
+ * it creates the database file's mode; looser ones left by an older version
+ * are tightened here. A reader (`create: false`) tightens only files it owns;
+ * the gateway's open fails if it cannot.
+ */
+function restrictToOwner(file: string, create: boolean): void {
+  const uid = process.getuid?.();
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    if (!existsSync(path)) continue;
+    const stat = statSync(path);
+    if ((stat.mode & 0o077) === 0 || (!create && uid !== undefined && stat.uid !== uid)) continue;
+    chmodSync(path, 0o600);
+  }
+}
+
 export class SqliteAuditStore implements AuditStore {
   private readonly db: Database.Database;
   private readonly file: string;
@@ -100,7 +117,12 @@ export class SqliteAuditStore implements AuditStore {
       throw new McpgovError("io_error", `no audit store in ${dataDir} (${AUDIT_FILE} not found); point --data or MCPGOV_DATA at the gateway's data folder`);
     }
     try {
-      if (create) mkdirSync(dataDir, { recursive: true });
+      if (create) {
+        mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+        // An empty file is a new database to SQLite; made here it is owner-only from its first byte.
+        closeSync(openSync(file, "a", 0o600));
+      }
+      restrictToOwner(file, create);
       return new SqliteAuditStore(new Database(file, { fileMustExist: !create }), file, options);
     } catch (cause) {
       if (cause instanceof McpgovError) throw cause;

@@ -10,7 +10,7 @@ import type { z } from "zod";
 import { type Diagnostic, McpgovError } from "../core/errors.js";
 import { type GatewayConfig, GatewayConfigSchema, type SecretSource } from "../core/gateway-config.js";
 import { issuePath } from "../core/issues.js";
-import { checkSecretReferences } from "./secrets.js";
+import { checkSecretReferences } from "../config/secrets.js";
 import { locatePath } from "../yaml-locate.js";
 
 /** Values given on the command line; they win over everything else. */

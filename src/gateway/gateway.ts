@@ -30,7 +30,7 @@ import { createHttpApp } from "./http-app.js";
 import { createMetrics } from "./metrics.js";
 import { type LockFile, type PinViolation, readLockFile } from "./pins.js";
 import { Registry } from "./registry.js";
-import { resolveApiKeys } from "./secrets.js";
+import { resolveApiKeys } from "../config/secrets.js";
 import { ServerRequestRelay } from "./server-requests.js";
 import { SessionRegistry } from "./sessions.js";
 import { ToolCatalog } from "./tool-catalog.js";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildEnvelope } from "../core/envelope.js";
 import { type RegistryEntry, RegistryEntrySchema } from "../core/gateway-config.js";
 import { McpgovError } from "../core/errors.js";
-import { classifyTool, constrainRoots, Registry, registryFacts } from "./registry.js";
+import { classifyTool, Registry, registryFacts } from "./registry.js";
 
 function entry(fields: Record<string, unknown>): RegistryEntry {
   return RegistryEntrySchema.parse({ id: "files", transport: { type: "stdio", command: "node" }, ...fields });
@@ -64,25 +64,5 @@ describe("Registry", () => {
       time: "2026-01-01T00:00:00Z",
     });
     expect(envelope.server).toMatchObject({ registered: true, id: "files", environment: "prod", trusted: false });
-  });
-});
-
-describe("constrainRoots", () => {
-  it("keeps requested roots inside the operator's and refuses the rest", () => {
-    const result = constrainRoots(["/srv/sandbox"], [
-      "/srv/sandbox",
-      "file:///srv/sandbox/project",
-      "/srv/sandbox/../secrets",
-      "/srv/sandbox-other",
-      "/etc",
-      "relative/path",
-      "file://evil.example.com/srv/sandbox",
-    ]);
-    expect(result.allowed).toEqual(["/srv/sandbox", "/srv/sandbox/project"]);
-    expect(result.refused).toEqual(["/srv/sandbox/../secrets", "/srv/sandbox-other", "/etc", "relative/path", "file://evil.example.com/srv/sandbox"]);
-  });
-
-  it("allows nothing when the operator configured no roots", () => {
-    expect(constrainRoots([], ["/"])).toEqual({ allowed: [], refused: ["/"] });
   });
 });

@@ -2,7 +2,6 @@
  * @module The registry: the servers the operator configured, the facts the
  * envelope carries about them, and how each tool is classified. No I/O.
  */
-import { isAbsolute, relative, resolve } from "node:path";
 import { McpgovError } from "../core/errors.js";
 import type { Action, EnvelopeParts } from "../core/envelope.js";
 import type { RegistryEntry } from "../core/gateway-config.js";
@@ -77,41 +76,4 @@ export function registryFacts(entry: RegistryEntry): RegistryFacts {
     ...(entry.tenant !== undefined ? { tenant: entry.tenant } : {}),
     trusted: entry.trusted,
   };
-}
-
-/**
- * Narrows requested roots (absolute paths or file:// URIs) to the
- * operator's: a requested root is kept only if it lies inside one of them.
- * With no operator roots nothing is allowed, so a client can never widen
- * what a server sees.
- */
-export function constrainRoots(operatorRoots: readonly string[], requested: readonly string[]): { allowed: string[]; refused: string[] } {
-  const allowed: string[] = [];
-  const refused: string[] = [];
-  for (const root of requested) {
-    const path = rootPath(root);
-    const inside = path !== undefined && operatorRoots.some((base) => isWithin(resolve(base), path));
-    if (inside && path !== undefined) allowed.push(path);
-    else refused.push(root);
-  }
-  return { allowed: [...new Set(allowed)], refused };
-}
-
-function rootPath(root: string): string | undefined {
-  let path = root;
-  if (root.startsWith("file://")) {
-    try {
-      const url = new URL(root);
-      if (url.host !== "" && url.host !== "localhost") return undefined;
-      path = decodeURIComponent(url.pathname);
-    } catch {
-      return undefined;
-    }
-  }
-  return isAbsolute(path) ? resolve(path) : undefined;
-}
-
-function isWithin(base: string, path: string): boolean {
-  const rel = relative(base, path);
-  return rel === "" || (rel !== ".." && !rel.startsWith("../") && !isAbsolute(rel));
 }

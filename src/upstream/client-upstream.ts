@@ -22,7 +22,7 @@ import { z } from "zod";
 import { describeThrown, McpgovError } from "../core/errors.js";
 import type { RegistryEntry } from "../core/gateway-config.js";
 import { type RawTool, RawToolsPageSchema } from "../core/raw-tool.js";
-import { constrainRoots } from "../gateway/registry.js";
+import { constrainRoots } from "./roots.js";
 import { type Logger, silentLogger } from "../logger.js";
 import type { Upstream, UpstreamEvent, UpstreamListener, UpstreamState } from "./upstream.js";
 

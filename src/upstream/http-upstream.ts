@@ -13,7 +13,7 @@ import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.j
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { McpgovError } from "../core/errors.js";
 import type { HttpTransportConfig, RegistryEntry } from "../core/gateway-config.js";
-import { resolveSecretMap } from "../gateway/secrets.js";
+import { resolveSecretMap } from "../config/secrets.js";
 import { ClientUpstream, type UpstreamOptions } from "./client-upstream.js";
 import { LeanTransportError, leanHttpCall } from "./lean-http-call.js";
 

@@ -8,7 +8,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { McpgovError } from "../core/errors.js";
 import type { RegistryEntry, StdioTransportConfig } from "../core/gateway-config.js";
-import { resolveSecretMap } from "../gateway/secrets.js";
+import { resolveSecretMap } from "../config/secrets.js";
 import { ClientUpstream, type UpstreamOptions } from "./client-upstream.js";
 import { maskText } from "../core/secret-mask.js";
 
