@@ -7,6 +7,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createLocalJWKSet, createRemoteJWKSet, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { findIllFormed } from "../core/unicode.js";
 
 export interface Subject {
   id: string;
@@ -88,6 +89,10 @@ export async function jwtAuthenticator(options: JwtOptions): Promise<Authenticat
         });
         const id = claim(payload, claims.subject);
         if (typeof id !== "string" || !id) return { ok: false, status: 403, reason: `token has no ${claims.subject} claim` };
+        // A lone surrogate would be decided, stored and hashed three different ways: refused, naming the claim.
+        for (const name of [claims.subject, claims.tenant, claims.roles, claims.scopes]) {
+          if (findIllFormed(claim(payload, name)) !== undefined) return { ok: false, status: 401, reason: `invalid token: claim ${name} is not well-formed Unicode (lone UTF-16 surrogate)` };
+        }
         const tenant = claim(payload, claims.tenant);
         return {
           ok: true,

@@ -25,3 +25,16 @@ is_write if action in {"write", "destructive"}
 is_destructive if action == "destructive"
 
 has_risk_tag(tag) if tag in input.risk_tags
+
+# Envelope v2: every mediated MCP method, in both directions. A v1
+# envelope is upgraded to v2 (tools/call) before policy sees it.
+method := object.get(object.get(input, "call", {}), "method", "tools/call")
+
+target := input.call.target.name
+
+is_tool_call if method == "tools/call"
+
+is_list if method in {"tools/list", "resources/list", "resources/templates/list", "prompts/list"}
+
+# A request the server sends to the client (sampling, elicitation).
+is_server_request if input.call.direction == "server_to_client"
