@@ -15,8 +15,11 @@ export const ConstraintsSchema = z
     approval_timeout_sec: z.number().positive().optional(),
     approver_group: z.string().min(1).optional(),
   })
-  .catchall(z.unknown())
-  .describe("Tightest merge of the constraints of all matching rules; unknown keys are kept for later enforcers.");
+  .strict()
+  .describe(
+    "Tightest merge of the constraints of all matching rules. Every key is enforced by the gateway, on any decision that carries it; " +
+      "an unknown key fails closed (a constraint nobody enforces must not pass as if it held).",
+  );
 export type Constraints = z.infer<typeof ConstraintsSchema>;
 
 /** What the bundle's decision entrypoint must return. Anything else fails closed. */

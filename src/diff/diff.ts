@@ -274,7 +274,9 @@ export class DiffAccumulator {
   }
 
   /** The per-key changes between two constraint sets, as entries of the tally (created at count 0). */
-  private constraintEntries(tally: TransitionTally, before: Constraints, after: Constraints): { entries: ConstraintChange[]; omitted: number } {
+  private constraintEntries(tally: TransitionTally, beforeSet: Constraints, afterSet: Constraints): { entries: ConstraintChange[]; omitted: number } {
+    const before = beforeSet as Record<string, unknown>;
+    const after = afterSet as Record<string, unknown>;
     const entries: ConstraintChange[] = [];
     let omitted = 0;
     for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {

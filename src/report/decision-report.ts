@@ -7,7 +7,7 @@ export function formatConstraints(constraints: Constraints): string {
   const parts = Object.keys(constraints)
     .sort()
     .map((key) => {
-      const value = constraints[key];
+      const value = (constraints as Record<string, unknown>)[key];
       return `${key}=${Array.isArray(value) ? value.join(",") : typeof value === "string" ? value : JSON.stringify(value)}`;
     });
   return parts.length > 0 ? parts.join(" ") : "(none)";

@@ -31,11 +31,18 @@ single := h if {
 	some h in all_hits
 }
 
+# The constraints the gateway enforces. A hit with any other key is
+# malformed: a constraint nobody enforces must not pass as if it held.
+known_constraints := {"max_runtime_sec", "max_retries", "network_allowlist", "approval_timeout_sec", "approver_group"}
+
 well_formed(h) if {
 	is_object(h)
 	is_string(object.get(h, "rule", null))
 	rank[object.get(h, "decision", null)]
 	is_object(object.get(h, "constraints", null))
+	every k, _ in h.constraints {
+		k in known_constraints
+	}
 }
 
 malformed contains "(a hit that is not an object)" if {
@@ -75,7 +82,7 @@ result := {
 
 result := deny_result(
 	"mcpgov.malformed-hit",
-	concat("", ["rule(s) ", concat(", ", sort(malformed)), " reported an unknown decision, no rule id or non-object constraints"]),
+	concat("", ["rule(s) ", concat(", ", sort(malformed)), " reported an unknown decision, no rule id, non-object constraints or a constraint the gateway does not enforce"]),
 	[],
 ) if {
 	hit_count > 0

@@ -117,3 +117,15 @@ test_hit_without_rule_id_fails_closed if {
 	r.decision == "DENY"
 	r.rules == ["mcpgov.malformed-hit"]
 }
+
+test_unknown_constraint_denies if {
+	r := decide({"n": {"hits": {hit("a", "ALLOW", {"max_tokens": 5})}}})
+	r.decision == "DENY"
+	r.rules == ["mcpgov.malformed-hit"]
+}
+
+test_known_constraints_on_allow_are_kept if {
+	r := decide({"n": {"hits": {hit("a", "ALLOW", {"max_runtime_sec": 5})}}})
+	r.decision == "ALLOW"
+	r.constraints == {"max_runtime_sec": 5}
+}
