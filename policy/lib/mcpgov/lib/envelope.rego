@@ -25,3 +25,13 @@ is_write if action in {"write", "destructive"}
 is_destructive if action == "destructive"
 
 has_risk_tag(tag) if tag in input.risk_tags
+
+# The subject's scopes; none when the envelope carries none.
+scopes := object.get(object.get(input, "subject", {}), "scopes", [])
+
+has_scope(scope) if scope in scopes
+
+# Where the call points (envelope v2: input.call.egress, read from the
+# arguments by the gateway with hosts normalised and IP literals
+# canonical). A v1 envelope has none, so rules over it do nothing there.
+egress := object.get(object.get(input, "call", {}), "egress", [])
