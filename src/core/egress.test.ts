@@ -115,6 +115,8 @@ const HOST_KEYED: Array<[string, string, unknown, string, string | undefined, nu
   ["bracketed IPv6 with port", "base_url", "[::ffff:169.254.169.254]:8080", "::ffff:a9fe:a9fe", "169.254.169.254", 8080],
   ["camelCase key", "baseUrl", "evil.test", "evil.test", undefined, undefined],
   ["*_url key", "webhook_url", "evil.test:8443", "evil.test", undefined, 8443],
+  ["host with a path", "url", "evil.test/x?y=1", "evil.test", undefined, undefined],
+  ["IP with port and path", "endpoint", "169.254.169.254:80/latest", "169.254.169.254", "169.254.169.254", 80],
 ];
 
 describe("extractEgressTargets reads bare hosts under host-named keys", () => {
@@ -125,7 +127,17 @@ describe("extractEgressTargets reads bare hosts under host-named keys", () => {
   });
 
   it("leaves prose, paths and e-mail addresses under host keys alone", () => {
-    expect(extractEgressTargets({ server: "the production one", address: "bob@example.com", host: "/var/run/x.sock" })).toEqual([]);
+    expect(
+      extractEgressTargets({ server: "the production one", address: "bob@example.com", host: "/var/run/x.sock", href: "docs/readme.md", uri: "./x", link: "../up" }),
+    ).toEqual([]);
+  });
+
+  it("reads plural keys, item by item", () => {
+    expect(extractEgressTargets({ hosts: ["a.test", "b.test:81"], addresses: ["10.0.0.1"] })).toEqual([
+      { path: "$.hosts[0]", scheme: "", host: "a.test" },
+      { path: "$.hosts[1]", scheme: "", host: "b.test", port: 81 },
+      { path: "$.addresses[0]", scheme: "", host: "10.0.0.1", ip: "10.0.0.1" },
+    ]);
   });
 
   it("does not read bare host names under other keys", () => {

@@ -74,7 +74,8 @@ const urlInput = (value: string): string => value.replace(EDGES, "").replace(TAB
 function isHostKey(key: string | undefined): boolean {
   if (key === undefined) return false;
   const k = key.toLowerCase().replace(/[_-]/g, "");
-  return HOST_KEYS.has(k) || HOST_KEY_SUFFIX.test(k);
+  // Plurals too: hosts, urls, addresses, servers …
+  return [k, k.replace(/s$/, ""), k.replace(/es$/, "")].some((form) => HOST_KEYS.has(form) || HOST_KEY_SUFFIX.test(form));
 }
 
 /** A host in the one spelling rules and allowlists compare, with its IP when it is an IP literal. */
@@ -124,10 +125,16 @@ export function urlTarget(text: string, path = "$"): EgressTarget | undefined {
   return target(path, url.protocol.slice(0, -1).toLowerCase(), url.hostname, url.port);
 }
 
-/** A bare host under a host-named key: `db.internal`, `db:5432`, `[::1]:80`, `::1`, `2130706433`. */
+/**
+ * A bare host under a host-named key: `db.internal`, `db:5432`, `[::1]:80`,
+ * `::1`, `2130706433`, also followed by a path (`evil.test/x`, as a client
+ * that adds the scheme reads it) when the host has a dot or a port.
+ */
 function bareHostTarget(text: string, path: string): EgressTarget | undefined {
-  const value = text.trim();
-  if (value === "" || /[\s/\\?#@]/.test(value)) return undefined;
+  const whole = text.trim();
+  if (whole === "" || /[\s@]/.test(whole)) return undefined;
+  const value = whole.split(/[/\\?#]/, 1)[0]!;
+  if (value !== whole && !/[.:]/.test(value)) return undefined;
   let host = value;
   let port: string | undefined;
   const bracketed = /^\[([^\]]*)\](?::(\d{1,5}))?$/.exec(value);
@@ -142,7 +149,8 @@ function bareHostTarget(text: string, path: string): EgressTarget | undefined {
   } catch {
     return undefined;
   }
-  return target(path, "", host, port);
+  const found = target(path, "", host, port);
+  return found.host === "" ? undefined : found;
 }
 
 /** The URL a whole value is, if it is one; "text" sends it to the text scan. */
