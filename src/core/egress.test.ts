@@ -132,6 +132,12 @@ describe("extractEgressTargets reads bare hosts under host-named keys", () => {
     ).toEqual([]);
   });
 
+  it("names a host Node's URL parser refuses as written, so an allowlist denies it", () => {
+    const targets = extractEgressTargets({ host: "08.0.0.1" });
+    expect(targets).toEqual([{ path: "$.host", scheme: "", host: "08.0.0.1" }]);
+    expect(checkEgress(targets, ALLOW).ok).toBe(false);
+  });
+
   it("reads plural keys, item by item", () => {
     expect(extractEgressTargets({ hosts: ["a.test", "b.test:81"], addresses: ["10.0.0.1"] })).toEqual([
       { path: "$.hosts[0]", scheme: "", host: "a.test" },

@@ -80,27 +80,28 @@ function isHostKey(key: string | undefined): boolean {
 
 /** A host in the one spelling rules and allowlists compare, with its IP when it is an IP literal. */
 export function canonicalHost(raw: string): { host: string; ip?: string } {
-  let host = raw.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1");
-  if (host === "") return { host };
-  // IPv6 zone ids (fe80::1%eth0) are refused by URL but honoured by the socket: drop them.
-  const literal = host.includes(":") ? `[${host.replace(/%.*$/, "")}]` : host;
-  let parsed = false;
-  try {
-    host = new URL(`http://${literal}/`).hostname;
-    parsed = true;
-  } catch {
-    // Not a host URL would accept (non-special opaque host): compare it as written.
-  }
-  host = host.replace(/^\[(.*)\]$/, "$1").replace(/\.+$/, "");
+  const written = raw.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  if (written === "") return { host: written };
+  const parsed = hostnameOf(written) ?? hostnameOf(written.replace(/\.+$/, ""));
+  // Not a host URL accepts (a non-special scheme's opaque host, 08.0.0.1 …): compare it as written.
+  if (parsed === undefined) return { host: written.replace(/\.+$/, "") };
+  const host = parsed.replace(/^\[(.*)\]$/, "$1").replace(/\.+$/, "");
   if (IPV4.test(host)) return { host, ip: host };
-  if (parsed && host.includes(":")) {
-    const mapped = MAPPED.exec(host);
-    if (!mapped) return { host, ip: host };
-    const hi = parseInt(mapped[1]!, 16);
-    const lo = parseInt(mapped[2]!, 16);
-    return { host, ip: `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}` };
+  if (!host.includes(":")) return { host };
+  const mapped = MAPPED.exec(host);
+  if (!mapped) return { host, ip: host };
+  const hi = parseInt(mapped[1]!, 16);
+  const lo = parseInt(mapped[2]!, 16);
+  return { host, ip: `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}` };
+}
+
+/** The hostname URL makes of a host; IPv6 zone ids (fe80::1%eth0), refused by URL but honoured by sockets, dropped. */
+function hostnameOf(host: string): string | undefined {
+  try {
+    return new URL(`http://${host.includes(":") ? `[${host.replace(/%.*$/, "")}]` : host}/`).hostname;
+  } catch {
+    return undefined;
   }
-  return { host };
 }
 
 function target(path: string, scheme: string, rawHost: string, port: string | undefined): EgressTarget {
@@ -144,11 +145,7 @@ function bareHostTarget(text: string, path: string): EgressTarget | undefined {
     if (withPort) [, host = "", port] = withPort;
   }
   if (host === "" || /[[\]]/.test(host)) return undefined;
-  try {
-    new URL(`http://${host.includes(":") ? `[${host.replace(/%.*$/, "")}]` : host}/`);
-  } catch {
-    return undefined;
-  }
+  // A host URL refuses is still named, as written: a resolver may take it (08.0.0.1), and an allowlist must not.
   const found = target(path, "", host, port);
   return found.host === "" ? undefined : found;
 }
