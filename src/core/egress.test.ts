@@ -147,7 +147,11 @@ describe("extractEgressTargets reads bare hosts under host-named keys", () => {
   });
 
   it("does not read bare host names under other keys", () => {
-    expect(extractEgressTargets({ title: "example.com is great", note: "2130706433" })).toEqual([]);
+    expect(extractEgressTargets({ title: "example.com is great", note: "2130706433", ghost: "evil.test", curl: "evil.test", hostel: "evil.test" })).toEqual([]);
+  });
+
+  it.each(["base_url", "API-HOST", "serverUrl", "webhookURL", "dbHost", "proxy_hosts", "Endpoint", "domains"])("reads a bare host under %s", (key) => {
+    expect(extractEgressTargets({ [key]: "evil.test" })).toEqual([{ path: expect.any(String), scheme: "", host: "evil.test" }]);
   });
 });
 

@@ -59,7 +59,10 @@ export const UNSCANNED = "unscanned";
 const SCHEME_PREFIX = /^([a-z][a-z0-9+.-]*):/i;
 const URL_IN_TEXT = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]{1,15}):([/\\][^\s"'<>()]*)/gi;
 const HOST_KEYS = new Set(["host", "hostname", "domain", "server", "endpoint", "address", "addr", "ip", "url", "uri", "href", "link", "origin", "baseurl", "proxy", "webhook"]);
-const HOST_KEY_SUFFIX = /(url|uri|host|hostname|endpoint|domain)$/;
+/** base_url, api-host, PROXY_HOSTS … */
+const SEPARATED_HOST_KEY = /[_-](?:url|uri|host|hostname|endpoint|domain)s?$/i;
+/** serverUrl, webhookURL, dbHost … but not ghost or curl. */
+const CAMEL_HOST_KEY = /[a-z0-9](?:Url|URL|Uri|URI|Host|Hostname|HostName|Endpoint|Domain)s?$/;
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 const MAPPED = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/;
 /** What the WHATWG parser strips from both ends of the input (C0 controls and space). */
@@ -73,9 +76,10 @@ const urlInput = (value: string): string => value.replace(EDGES, "").replace(TAB
 
 function isHostKey(key: string | undefined): boolean {
   if (key === undefined) return false;
+  if (SEPARATED_HOST_KEY.test(key) || CAMEL_HOST_KEY.test(key)) return true;
   const k = key.toLowerCase().replace(/[_-]/g, "");
   // Plurals too: hosts, urls, addresses, servers …
-  return [k, k.replace(/s$/, ""), k.replace(/es$/, "")].some((form) => HOST_KEYS.has(form) || HOST_KEY_SUFFIX.test(form));
+  return HOST_KEYS.has(k) || HOST_KEYS.has(k.replace(/s$/, "")) || HOST_KEYS.has(k.replace(/es$/, ""));
 }
 
 /** A host in the one spelling rules and allowlists compare, with its IP when it is an IP literal. */
