@@ -20,8 +20,9 @@ export function stdioCommand(io: CliIo) {
       y
         .option("config", { alias: "c", type: "string", default: "mcpgov.yaml" })
         .option("server", { alias: "s", type: "string", demandOption: true, describe: "registry id of the server" })
-        .option("subject", { type: "string", describe: "who the calls are made for (default: MCPGOV_SUBJECT, else local:<user>)" }),
-    handler: async (argv: { config: string; server: string; subject?: string }) => {
+        .option("subject", { type: "string", describe: "who the calls are made for (default: MCPGOV_SUBJECT, else local:<user>)" })
+        .option("scopes", { type: "string", describe: "the subject's scopes, space-separated (default: MCPGOV_SCOPES, else mcp:read mcp:write mcp:destructive)" }),
+    handler: async (argv: { config: string; server: string; subject?: string; scopes?: string }) => {
       const config = await loadGatewayConfig(argv.config, { env: io.env });
       if (!config.servers.some((s) => s.id === argv.server)) {
         throw new McpgovError("usage", `no server '${argv.server}' in ${argv.config} (registered: ${config.servers.map((s) => s.id).join(", ") || "none"})`);
@@ -31,7 +32,9 @@ export function stdioCommand(io: CliIo) {
       const gateway = await startGateway(config, { env: io.env, logger, http: false, only: [argv.server] });
       // A local process is its user's agent; the subject names that user unless the operator says otherwise.
       const subjectId = argv.subject ?? io.env["MCPGOV_SUBJECT"] ?? `local:${userInfo().username}`;
-      const session = createProxyServer(gateway.ctx, argv.server, { id: subjectId, roles: [], scopes: [] }, "stdio");
+      // The local user holds every action's scope unless told otherwise; the policy still decides each call.
+      const scopes = (argv.scopes ?? io.env["MCPGOV_SCOPES"] ?? "mcp:read mcp:write mcp:destructive").split(/\s+/).filter(Boolean);
+      const session = createProxyServer(gateway.ctx, argv.server, { id: subjectId, roles: [], scopes }, "stdio");
       // A rug pull re-checks the pins; the client must hear that its tool list changed, as over HTTP.
       gateway.onToolsChanged((serverId) => {
         if (serverId === argv.server) void session.server.sendToolListChanged().catch(() => undefined);

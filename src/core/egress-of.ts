@@ -1,8 +1,6 @@
 /** @module The one extractor every envelope builder and upgrader uses for `call.egress`. */
-import type { EgressTarget } from "./envelope.js";
-import { hostsInArguments } from "./network.js";
+import { type EgressTarget, extractEgressTargets } from "./egress.js";
 
-// TODO(merge-netscope): point at extractEgressTargets from ./egress.js.
 export function egressOfArguments(args: Record<string, unknown>): EgressTarget[] {
-  return hostsInArguments(args).map((host) => ({ path: "$", scheme: "http", host }));
+  return extractEgressTargets(args);
 }

@@ -6,6 +6,7 @@
  * and recordings decide exactly as a v2 envelope of the same call.
  */
 import { z } from "zod";
+import { EgressTargetSchema, type EgressTarget } from "./egress.js";
 
 export const ActionSchema = z
   .enum(["read", "write", "destructive"])
@@ -69,21 +70,8 @@ export const TARGET_TYPE_OF: Readonly<Record<McpMethod, TargetType>> = {
 const Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, "expected sha256:<64 hex digits>");
 const Tag = z.string().min(1);
 
-/**
- * A host the call names, as Node's URL parser and HTTP clients would reach
- * it (see src/core/egress.ts). Policy matches these normalised forms, never
- * the raw argument text.
- */
-export const EgressTargetSchema = z
-  .object({
-    path: z.string().describe("JSON path of the argument that names it, e.g. $.url."),
-    scheme: z.string().describe("URL scheme, lower-case, without the colon."),
-    host: z.string().describe("Host, lower-case, without a trailing dot; empty for schemes with no host (file:, data:)."),
-    ip: z.string().optional().describe("Canonical IP when the host is an address in any notation (IPv4-mapped IPv6 as IPv4)."),
-    port: z.number().int().optional(),
-  })
-  .strict();
-export type EgressTarget = z.infer<typeof EgressTargetSchema>;
+// A host the call names, as Node's URL parser and HTTP clients would reach it (src/core/egress.ts).
+export { EgressTargetSchema, type EgressTarget };
 
 const ServerFactsSchema_ = z
   .object({

@@ -139,7 +139,13 @@ const ApiKeysAuthSchema = z
     });
   });
 
-const NoAuthSchema = z.strictObject({ mode: z.literal("none") });
+const NoAuthSchema = z.strictObject({
+  mode: z.literal("none"),
+  scopes: z
+    .array(z.string().min(1))
+    .default([])
+    .describe("Scopes of the anonymous subject. None by default: a policy that requires scopes (the reference pack does) then denies every call."),
+});
 
 /** No default: running without authentication is only ever an explicit `mode: none`. */
 export const AuthSchema = z.discriminatedUnion("mode", [JwtAuthSchema, ApiKeysAuthSchema, NoAuthSchema], {

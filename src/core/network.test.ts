@@ -39,3 +39,12 @@ describe("hostAllowed", () => {
     expect(hostsOffList(["api.github.com", "evil.test"], ["api.github.com"])).toEqual(["evil.test"]);
   });
 });
+
+describe("hostsInArguments over the egress extractor", () => {
+  it("sees the forms Node's URL parser resolves to a host", () => {
+    expect(
+      hostsInArguments({ a: "//evil.test/x", b: "http:\\\\evil2.test\\x", c: "http://api.github.com@evil3.test/", d: "http://[::ffff:a9fe:a9fe]/", host: "2130706433" }),
+    ).toEqual(["127.0.0.1", "169.254.169.254", "evil.test", "evil2.test", "evil3.test"]);
+    expect(hostsOffList(hostsInArguments({ u: "http://0x7f.1/" }), ["api.github.com"])).toEqual(["127.0.0.1"]);
+  });
+});

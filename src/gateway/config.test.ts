@@ -68,7 +68,7 @@ servers:
 
   it("accepts mode none explicitly, with a warning, and only on loopback", () => {
     const config = parseGatewayConfig(BASE, "mcpgov.yaml");
-    expect(config.auth).toEqual({ mode: "none" });
+    expect(config.auth).toEqual({ mode: "none", scopes: [] });
     expect(config.warnings).toEqual([expect.stringContaining("auth.mode is none")]);
     expect(problems(`${BASE}listen: { host: 0.0.0.0 }\nallowed_hosts: [gw.example.com]\n`)).toEqual([
       "mcpgov.yaml:3: auth.mode: none is only allowed when listen.host is a loopback address",

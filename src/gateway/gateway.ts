@@ -61,7 +61,7 @@ export interface RunningGateway {
 }
 
 async function authenticatorFor(config: LoadedGatewayConfig, auth: LoadedGatewayConfig["auth"], env: Record<string, string | undefined>): Promise<Authenticator> {
-  if (auth.mode === "none") return noAuthenticator({ id: "anonymous", roles: [], scopes: [] });
+  if (auth.mode === "none") return noAuthenticator({ id: "anonymous", roles: [], scopes: [...auth.scopes] });
   if (auth.mode === "api_keys") {
     const keys = await resolveApiKeys(auth, env);
     return apiKeyAuthenticator(keys.map((k) => ({ id: k.id, key: k.key, subject: k.subject, ...(k.tenant ? { tenant: k.tenant } : {}), roles: k.roles, scopes: k.scopes })));

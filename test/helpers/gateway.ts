@@ -28,6 +28,11 @@ export const KEYS = {
   bob: "bob-e2e-approver-key-0011223344",
   carol: "carol-e2e-approver-key-5566778899",
 } as const;
+/**
+ * The scopes the reference pack's require-scope rule asks of each action;
+ * every test key carries all three unless a test says otherwise.
+ */
+export const ALL_SCOPES = ["mcp:read", "mcp:write", "mcp:destructive"] as const;
 export const KEY_ENV: Record<string, string> = {
   MCPGOV_E2E_KEY_ALICE: KEYS.alice,
   MCPGOV_E2E_KEY_ADMIN: KEYS.admin,
@@ -172,12 +177,13 @@ export async function writeGatewayConfig(ws: Workspace, options: ConfigOptions):
     auth: {
       mode: "api_keys",
       keys: [
-        { id: "alice", key_env: "MCPGOV_E2E_KEY_ALICE", subject: "alice", tenant: "acme", roles: ["developer"], scopes: ["tools:call"] },
-        { id: "admin", key_env: "MCPGOV_E2E_KEY_ADMIN", subject: "ops", tenant: "acme", roles: ["sre", "mcpgov-admin"], scopes: [] },
+        { id: "alice", key_env: "MCPGOV_E2E_KEY_ALICE", subject: "alice", tenant: "acme", roles: ["developer"], scopes: ["tools:call", ...ALL_SCOPES] },
+        { id: "admin", key_env: "MCPGOV_E2E_KEY_ADMIN", subject: "ops", tenant: "acme", roles: ["sre", "mcpgov-admin"], scopes: [...ALL_SCOPES] },
         // Approvers may also call tools: that is how "never your own request" gets tested.
-        { id: "bob", key_env: "MCPGOV_E2E_KEY_BOB", subject: "bob", tenant: "acme", roles: ["approver"], scopes: ["tools:call"] },
-        { id: "carol", key_env: "MCPGOV_E2E_KEY_CAROL", subject: "carol", tenant: "acme", roles: ["security-approver"], scopes: ["tools:call"] },
-        ...(options.keys ?? []),
+        { id: "bob", key_env: "MCPGOV_E2E_KEY_BOB", subject: "bob", tenant: "acme", roles: ["approver"], scopes: ["tools:call", ...ALL_SCOPES] },
+        { id: "carol", key_env: "MCPGOV_E2E_KEY_CAROL", subject: "carol", tenant: "acme", roles: ["security-approver"], scopes: ["tools:call", ...ALL_SCOPES] },
+        // A key a test adds gets every scope unless the test names its scopes.
+        ...(options.keys ?? []).map((key) => ({ scopes: ["tools:call", ...ALL_SCOPES], ...key })),
       ],
     },
     limits: { max_body_bytes: 256 * 1024, upstream_timeout_sec: 60, ...options.limits },

@@ -4,7 +4,7 @@
  * Pins are checked after the policy so the record still shows what policy
  * would have said; a changed or unpinned tool never runs either way.
  */
-import { hostOfUrl, hostsOffList } from "../../core/network.js";
+import { checkEgress, urlTarget } from "../../core/egress.js";
 import { gatewayDecision, refuse, type CallState, type StageResult } from "./state.js";
 
 export function gatewayChecks(state: CallState): StageResult {
@@ -33,16 +33,13 @@ export function gatewayChecks(state: CallState): StageResult {
 
   const allowlist = decision.constraints.network_allowlist;
   if (allowlist) {
-    // TODO(merge-netscope): checkEgress over envelope.call.egress (schemes, IP forms).
-    const hosts = envelope.call.egress.map((t) => t.host).filter((h) => h !== "");
+    const targets = [...envelope.call.egress];
     if (entry.transport.type === "streamable_http") {
-      const upstreamHost = hostOfUrl(entry.transport.url);
-      if (upstreamHost) hosts.push(upstreamHost);
+      const upstream = urlTarget(entry.transport.url, "$upstream");
+      if (upstream) targets.push(upstream);
     }
-    const off = hostsOffList(hosts, allowlist);
-    if (off.length > 0) {
-      return denied("mcpgov.network-allowlist", `host(s) ${off.join(", ")} not on the network allowlist (${allowlist.join(", ") || "empty"})`);
-    }
+    const verdict = checkEgress(targets, allowlist);
+    if (!verdict.ok) return denied("mcpgov.network-allowlist", verdict.reason);
   }
   return state;
 }

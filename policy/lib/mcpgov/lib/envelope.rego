@@ -38,3 +38,13 @@ is_list if method in {"tools/list", "resources/list", "resources/templates/list"
 
 # A request the server sends to the client (sampling, elicitation).
 is_server_request if input.call.direction == "server_to_client"
+
+# The subject's scopes; none when the envelope carries none.
+scopes := object.get(object.get(input, "subject", {}), "scopes", [])
+
+has_scope(scope) if scope in scopes
+
+# Where the call points (envelope v2: input.call.egress, read from the
+# arguments by the gateway with hosts normalised and IP literals
+# canonical). A v1 envelope has none, so rules over it do nothing there.
+egress := object.get(object.get(input, "call", {}), "egress", [])
