@@ -14,7 +14,8 @@ import { guard, guardServerRequest, guardUpstreamError } from "./guard.js";
 import { begin, prepare } from "./prepare.js";
 import { recordOutcome, settleApproval } from "./record.js";
 import type { MediatedRequest } from "./request.js";
-import { type CallState, isRefusal, type Refusal, type Stage, type StageResult } from "./state.js";
+import { describeThrown } from "../../core/errors.js";
+import { type CallState, isRefusal, type Refusal, refuse, type Stage, type StageResult } from "./state.js";
 import type { GatewayContext } from "../context.js";
 
 /** What became of a request: the recipient's (guarded) answer, or a refusal for the caller to phrase. */
@@ -43,7 +44,17 @@ export async function mediate(ctx: GatewayContext, request: MediatedRequest): Pr
   let state: CallState = prepared;
   let last: StageResult = prepared;
   for (const stage of AFTER_PREPARE) {
-    last = await stage(state);
+    try {
+      last = await stage(state);
+    } catch (error) {
+      // A stage that throws is the gateway's own fault: nothing more runs,
+      // nothing the upstream may have answered is passed on, and the record
+      // says which stage failed.
+      state.logger.error({ call_id: state.callId, stage: stage.name, error: describeThrown(error) }, "pipeline stage failed");
+      last = refuse(state, "error", `mcpgov failed in its ${stage.name} stage and did not pass this request's result on (call id ${state.callId})`, {
+        error: `${stage.name}: ${describeThrown(error)}`,
+      });
+    }
     if (isRefusal(last)) break;
     state = last;
   }
