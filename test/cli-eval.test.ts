@@ -72,6 +72,13 @@ describe("mcpgov schema", () => {
     const schema = JSON.parse(result.stdout) as { properties: Record<string, unknown>; required: string[] };
     expect(schema.required).toEqual(expect.arrayContaining(["version", "call", "server", "labels", "risk_tags", "subject", "context"]));
     expect(JSON.stringify(schema.properties["labels"])).toContain("mcp.action");
+    expect(JSON.stringify(schema.properties["version"])).toContain("v2");
+    expect(JSON.stringify(schema.properties["call"])).toContain("egress");
+  });
+
+  it("still prints the v1 envelope's schema, for recordings made before v2", async () => {
+    const schema = JSON.parse((await runCli(["schema", "envelope-v1"])).stdout) as { properties: Record<string, unknown> };
+    expect(JSON.stringify(schema.properties["version"])).toContain("v1");
   });
 
   it("prints the decision's JSON Schema", async () => {

@@ -3,7 +3,7 @@ import type { Argv } from "yargs";
 import { z } from "zod";
 import { AuditRecordSchema } from "../../src/core/audit-record.js";
 import { DecisionSchema } from "../../src/core/decision.js";
-import { EnvelopeSchema } from "../../src/core/envelope.js";
+import { EnvelopeSchema, EnvelopeV1Schema } from "../../src/core/envelope.js";
 import { GatewayConfigSchema } from "../../src/core/gateway-config.js";
 import { OutputDecisionSchema, OutputPolicyInputSchema } from "../../src/core/output-decision.js";
 import { YamlRuleFileSchema } from "../../src/core/yaml-rules-schema.js";
@@ -15,6 +15,7 @@ const output = (schema: z.ZodType) => () => z.toJSONSchema(schema, { io: "output
 
 export const SCHEMAS = {
   envelope: input(EnvelopeSchema),
+  "envelope-v1": input(EnvelopeV1Schema),
   decision: output(DecisionSchema),
   "output-input": input(OutputPolicyInputSchema),
   "output-decision": output(OutputDecisionSchema),
