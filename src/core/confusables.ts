@@ -9,7 +9,7 @@
  */
 
 /** Invisible code points: zero-width, joiners, bidi controls and marks, tag characters, fillers. */
-export const INVISIBLE = /[\u00ad\u034f\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0]|\udb40[\udc00-\udc7f]/g;
+export const INVISIBLE = /\u034f|[\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0]|\udb40[\udc00-\udc7f]/g;
 
 /** Lookalike → the Latin letter or digit it passes for; upper case maps to upper case. */
 const TABLE: Record<string, string> = {

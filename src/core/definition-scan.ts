@@ -80,7 +80,7 @@ const SENSITIVE_PATHS: Array<[RegExp, string]> = [
   [/(?:^|[\s'"`(=:/~])\.gnupg\b/i, "~/.gnupg"],
 ];
 
-const ZERO_WIDTH = /[\u00ad\u034f\u061c\u115f\u1160\u180e\u200b-\u200f\u2060-\u2064\u3164\ufeff\uffa0]/g;
+const ZERO_WIDTH = /\u034f|[\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2060-\u2064\u3164\ufeff\uffa0]/g;
 const BIDI = /[\u202a-\u202e\u2066-\u2069]/g;
 const TAG_CHARS = /\udb40[\udc00-\udc7f]/g;
 const SPACE_RUN = /[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]{20,}/g;
