@@ -130,3 +130,33 @@ export function catalogWithoutPolicy(input: CatalogPolicyInput, bundle: BundleRe
     fail_closed: "missing_entrypoint",
   };
 }
+
+export interface CatalogServerFacts {
+  id: string;
+  registered: boolean;
+  trusted?: boolean;
+  environment?: string;
+  risk_tags?: readonly string[];
+}
+
+/**
+ * The catalog policy input for one definition: findings without their
+ * details (the policy decides on types, fields and severities), cut at
+ * MAX_POLICY_FINDINGS with a scan_truncated finding saying so.
+ */
+export function buildCatalogInput(server: CatalogServerFacts, entry: { kind: DefinitionKind; name: string }, findings: readonly DefinitionFinding[]): CatalogPolicyInput {
+  const summary = findings.slice(0, MAX_POLICY_FINDINGS).map((f) => ({ type: f.type, field: f.field, severity: f.severity }));
+  if (findings.length > MAX_POLICY_FINDINGS) summary.push({ type: "scan_truncated", field: "$", severity: "high" });
+  return {
+    version: "v1",
+    server: {
+      id: server.id,
+      registered: server.registered,
+      trusted: server.trusted ?? false,
+      ...(server.environment !== undefined ? { environment: server.environment } : {}),
+      risk_tags: [...(server.risk_tags ?? [])],
+    },
+    entry: { kind: entry.kind, name: entry.name },
+    findings: summary,
+  };
+}
