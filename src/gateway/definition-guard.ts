@@ -5,7 +5,17 @@
  * ToolCatalog at every refresh, by `mcpgov registry pin|check`, and by the
  * proxy for prompts/list, resources/list and resources/templates/list.
  */
-import { buildCatalogInput, type CatalogDecision, type CatalogServerFacts, type DefinitionFinding, type DefinitionKind } from "../core/catalog-decision.js";
+import {
+  buildCatalogInput,
+  type CatalogDecision,
+  catalogFailClosed,
+  CatalogPolicyInputSchema,
+  type CatalogServerFacts,
+  catalogWithoutPolicy,
+  type DefinitionFinding,
+  type DefinitionKind,
+} from "../core/catalog-decision.js";
+import { describeIssues } from "../core/issues.js";
 import { definitionName, type RegistryView, scanDefinition } from "../core/definition-scan.js";
 import type { RegistryEntry } from "../core/gateway-config.js";
 import type { PolicyEngine } from "../engine/policy-engine.js";
@@ -53,8 +63,27 @@ export function catalogView(serverId: string, entries: readonly RegistryEntry[],
   };
 }
 
+/** What judging needs of an engine: only the catalog decision. */
+export type CatalogJudge = Pick<PolicyEngine, "decideCatalog">;
+
+/**
+ * A judge for when no bundle can be loaded (`mcpgov registry pin` before
+ * the first build): the same rule as a bundle without a catalog policy,
+ * so definitions with findings count as hidden and the others pass.
+ */
+export function withoutCatalogPolicy(): CatalogJudge {
+  const bundle = { hash: "none", revision: "" };
+  return {
+    decideCatalog(input: unknown): CatalogDecision {
+      const parsed = CatalogPolicyInputSchema.safeParse(input);
+      if (!parsed.success) return catalogFailClosed("invalid_input", describeIssues(parsed.error), bundle);
+      return catalogWithoutPolicy(parsed.data, bundle);
+    },
+  };
+}
+
 /** Scans one definition and decides it. Never throws: the engine hides on any error. */
-export function judgeDefinition(engine: PolicyEngine, kind: DefinitionKind, raw: unknown, view: CatalogView): JudgedDefinition {
+export function judgeDefinition(engine: CatalogJudge, kind: DefinitionKind, raw: unknown, view: CatalogView): JudgedDefinition {
   const name = definitionName(raw);
   const findings = scanDefinition(kind, raw, view);
   const server: CatalogServerFacts = { id: view.serverId, registered: view.server !== undefined, ...view.server };
@@ -79,7 +108,7 @@ export interface FilteredDefinitions<T> {
  * HIDE entries are dropped, FLAG entries stay (and are reported in
  * `findings`). The caller records `findings` (see CatalogFindingEvent).
  */
-export function filterDefinitions<T>(engine: PolicyEngine, serverId: string, kind: DefinitionKind, entries: readonly T[], view: CatalogView): FilteredDefinitions<T> {
+export function filterDefinitions<T>(engine: CatalogJudge, serverId: string, kind: DefinitionKind, entries: readonly T[], view: CatalogView): FilteredDefinitions<T> {
   const scoped = view.serverId === serverId ? view : { ...view, serverId };
   const kept: T[] = [];
   const hidden: string[] = [];
@@ -109,7 +138,7 @@ export interface HiddenCheck {
  * whether it exists.
  */
 export function isHiddenDefinition(
-  engine: PolicyEngine,
+  engine: CatalogJudge,
   serverId: string,
   listings: ReadonlyArray<{ kind: DefinitionKind; entries: readonly unknown[] }>,
   requested: string,
