@@ -10,11 +10,17 @@ export function printable(name: string): string {
   return name.replace(/[^\x20-\x7e]/gu, (ch) => `\\u{${ch.codePointAt(0)!.toString(16)}}`);
 }
 
-function verdictLines(id: string, definitions: readonly JudgedTool[]): string[] {
+function hideNote(d: JudgedTool, action: "pin" | "check"): string {
+  if (d.decision !== "HIDE") return "";
+  if (action === "check") return " (hidden from clients)";
+  return d.allowed ? " (pinned on --allow-hidden; the gateway still hides it)" : " (refused)";
+}
+
+function verdictLines(id: string, definitions: readonly JudgedTool[], action: "pin" | "check"): string[] {
   const out: string[] = [];
   for (const d of definitions) {
     const types = [...new Set(d.findings.map((f) => f.type))].sort().join(", ") || "no findings";
-    const note = d.decision === "HIDE" ? (d.allowed ? " (pinned on --allow-hidden; the gateway still hides it)" : " (refused)") : "";
+    const note = hideNote(d, action);
     out.push(`  ${d.decision.padEnd(4)} ${id}/${printable(d.name)}  ${d.rules.join(", ")}  [${types}]${note}`);
     for (const f of d.findings) out.push(`         ${f.field}: ${f.detail}`);
   }
@@ -22,8 +28,8 @@ function verdictLines(id: string, definitions: readonly JudgedTool[]): string[] 
 }
 
 /** The catalog section under the pins or the checks; empty when every tool passed clean. */
-export function formatDefinitionVerdicts(results: ReadonlyArray<PinnedServer | CheckedServer>): string {
-  const lines = results.flatMap((r) => verdictLines(r.id, r.definitions));
+export function formatDefinitionVerdicts(results: ReadonlyArray<PinnedServer | CheckedServer>, action: "pin" | "check"): string {
+  const lines = results.flatMap((r) => verdictLines(r.id, r.definitions, action));
   return lines.length === 0 ? "" : ["catalog policy:", ...lines].join("\n");
 }
 

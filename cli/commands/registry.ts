@@ -65,7 +65,7 @@ export function registryCommand(io: CliIo) {
         if (argv.action === "pin") {
           const pinned = await pinServers(entries, lock, live);
           if (pinned.refused.length === 0) await writeLockFile(config.source.lock_path, pinned.lock);
-          io.out(withVerdicts(formatPins(pinned.results, config.source.lock_path, argv.format), pinned.results, argv.format));
+          io.out(withVerdicts(formatPins(pinned.results, config.source.lock_path, argv.format), pinned.results, argv.format, "pin"));
           if (pinned.refused.length > 0) {
             io.err(`mcpgov: ${refusalMessage(pinned.refused)}`);
             return 1;
@@ -73,7 +73,7 @@ export function registryCommand(io: CliIo) {
           return 0;
         }
         const checked = await checkServers(entries, lock, live);
-        io.out(withVerdicts(formatChecks(checked, argv.format), checked, argv.format));
+        io.out(withVerdicts(formatChecks(checked, argv.format), checked, argv.format, "check"));
         // A tool the catalog policy hides is as unusable as a drifted one.
         return checked.some(hasDrift) || checked.some((c) => c.definitions.some((d) => d.decision === "HIDE")) ? 2 : 0;
       } catch (error) {
@@ -85,8 +85,8 @@ export function registryCommand(io: CliIo) {
 }
 
 /** Pretty output gets a catalog section; JSON already carries `definitions` in each server's result. */
-function withVerdicts(text: string, results: Parameters<typeof formatDefinitionVerdicts>[0], format: RegistryFormat): string {
-  const verdicts = format === "pretty" ? formatDefinitionVerdicts(results) : "";
+function withVerdicts(text: string, results: Parameters<typeof formatDefinitionVerdicts>[0], format: RegistryFormat, action: "pin" | "check"): string {
+  const verdicts = format === "pretty" ? formatDefinitionVerdicts(results, action) : "";
   return verdicts ? `${text}\n${verdicts}` : text;
 }
 
