@@ -47,7 +47,7 @@ const SEVERITY: Record<DefinitionFindingType, FindingSeverity> = {
 
 /** Tags that frame text as instructions to the model. */
 const INSTRUCTION_TAGS: Array<[RegExp, (m: RegExpExecArray) => string]> = [
-  [/<\s*\/?\s*(important|system|instructions?|sys|inst|assistant|admin|critical|override|hidden|secret|system[-_ ]prompt|prompt)\b[^<>]{0,80}>/gi, (m) => `<${m[1]!.toUpperCase()}>`],
+  [/<\s*\/?\s*(important|system|instructions?|sys|inst|critical|override|system[-_ ]prompt)\b[^<>]{0,80}>/gi, (m) => `<${m[1]!.toUpperCase()}>`],
   [/\[\s*\/?\s*(inst|system|sys)\s*\]/gi, (m) => `[${m[1]!.toUpperCase()}]`],
   [/<<\s*\/?\s*sys\s*>>/gi, () => "<<SYS>>"],
   [/<\|\s*(im_start|im_end|system|user|assistant|endoftext|begin_of_text|start_header_id)\s*\|>/gi, (m) => `<|${m[1]!.toLowerCase()}|>`],
@@ -57,7 +57,9 @@ const INSTRUCTION_TAGS: Array<[RegExp, (m: RegExpExecArray) => string]> = [
 const PHRASES: Array<[DefinitionFindingType, RegExp, string]> = [
   ["override_phrase", /\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+)?(?:previous|prior|above|earlier|preceding|former|system|other)\s+(?:instructions?|prompts?|rules|directions|guidelines|messages)\b/, "ignore previous instructions"],
   ["override_phrase", /\bnew\s+(?:system\s+)?instructions?\s*:/, "new instructions:"],
-  ["concealment_phrase", /\b(?:do\s+not|don't|dont|never|must\s+not|mustn't|should\s+not|shouldn't)\s+(?:\w+\s+){0,3}?(?:tell|inform|notify|alert|mention|reveal|show|disclose|explain)\b[^.!?]{0,40}?\b(?:the\s+)?user\b/, "do not tell the user"],
+  // The user as the one not to be told ("do not tell the user", "never mention this to the user"), not as an owner ("never show the user's key").
+  ["concealment_phrase", /\b(?:do\s+not|don't|dont|never|must\s+not|mustn't|should\s+not|shouldn't)\s+(?:\w+\s+){0,2}?(?:tell|inform|notify|alert|warn|ask)\s+(?:the\s+)?user\b(?!'s)/, "do not tell the user"],
+  ["concealment_phrase", /\b(?:do\s+not|don't|dont|never|must\s+not|mustn't|should\s+not|shouldn't)\s+(?:\w+\s+){0,2}?(?:mention|reveal|show|disclose|explain|say)\b[^.!?]{0,40}?\bto\s+the\s+user\b(?!'s)/, "do not mention this to the user"],
   ["concealment_phrase", /\bwithout\s+(?:telling|informing|notifying|alerting|asking|showing)\s+(?:the\s+)?user\b/, "without telling the user"],
   ["concealment_phrase", /\buser\s+(?:must|should|will|need)\s*(?:not|never|n't)\s+(?:know|see|notice|be\s+told|find\s+out)\b/, "the user must not know"],
   ["concealment_phrase", /\b(?:hide|conceal|keep)\s+(?:this|it|that)\s+(?:secret\s+)?from\s+the\s+user\b/, "hide this from the user"],
