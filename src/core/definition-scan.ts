@@ -86,7 +86,8 @@ const ZERO_WIDTH = /\u034f|[\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2060-\u
 const BIDI = /[\u202a-\u202e\u2066-\u2069]/g;
 const TAG_CHARS = /\udb40[\udc00-\udc7f]/g;
 const SPACE_RUN = /[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]{20,}/g;
-const NEWLINE_RUN = /(?:[ \t]*(?:\r\n|\n|\r|\u2028|\u2029)){6,}/g;
+// Starts at a line break, so a long run of spaces is not rescanned from every position.
+const NEWLINE_RUN = /(?:(?:\r\n|\n|\r|\u2028|\u2029)[ \t]*){6,}/g;
 
 const count = (text: string, pattern: RegExp): number => text.match(pattern)?.length ?? 0;
 
@@ -96,6 +97,8 @@ const distinctive = (name: string): boolean => name.length >= 4 && (/[_\-.\d]/.t
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
 
 interface References {
+  /** Any of the tool names, so most strings cost one search instead of one per name. */
+  anyTool: RegExp | undefined;
   tools: Array<{ name: string; server: string; pattern: RegExp }>;
   servers: Array<{ id: string; pattern: RegExp }>;
 }
@@ -118,7 +121,9 @@ function referencesOf(registry: RegistryView): References {
       if (distinctive(name)) tools.push({ name, server: other.id, pattern: new RegExp(`(?<![\\w-])${escapeRegExp(name)}(?![\\w-])`, "i") });
     }
   }
-  const refs = { tools, servers };
+  const names = [...new Set(tools.map((t) => escapeRegExp(t.name)))];
+  const anyTool = names.length > 0 ? new RegExp(`(?<![\\w-])(?:${names.join("|")})(?![\\w-])`, "i") : undefined;
+  const refs = { anyTool, tools, servers };
   referenceCache.set(registry, refs);
   return refs;
 }
@@ -182,7 +187,7 @@ function scanString(text: string, field: string, out: Collector, registry: Regis
   // The name itself is compared by scanName; the same plain name on two servers is no reference.
   if (field === "$.name") return;
   const refs = referencesOf(registry);
-  for (const tool of refs.tools) if (tool.pattern.test(plain)) out.add("cross_server_tool_reference", field, `mentions tool ${tool.name} of server ${tool.server}`);
+  if (refs.anyTool?.test(plain)) for (const tool of refs.tools) if (tool.pattern.test(plain)) out.add("cross_server_tool_reference", field, `mentions tool ${tool.name} of server ${tool.server}`);
   for (const server of refs.servers) if (server.pattern.test(plain)) out.add("server_reference", field, `mentions server ${server.id}`);
 }
 
