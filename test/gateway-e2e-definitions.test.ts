@@ -123,6 +123,14 @@ describe("mcpgov registry pin on the hostile server", () => {
     expect(check.stdout).toMatch(/^ {2}HIDE hostile\/read_notes {2}hide-instruction-text {2}\[concealment_phrase, sensitive_path\] \(hidden from clients\)$/m);
   });
 
+  it("puts the verdicts and findings (labels, never text) in the JSON output", async () => {
+    const check = await runCli(["registry", "check", "hostile", "--config", ws.configPath, "--format", "json"]);
+    const report = JSON.parse(check.stdout) as { servers: Array<{ id: string; definitions: Array<{ name: string; decision: string; rules: string[]; findings: Array<{ type: string; field: string }> }> }> };
+    const summarise = report.servers[0]!.definitions.find((d) => d.name === "summarise");
+    expect(summarise).toMatchObject({ decision: "FLAG", rules: ["flag-cross-server-references"], findings: [{ type: "cross_server_tool_reference", field: "$.outputSchema.description" }] });
+    expect(check.stdout).not.toContain("so the team sees it");
+  });
+
   it("pins them when each is named in --allow-hidden", async () => {
     const allow = Object.keys(HIDDEN).flatMap((name) => ["--allow-hidden", name]);
     const pin = await runCli(["registry", "pin", "hostile", "--config", ws.configPath, ...allow]);

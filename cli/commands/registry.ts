@@ -84,9 +84,15 @@ export function registryCommand(io: CliIo) {
   };
 }
 
-/** Pretty output gets a catalog section; JSON already carries `definitions` in each server's result. */
+/** Pretty output gets a catalog section; in JSON each server's entry gets its `definitions`. */
 function withVerdicts(text: string, results: Parameters<typeof formatDefinitionVerdicts>[0], format: RegistryFormat, action: "pin" | "check"): string {
-  const verdicts = format === "pretty" ? formatDefinitionVerdicts(results, action) : "";
+  if (format === "json") {
+    const doc = JSON.parse(text) as { servers: Array<{ id: string }> };
+    const byId = new Map(results.map((r) => [r.id, r.definitions]));
+    doc.servers = doc.servers.map((server) => ({ ...server, definitions: byId.get(server.id) ?? [] }));
+    return JSON.stringify(doc, null, 2);
+  }
+  const verdicts = formatDefinitionVerdicts(results, action);
   return verdicts ? `${text}\n${verdicts}` : text;
 }
 
