@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { CatalogDecision, CatalogPolicyInput } from "../core/catalog-decision.js";
 import { RegistryEntrySchema } from "../core/gateway-config.js";
 import type { PolicyEngine } from "../engine/policy-engine.js";
-import { catalogView, filterDefinitions, isHiddenDefinition } from "./definition-guard.js";
+import { catalogView, filterDefinitions, isHiddenDefinition, judgeDefinition, VerdictMemory } from "./definition-guard.js";
 import { emptyLock, pinServer } from "./pins.js";
 
 /** Hides on high-severity findings, flags on any other, passes clean definitions; records its inputs. */
@@ -86,5 +86,25 @@ describe("isHiddenDefinition", () => {
     const prompts = [{ kind: "prompt" as const, entries: [{ name: "p", description: "<SYS>x" }] }];
     expect(isHiddenDefinition(engine, "docs", prompts, "p", view).hidden).toBe(true);
     expect(isHiddenDefinition(engine, "docs", prompts, "q", view)).toEqual({ hidden: false });
+  });
+});
+
+describe("VerdictMemory", () => {
+  it("reports a verdict once, again when it changes, and forgets a definition that became clean", () => {
+    const { engine } = severityEngine();
+    const view = catalogView("docs", entries, lock);
+    const memory = new VerdictMemory();
+    const odd = judgeDefinition(engine, "prompt", { name: "p", description: "Odd\u200b." }, view);
+    const bad = judgeDefinition(engine, "prompt", { name: "p", description: "<IMPORTANT>x" }, view);
+    const clean = judgeDefinition(engine, "prompt", { name: "p", description: "Fine." }, view);
+    expect([memory.changed("docs", odd), memory.changed("docs", odd), memory.changed("docs", bad), memory.changed("docs", clean), memory.changed("docs", bad)]).toEqual([
+      true,
+      false,
+      true,
+      false,
+      true,
+    ]);
+    // The same name on another server is another definition.
+    expect(memory.changed("mail", bad)).toBe(true);
   });
 });

@@ -94,6 +94,27 @@ export function judgeDefinition(engine: CatalogJudge, kind: DefinitionKind, raw:
 /** Whether a judged definition is worth an event: something was found, or the policy did not simply pass it. */
 export const isNoteworthy = (judged: JudgedDefinition): boolean => judged.findings.length > 0 || judged.decision.decision !== "PASS";
 
+/**
+ * Remembers the last verdict per definition, so listing again reports only
+ * what changed (one audit event per distinct verdict, not per listing).
+ */
+export class VerdictMemory {
+  private readonly last = new Map<string, string>();
+
+  /** Whether this verdict is worth reporting: noteworthy, and not the one last seen for the same definition. */
+  changed(server: string, judged: JudgedDefinition): boolean {
+    const key = JSON.stringify([server, judged.kind, judged.name]);
+    if (!isNoteworthy(judged)) {
+      this.last.delete(key);
+      return false;
+    }
+    const verdict = JSON.stringify([judged.decision.decision, judged.decision.rules, judged.findings]);
+    if (this.last.get(key) === verdict) return false;
+    this.last.set(key, verdict);
+    return true;
+  }
+}
+
 export interface FilteredDefinitions<T> {
   /** The entries to hand to the client, in their order, without the hidden ones. */
   entries: T[];

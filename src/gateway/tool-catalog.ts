@@ -16,7 +16,7 @@ import { describeThrown } from "../core/errors.js";
 import type { RawTool } from "../core/raw-tool.js";
 import type { PolicyEngine } from "../engine/policy-engine.js";
 import type { Upstream } from "../upstream/upstream.js";
-import { type CatalogFindingEvent, type CatalogView, isNoteworthy, judgeDefinition } from "./definition-guard.js";
+import { type CatalogFindingEvent, type CatalogView, judgeDefinition, VerdictMemory } from "./definition-guard.js";
 import { checkTools, type LockFile, type PinViolation } from "./pins.js";
 
 export type ToolLookup =
@@ -51,7 +51,7 @@ export class ToolCatalog {
   private judgedUnder: string | undefined;
   private view: CatalogView | undefined;
   /** The last verdict reported per tool, so a refresh reports only what changed. */
-  private reported = new Map<string, string>();
+  private readonly reported = new VerdictMemory();
   private violations = new Map<string, PinViolation>();
   private loaded: Promise<void> | undefined;
   /** Why the latest refresh failed; undefined once one succeeds. */
@@ -130,10 +130,7 @@ export class ToolCatalog {
       const judged = judgeDefinition(engine, "tool", tool, view);
       if (judged.decision.decision === "HIDE") hidden.set(tool.name, judged.decision);
       else allowed.set(tool.name, tool);
-      const verdict = isNoteworthy(judged) ? JSON.stringify([judged.decision.decision, judged.decision.rules, judged.findings]) : undefined;
-      if (verdict !== undefined && this.reported.get(tool.name) !== verdict) this.definitions.onFinding({ server: this.upstream.id, ...judged });
-      if (verdict === undefined) this.reported.delete(tool.name);
-      else this.reported.set(tool.name, verdict);
+      if (this.reported.changed(this.upstream.id, judged)) this.definitions.onFinding({ server: this.upstream.id, ...judged });
     }
     this.allowed = allowed;
     this.hidden = hidden;
