@@ -44,11 +44,12 @@ describe("output-policy input", () => {
 });
 
 describe("the reference output policy", () => {
-  it("builds both entrypoints into one module", async () => {
+  it("builds every entrypoint into one module", async () => {
     const manifest = (await readBundle(bundle)).manifest;
     expect(manifest.wasm).toEqual([
       { entrypoint: "mcpgov/decision/result", module: "/policy.wasm" },
       { entrypoint: "mcpgov/output/result", module: "/policy.wasm" },
+      { entrypoint: "mcpgov/catalog/result", module: "/policy.wasm" },
     ]);
   });
 

@@ -25,6 +25,7 @@ describe("mcpgov build", () => {
     expect(bundle.manifest.wasm).toEqual([
       { entrypoint: "mcpgov/decision/result", module: "/policy.wasm" },
       { entrypoint: "mcpgov/output/result", module: "/policy.wasm" },
+      { entrypoint: "mcpgov/catalog/result", module: "/policy.wasm" },
     ]);
     expect(bundle.stamp).toBe(bundle.hash);
     expect(bundle.hash).toMatch(/^sha256:[0-9a-f]{64}$/);

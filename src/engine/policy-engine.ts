@@ -1,4 +1,5 @@
 /** @module The PolicyEngine role: decide an envelope under one bundle. */
+import type { CatalogDecision } from "../core/catalog-decision.js";
 import type { BundleRef, Decision } from "../core/decision.js";
 import type { Envelope } from "../core/envelope.js";
 import type { OutputDecision, OutputPolicyInput } from "../core/output-decision.js";
@@ -7,6 +8,9 @@ export const DECISION_ENTRYPOINT = "mcpgov/decision/result";
 
 /** What happens to a tool's output given the scanner's findings (PASS, REDACT, QUARANTINE). */
 export const OUTPUT_ENTRYPOINT = "mcpgov/output/result";
+
+/** Whether a tool, prompt or resource definition is offered to clients (PASS, FLAG, HIDE). */
+export const CATALOG_ENTRYPOINT = "mcpgov/catalog/result";
 
 export interface PolicyEngine {
   /** The bundle every decision of this engine is made under. */
@@ -34,4 +38,11 @@ export interface PolicyEngine {
    * envelope), skipping a second validation on the hot path. Never throws.
    */
   decideOutputValid(input: OutputPolicyInput): OutputDecision;
+  /**
+   * Decides whether a definition is offered to clients from its scan
+   * findings (see CatalogPolicyInputSchema). Never throws: any error hides.
+   * A bundle without the catalog entrypoint (built before it existed)
+   * hides definitions with findings and passes the others.
+   */
+  decideCatalog(input: unknown): CatalogDecision;
 }

@@ -1,6 +1,7 @@
 /** @module WasmPolicyEngine: evaluates envelopes in-process on a verified OPA WASM bundle. */
 import { loadPolicy } from "@open-policy-agent/opa-wasm";
 import type { LoadedPolicy } from "@open-policy-agent/opa-wasm";
+import { type CatalogDecision, catalogFailClosed, CatalogPolicyInputSchema, CatalogPolicyResultSchema, catalogWithoutPolicy } from "../core/catalog-decision.js";
 import { type BundleRef, type Decision, failClosed, PolicyResultSchema } from "../core/decision.js";
 import { type Envelope, parseAnyEnvelope } from "../core/envelope.js";
 import { egressOfArguments } from "../core/egress-of.js";
@@ -9,7 +10,7 @@ import { describeIssues } from "../core/issues.js";
 import { type OutputDecision, outputFailClosed, type OutputPolicyInput, OutputPolicyInputSchema, OutputPolicyResultSchema } from "../core/output-decision.js";
 import { assertStampMatches, type Bundle, readBundle } from "../bundle/bundle.js";
 import { parseJsonFile } from "../bundle/hash.js";
-import { DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT, type PolicyEngine } from "./policy-engine.js";
+import { CATALOG_ENTRYPOINT, DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT, type PolicyEngine } from "./policy-engine.js";
 import { type Evaluate, fastEvaluator } from "./wasm-eval.js";
 
 /** Compiles a bundle's WASM module for one entrypoint and loads its data. */
@@ -43,17 +44,17 @@ const exportedEntrypoint = (policy: LoadedPolicy, entrypoint: string): number | 
 const moduleOf = (bundle: Bundle, entrypoint: string): string | undefined => bundle.manifest.wasm?.find((w) => w.entrypoint === entrypoint)?.module;
 
 /**
- * The output entrypoint's evaluator, or undefined when the bundle has none
- * (a bundle built before output policies, or a raw OPA build). `opa build`
- * puts every entrypoint in one policy.wasm, so the decision's instance is
- * reused; a bundle that splits them gets its own instance.
+ * The evaluator of a secondary entrypoint (output, catalog), or undefined
+ * when the bundle has none (a bundle built before that policy, or a raw
+ * OPA build). `opa build` puts every entrypoint in one policy.wasm, so the
+ * decision's instance is reused; a bundle that splits them gets its own.
  */
-async function outputEvaluator(bundle: Bundle, decisionPolicy: LoadedPolicy): Promise<Evaluate | undefined> {
-  const module = moduleOf(bundle, OUTPUT_ENTRYPOINT);
+async function secondaryEvaluator(bundle: Bundle, decisionPolicy: LoadedPolicy, entrypoint: string): Promise<Evaluate | undefined> {
+  const module = moduleOf(bundle, entrypoint);
   if (module === undefined) return undefined;
-  const shared = module === moduleOf(bundle, DECISION_ENTRYPOINT) ? exportedEntrypoint(decisionPolicy, OUTPUT_ENTRYPOINT) : undefined;
+  const shared = module === moduleOf(bundle, DECISION_ENTRYPOINT) ? exportedEntrypoint(decisionPolicy, entrypoint) : undefined;
   if (shared !== undefined) return fastEvaluator(decisionPolicy, shared);
-  const { policy, entrypointId } = await loadWasmPolicy(bundle, OUTPUT_ENTRYPOINT);
+  const { policy, entrypointId } = await loadWasmPolicy(bundle, entrypoint);
   return fastEvaluator(policy, entrypointId);
 }
 
@@ -64,18 +65,27 @@ export class WasmPolicyEngine implements PolicyEngine {
 
   private readonly evaluateOutput: Evaluate | undefined;
 
-  private constructor(policy: LoadedPolicy, entrypointId: number, bundle: BundleRef, evaluateOutput: Evaluate | undefined) {
+  private readonly evaluateCatalog: Evaluate | undefined;
+
+  private constructor(
+    policy: LoadedPolicy,
+    entrypointId: number,
+    bundle: BundleRef,
+    secondary: { output: Evaluate | undefined; catalog: Evaluate | undefined },
+  ) {
     this.bundle = bundle;
     this.evaluate = fastEvaluator(policy, entrypointId);
-    this.evaluateOutput = evaluateOutput;
+    this.evaluateOutput = secondary.output;
+    this.evaluateCatalog = secondary.catalog;
   }
 
   /** Loads a bundle that has already been read; refuses it unless its stamp matches its content. */
   static async fromBundle(bundle: Bundle): Promise<WasmPolicyEngine> {
     assertStampMatches(bundle);
     const { policy, entrypointId } = await loadWasmPolicy(bundle, DECISION_ENTRYPOINT);
-    const evaluateOutput = await outputEvaluator(bundle, policy);
-    return new WasmPolicyEngine(policy, entrypointId, { hash: bundle.hash, revision: bundle.manifest.revision }, evaluateOutput);
+    const output = await secondaryEvaluator(bundle, policy, OUTPUT_ENTRYPOINT);
+    const catalog = await secondaryEvaluator(bundle, policy, CATALOG_ENTRYPOINT);
+    return new WasmPolicyEngine(policy, entrypointId, { hash: bundle.hash, revision: bundle.manifest.revision }, { output, catalog });
   }
 
   static async fromFile(path: string): Promise<WasmPolicyEngine> {
@@ -133,6 +143,31 @@ export class WasmPolicyEngine implements PolicyEngine {
     }
     const result = OutputPolicyResultSchema.safeParse(first.result);
     if (!result.success) return outputFailClosed("invalid_result", describeIssues(result.error), this.bundle);
+    return { ...result.data, bundle: this.bundle };
+  }
+
+  /**
+   * Decides whether a definition is offered (see CatalogPolicyInputSchema).
+   * Never throws: anything that keeps the catalog policy from deciding is
+   * a HIDE whose reason says what happened. Without a catalog entrypoint
+   * (an older bundle) see catalogWithoutPolicy: findings hide, none pass.
+   */
+  decideCatalog(input: unknown): CatalogDecision {
+    const parsed = CatalogPolicyInputSchema.safeParse(input);
+    if (!parsed.success) return catalogFailClosed("invalid_input", describeIssues(parsed.error), this.bundle);
+    if (!this.evaluateCatalog) return catalogWithoutPolicy(parsed.data, this.bundle);
+    let resultSet: unknown;
+    try {
+      resultSet = this.evaluateCatalog(JSON.stringify(parsed.data));
+    } catch (thrown) {
+      return catalogFailClosed("evaluation_error", describeThrown(thrown), this.bundle);
+    }
+    const first = Array.isArray(resultSet) ? (resultSet[0] as { result?: unknown } | undefined) : undefined;
+    if (first === undefined || first.result === undefined) {
+      return catalogFailClosed("undefined_result", `entrypoint ${CATALOG_ENTRYPOINT} is undefined for this input`, this.bundle);
+    }
+    const result = CatalogPolicyResultSchema.safeParse(first.result);
+    if (!result.success) return catalogFailClosed("invalid_result", describeIssues(result.error), this.bundle);
     return { ...result.data, bundle: this.bundle };
   }
 }

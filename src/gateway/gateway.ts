@@ -27,6 +27,7 @@ import { BundleManager } from "./bundle-manager.js";
 import type { LoadedGatewayConfig } from "./config.js";
 import type { GatewayContext } from "./context.js";
 import { createHttpApp } from "./http-app.js";
+import { type CatalogFindingEvent, catalogView } from "./definition-guard.js";
 import { createMetrics } from "./metrics.js";
 import { type LockFile, type PinViolation, readLockFile } from "./pins.js";
 import { Registry } from "./registry.js";
@@ -108,6 +109,18 @@ async function auditPinViolation(ctx: GatewayContext, serverId: string, violatio
   ctx.logger.warn({ server: serverId, tool: violation.tool, kind: violation.kind }, "pin violation: tool hidden");
 }
 
+/**
+ * A tool definition the catalog policy flagged or hid: counted and logged.
+ * The audit event for it is wired with the audit record rework.
+ */
+function reportCatalogFinding(ctx: GatewayContext, event: CatalogFindingEvent): void {
+  if (event.findings.length > 0) ctx.metrics.catalogFindings.inc({ server: event.server, decision: event.decision.decision }, event.findings.length);
+  ctx.logger.warn(
+    { server: event.server, tool: event.name, decision: event.decision.decision, rules: event.decision.rules, findings: event.findings.map((f) => `${f.type}@${f.field}`) },
+    event.decision.decision === "HIDE" ? "catalog policy: tool hidden" : "catalog policy: tool flagged",
+  );
+}
+
 export async function startGateway(config: LoadedGatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const env = options.env ?? process.env;
   const logger = options.logger ?? silentLogger;
@@ -164,7 +177,11 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   for (const entry of config.servers) {
     if (options.only && !options.only.includes(entry.id)) continue;
     const upstream = createUpstream(entry, { env, logger, requestTimeoutMs: config.limits.upstream_timeout_sec * 1000 });
-    const catalog = new ToolCatalog(upstream, readLock, (violation) => void auditPinViolation(ctx, entry.id, violation).catch(() => undefined));
+    const catalog = new ToolCatalog(upstream, readLock, (violation) => void auditPinViolation(ctx, entry.id, violation).catch(() => undefined), {
+      engine: () => bundles.current(),
+      view: (lock) => catalogView(entry.id, config.servers, lock),
+      onFinding: (event) => reportCatalogFinding(ctx, event),
+    });
     upstream.on((event) => {
       // Until the server is listed again after it comes back, none of its tools is vouched for.
       if (event.type === "exited") catalog.invalidate();

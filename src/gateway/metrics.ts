@@ -109,6 +109,12 @@ export function createMetrics() {
       help: "Open client sessions",
       registers: [registry],
     }),
+    catalogFindings: new Counter({
+      name: "mcpgov_catalog_findings_total",
+      help: "Definition scanner findings on listed tools, prompts and resources, by the catalog policy's decision on the definition (PASS, FLAG, HIDE); counted once per distinct verdict",
+      labelNames: ["server", "decision"] as const,
+      registers: [registry],
+    }),
   };
 }
 

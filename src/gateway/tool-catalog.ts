@@ -3,21 +3,55 @@
  * checked against the pins. Refreshed when the server says its tools
  * changed or restarts, because a rug pull arrives exactly that way.
  *
+ * Every pinned tool is then scanned and decided by the bundle's catalog
+ * policy: HIDE removes it (a call to it is refused before dispatch), FLAG
+ * keeps it listed and reports it. A bundle swap re-decides on the next
+ * list or lookup, from the tools already listed.
+ *
  * Fails closed: while the server is gone (exited, restarting) nothing it
  * offered is known, and a tool the catalog cannot vouch for never runs.
  */
+import type { CatalogDecision } from "../core/catalog-decision.js";
 import { describeThrown } from "../core/errors.js";
 import type { RawTool } from "../core/raw-tool.js";
+import type { PolicyEngine } from "../engine/policy-engine.js";
 import type { Upstream } from "../upstream/upstream.js";
+import { type CatalogFindingEvent, type CatalogView, judgeDefinition, VerdictMemory } from "./definition-guard.js";
 import { checkTools, type LockFile, type PinViolation } from "./pins.js";
 
 export type ToolLookup =
   | { ok: true; tool: RawTool }
-  /** unavailable: the tools could not be listed, so no pin can be checked. */
-  | { ok: false; kind: PinViolation["kind"] | "unknown" | "unavailable"; reason: string };
+  /**
+   * unavailable: the tools could not be listed, so no pin can be checked;
+   * hidden: pinned, but the catalog policy hides it (`rules` name why).
+   */
+  | { ok: false; kind: PinViolation["kind"] | "unknown" | "unavailable" | "hidden"; reason: string; rules?: string[] };
+
+/** How the catalog judges definitions; the gateway builds one per server. */
+export interface DefinitionPolicy {
+  /** The engine of the active bundle, read at every judgement (bundles swap). */
+  engine(): PolicyEngine;
+  /** The rest of the registry, built from the lock read at this refresh. */
+  view(lock: LockFile): CatalogView;
+  /**
+   * Called once per distinct verdict on a tool with findings or a non-PASS
+   * decision (not at every refresh): the gateway records it as an audit
+   * event and counts it in mcpgov_catalog_findings_total{server,decision}.
+   * Must not throw; it runs inside the refresh.
+   */
+  onFinding(event: CatalogFindingEvent): void;
+}
 
 export class ToolCatalog {
   private allowed = new Map<string, RawTool>();
+  /** Tools whose pins match, before the catalog policy; re-judged when the bundle changes. */
+  private pinned: RawTool[] = [];
+  private hidden = new Map<string, CatalogDecision>();
+  /** The bundle hash and view the current `allowed` was judged under. */
+  private judgedUnder: string | undefined;
+  private view: CatalogView | undefined;
+  /** The last verdict reported per tool, so a refresh reports only what changed. */
+  private readonly reported = new VerdictMemory();
   private violations = new Map<string, PinViolation>();
   private loaded: Promise<void> | undefined;
   /** Why the latest refresh failed; undefined once one succeeds. */
@@ -29,6 +63,7 @@ export class ToolCatalog {
     /** Read at every refresh, so a server re-pinned with `mcpgov registry pin` is picked up. */
     private readonly lock: () => Promise<LockFile>,
     private readonly onViolation: (violation: PinViolation) => void,
+    private readonly definitions: DefinitionPolicy,
   ) {}
 
   /** Lists the upstream's tools again and re-checks every pin. */
@@ -36,10 +71,13 @@ export class ToolCatalog {
     const generation = ++this.generation;
     const run = (async () => {
       const tools = await this.upstream.listToolsRaw();
-      const check = checkTools(this.upstream.id, tools, await this.lock());
+      const lock = await this.lock();
+      const check = checkTools(this.upstream.id, tools, lock);
       // A refresh that started before a newer one must not overwrite what the newer one saw.
       if (generation !== this.generation) return;
-      this.allowed = new Map(check.allowed.map((tool) => [tool.name, tool]));
+      this.pinned = check.allowed;
+      this.view = this.definitions.view(lock);
+      this.judge();
       const next = new Map(check.violations.map((v) => [v.tool, v]));
       for (const [name, violation] of next) {
         const before = this.violations.get(name);
@@ -54,6 +92,8 @@ export class ToolCatalog {
         if (generation !== this.generation) return;
         // Nothing listed means nothing vouched for: stale tools are not offered.
         this.allowed = new Map();
+        this.pinned = [];
+        this.hidden = new Map();
         this.failure = error;
       },
     );
@@ -69,7 +109,37 @@ export class ToolCatalog {
   invalidate(): void {
     this.generation++;
     this.allowed = new Map();
+    this.pinned = [];
+    this.hidden = new Map();
     this.loaded = undefined;
+  }
+
+  /** The registry view of the latest refresh, for the proxy's filterDefinitions (undefined before one). */
+  registryView(): CatalogView | undefined {
+    return this.view;
+  }
+
+  /** Decides every pinned tool under the active bundle; a tool the policy hides is not allowed. */
+  private judge(): void {
+    const engine = this.definitions.engine();
+    const view = this.view;
+    if (!view) return;
+    const allowed = new Map<string, RawTool>();
+    const hidden = new Map<string, CatalogDecision>();
+    for (const tool of this.pinned) {
+      const judged = judgeDefinition(engine, "tool", tool, view);
+      if (judged.decision.decision === "HIDE") hidden.set(tool.name, judged.decision);
+      else allowed.set(tool.name, tool);
+      if (this.reported.changed(this.upstream.id, judged)) this.definitions.onFinding({ server: this.upstream.id, ...judged });
+    }
+    this.allowed = allowed;
+    this.hidden = hidden;
+    this.judgedUnder = engine.bundle.hash;
+  }
+
+  /** A swapped bundle may decide differently: judge again from the tools already listed. */
+  private rejudgeOnSwap(): void {
+    if (this.failure === undefined && this.judgedUnder !== undefined && this.judgedUnder !== this.definitions.engine().bundle.hash) this.judge();
   }
 
   /** Waits for the latest refresh (starting one when none ran, the last failed, or the server went away meanwhile). */
@@ -87,11 +157,13 @@ export class ToolCatalog {
   async list(): Promise<RawTool[]> {
     await this.ensureLoaded();
     if (this.failure !== undefined) throw this.failure;
+    this.rejudgeOnSwap();
     return [...this.allowed.values()];
   }
 
   async lookup(name: string): Promise<ToolLookup> {
     await this.ensureLoaded();
+    this.rejudgeOnSwap();
     let found = this.find(name);
     if (!found.ok && found.kind === "unknown") {
       // A server can add a tool without announcing it: list once more before saying it does not exist.
@@ -108,6 +180,15 @@ export class ToolCatalog {
     }
     const tool = this.allowed.get(name);
     if (tool) return { ok: true, tool };
+    const hiddenBy = this.hidden.get(name);
+    if (hiddenBy) {
+      return {
+        ok: false,
+        kind: "hidden",
+        rules: hiddenBy.rules,
+        reason: `tool "${name}" of server "${this.upstream.id}" is hidden by the catalog policy (${hiddenBy.rules.join(", ")}): ${hiddenBy.reason}`,
+      };
+    }
     const violation = this.violations.get(name);
     if (violation?.kind === "changed") {
       return { ok: false, kind: "changed", reason: `tool "${name}" no longer matches its pinned definition (pinned ${violation.expected}, now ${violation.actual}); it is hidden until an operator pins it again` };

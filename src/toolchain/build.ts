@@ -6,7 +6,7 @@ import { McpgovError } from "../core/errors.js";
 import { readBundleArchive, writeBundleArchive } from "../bundle/archive.js";
 import { bundleContentHash, parseJsonFile } from "../bundle/hash.js";
 import { withStamp } from "../bundle/manifest.js";
-import { DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT } from "../engine/policy-engine.js";
+import { CATALOG_ENTRYPOINT, DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT } from "../engine/policy-engine.js";
 import { opaBuiltinNames, wasmCapabilities } from "./capabilities.js";
 import { parseOpaErrors } from "./diagnostics.js";
 import { runOpa } from "./opa.js";
@@ -27,8 +27,8 @@ export interface BuildResult {
   files: string[];
 }
 
-/** Both live in one policy.wasm; the engine loads them from the same module. */
-export const DEFAULT_ENTRYPOINTS: readonly string[] = [DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT];
+/** All live in one policy.wasm; the engine loads them from the same module. */
+export const DEFAULT_ENTRYPOINTS: readonly string[] = [DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT, CATALOG_ENTRYPOINT];
 
 /** Test files are for `opa test`; they never ship in a bundle. */
 const IGNORE = ["--ignore", "*_test.rego"];
@@ -61,7 +61,7 @@ export function stagedFileMapper(staged: StagedPolicy): (opaPath: string) => str
 export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const policyDir = resolve(options.policyDir);
   await assertDirectory(policyDir);
-  // The library is always staged, so every policy has an output package.
+  // The library is always staged, so every policy has output and catalog packages.
   const entrypoints = options.entrypoints ?? DEFAULT_ENTRYPOINTS;
   const revision = options.revision ?? "";
   const work = await mkdtemp(join(tmpdir(), "mcpgov-build-"));
