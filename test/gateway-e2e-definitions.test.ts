@@ -75,6 +75,7 @@ describe("poisoned tool definitions through the gateway", () => {
       expect(result.isError).toBe(true);
       const decision = decisionOf(result);
       expect(decision.decision).toBe("DENY");
+      expect(decision.rules).toEqual(["mcpgov.catalog-hidden"]);
       expect(decision.reason).toContain(`is hidden by the catalog policy (${rule})`);
       expect(textOf(result)).toContain(rule);
     }

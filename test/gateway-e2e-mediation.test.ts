@@ -131,6 +131,20 @@ describe("every method that acts or reads data is mediated", () => {
     expect(plantingEvents(ws).some((e) => e.method === "resources/read" && e.uri === "plant://doc")).toBe(true);
   });
 
+  it("hides poisoned prompts and resources from listings, and denies a get or read of them before dispatch", async () => {
+    const client = await gw.connect("planting");
+    expect((await client.listPrompts()).prompts.map((p) => p.name)).toEqual(["greet"]);
+    expect((await client.listResources()).resources.map((r) => r.uri)).not.toContain("plant://sneaky");
+    const before = plantingEvents(ws).length;
+    for (const attempt of [() => client.getPrompt({ name: "sneaky" }), () => client.readResource({ uri: "plant://sneaky" })]) {
+      const error = await attempt().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(McpError);
+      expect((error as McpError).message).toContain("mcpgov.catalog-hidden");
+    }
+    expect(plantingEvents(ws).slice(before).filter((e) => e.method === "prompts/get" || e.method === "resources/read")).toEqual([]);
+    expect(await gw.metric("mcpgov_catalog_findings_total", { server: "planting", decision: "HIDE" })).toBeGreaterThan(0);
+  });
+
   it("answers an empty tool name with a recorded fail-closed DENY that names the field", async () => {
     const client = await gw.connect("everything");
     const before = plantingEvents(ws).length;

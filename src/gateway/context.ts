@@ -11,6 +11,7 @@ import type { GatewayMetrics } from "./metrics.js";
 import type { Registry } from "./registry.js";
 import type { ServerRequestRelay } from "./server-requests.js";
 import type { ToolCatalog } from "./tool-catalog.js";
+import type { CatalogFindingEvent } from "./definition-guard.js";
 
 export interface GatewayContext {
   config: LoadedGatewayConfig;
@@ -28,4 +29,6 @@ export interface GatewayContext {
   relay: ServerRequestRelay;
   approvals: ApprovalService;
   approvalMetrics: ApprovalMetrics;
+  /** Records a definition the catalog policy flagged or hid (metrics, audit event, log). */
+  onCatalogFinding?: (event: CatalogFindingEvent) => void;
 }

@@ -162,6 +162,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   });
   const ctx: GatewayContext = { config, registry, bundles, audit, quarantine, metrics, logger, upstreams, catalogs, relay, clock, approvals, approvalMetrics };
   relay.mediator = mediateServerRequest(ctx);
+  ctx.onCatalogFinding = (event) => reportCatalogFinding(ctx, event);
   // A bundle swap voids the approvals the old bundle required (before anyone retries them), and expired ones go on schedule.
   onBundleSwap = () => void approvals.sweep().catch((error: unknown) => logger.error({ error: describeThrown(error) }, "approval sweep failed"));
   await approvals.sweep();

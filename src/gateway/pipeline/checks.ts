@@ -18,7 +18,8 @@ export function gatewayChecks(state: CallState): StageResult {
 
   if (!entry) ctx.metrics.unknownServer.inc();
   if (entry && lookup && !lookup.ok && lookup.kind !== "unavailable") {
-    return denied(lookup.kind === "unknown" ? "mcpgov.unknown-tool" : "mcpgov.pin-violation", lookup.reason);
+    const rule = lookup.kind === "unknown" ? "mcpgov.unknown-tool" : lookup.kind === "hidden" ? "mcpgov.catalog-hidden" : "mcpgov.pin-violation";
+    return denied(rule, lookup.reason);
   }
   if (decision.decision === "DENY") {
     return refuse(state, "blocked", `mcpgov denied this request: ${decision.reason} (call id ${callId})`);

@@ -9,6 +9,7 @@ import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { approve } from "./approve.js";
 import { gatewayChecks } from "./checks.js";
 import { decide } from "./decide.js";
+import { checkHiddenDefinition, filterListing } from "./definitions.js";
 import { execute } from "./execute.js";
 import { guard, guardServerRequest, guardUpstreamError } from "./guard.js";
 import { begin, prepare } from "./prepare.js";
@@ -24,7 +25,7 @@ export type Mediated = { ok: true; callId: string; result: unknown } | { ok: fal
 /** A server's request to the client is guarded on its way out (its params), not on the way back. */
 const guardOutbound: Stage = (state) => (state.envelope.call.direction === "server_to_client" ? guardServerRequest(state) : state);
 
-const AFTER_PREPARE: readonly Stage[] = [decide, gatewayChecks, approve, guardOutbound, execute, guard];
+const AFTER_PREPARE: readonly Stage[] = [decide, gatewayChecks, checkHiddenDefinition, approve, guardOutbound, execute, filterListing, guard];
 
 export async function mediate(ctx: GatewayContext, request: MediatedRequest): Promise<Mediated> {
   const begun = begin(ctx, request);
