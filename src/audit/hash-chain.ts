@@ -37,7 +37,7 @@ export interface ChainBreak {
   kind: ChainBreakKind;
   /** Where the chain breaks: the bad record's seq as sealed, or the first missing seq. */
   seq: number;
-  /** The bad record; absent when the bad records are gone (deleted). */
+  /** The bad record's call; absent when the bad records are gone (deleted) or the record is an event of no call. */
   call_id?: string;
   /** For deleted: the seq range that is missing, inclusive. */
   missing?: { from: number; to: number };
@@ -57,7 +57,7 @@ export interface VerifyOptions {
 
 type Link = Pick<AuditRecord, "seq" | "call_id" | "hash">;
 
-const who = (r: Pick<AuditRecord, "seq" | "call_id">) => `seq ${r.seq} (call ${r.call_id})`;
+const who = (r: Pick<AuditRecord, "seq" | "call_id">) => (r.call_id === undefined ? `seq ${r.seq}` : `seq ${r.seq} (call ${r.call_id})`);
 const range = (from: number, to: number) => (from === to ? `seq ${from}` : `seq ${from}–${to}`);
 
 /**
