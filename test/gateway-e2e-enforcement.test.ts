@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { approvalStepOf } from "../src/core/audit-record.js";
 import {
   decisionOf,
   disposeGateway,
@@ -65,14 +66,15 @@ describe("a production server (filesystem, tagged prod)", () => {
     expect(textOf(result)).toContain("needs human approval");
     expect(textOf(result)).toContain(`Approval request ${decision.approval_id}`);
 
-    // created, routed, then the call's own record: all pending, all linked by the approval id.
+    // created and routed events, then the call's own record (pending): all linked by the approval id.
     const records = await gw.records({ callId: decision.call_id });
-    expect(records.map((r) => r.extra["approval_event"] ?? "call")).toEqual(["created", "routed", "call"]);
+    expect(records.map((r) => approvalStepOf(r) ?? r.kind ?? "call")).toEqual(["created", "routed", "call"]);
     for (const record of records) {
-      expect(record).toMatchObject({ server: "filesystem", tool: "write_file", action: "write", decision: "REQUIRE_APPROVAL", outcome: "pending" });
-      expect(record.extra["approval_id"]).toBe(decision.approval_id);
-      expect(record.bundle.hash).toBe(decision.bundle.hash);
+      expect(record).toMatchObject({ server: "filesystem", tool: "write_file" });
+      expect(record.kind === "event" ? record.approval_id : record.extra["approval_id"]).toBe(decision.approval_id);
+      expect(record.bundle?.hash).toBe(decision.bundle.hash);
     }
+    expect(records[2]).toMatchObject({ action: "write", decision: "REQUIRE_APPROVAL", outcome: "pending" });
   });
 });
 
@@ -127,7 +129,8 @@ describe("an unregistered server", () => {
     expect(await gw.metric("mcpgov_unknown_server_attempts_total")).toBe(before + 1);
     const records = await gw.records({ server: "shadow" });
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ decision: "DENY", outcome: "blocked", rules: ["deny-unregistered-server"], subject: { id: "alice" } });
+    // Nothing was called: a server.unknown event, with what the policy said in its details.
+    expect(records[0]).toMatchObject({ kind: "event", event: "server.unknown", details: { rules: "deny-unregistered-server" }, subject: { id: "alice" } });
     expect(body.error.message).toContain(records[0]!.call_id);
   });
 });

@@ -13,10 +13,8 @@ import { createApprovalMetrics } from "../approvals/approval-metrics.js";
 import { ApprovalService } from "../approvals/approval-service.js";
 import { approvalWebhook } from "../approvals/webhook.js";
 import { SqliteApprovalStore } from "../approvals/sqlite-approval-store.js";
-import { auditEntryFor } from "../audit/audit-entry.js";
-import { buildEnvelope } from "../core/envelope.js";
+import { appendEvent } from "../audit/audit-event.js";
 import { describeThrown } from "../core/errors.js";
-import { jsonDigest } from "../bundle/hash.js";
 import type { Logger } from "../logger.js";
 import { silentLogger } from "../logger.js";
 import { createUpstream } from "../upstream/create-upstream.js";
@@ -78,32 +76,19 @@ async function authenticatorFor(config: LoadedGatewayConfig, auth: LoadedGateway
   });
 }
 
-/** Records a pin violation found while listing tools: the event, not a call. */
+/** Records a pin violation found while listing tools: an event, not a call (nobody called anything). */
 async function auditPinViolation(ctx: GatewayContext, serverId: string, violation: PinViolation): Promise<void> {
   ctx.metrics.pinViolations.inc({ server: serverId, kind: violation.kind });
   const entry = ctx.registry.get(serverId);
-  const envelope = buildEnvelope({
-    callId: `pin-${violation.actual.slice(7, 23)}-${Date.now()}`,
-    method: "tools/list",
+  const reason = `mcpgov.pin-violation: tool "${violation.tool}" is ${violation.kind === "changed" ? "changed since it was pinned" : violation.kind} (${violation.actual}); hidden from tools/list`;
+  await appendEvent({ audit: ctx.audit, logger: ctx.logger, failures: ctx.metrics.auditEventWriteFailures }, {
+    event: "pin.violation",
+    time: ctx.clock().toISOString(),
     server: serverId,
     tool: violation.tool,
-    arguments: {},
-    argumentsDigest: jsonDigest({}),
-    ...(entry ? { registry: { ...(entry.version ? { version: entry.version } : {}), risk_tags: entry.risk_tags } } : {}),
-    action: "destructive",
-    subject: { id: "mcpgov" },
-    time: ctx.clock().toISOString(),
+    bundle: ctx.bundles.current().bundle,
+    details: { kind: violation.kind, actual: violation.actual, rule: "mcpgov.pin-violation", reason, server_version: entry?.version },
   });
-  const bundle = ctx.bundles.current().bundle;
-  const reason = `mcpgov.pin-violation: tool "${violation.tool}" is ${violation.kind === "changed" ? "changed since it was pinned" : violation.kind} (${violation.actual}); hidden from tools/list`;
-  await ctx.audit.append(
-    auditEntryFor({
-      envelope,
-      decision: { decision: "DENY", rules: ["mcpgov.pin-violation"], reason, constraints: {}, matched: [], bundle },
-      outcome: "blocked",
-      decisionLatencyUs: 0,
-    }),
-  );
   ctx.logger.warn({ server: serverId, tool: violation.tool, kind: violation.kind }, "pin violation: tool hidden");
 }
 
@@ -144,6 +129,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     clock,
     logger,
     metrics: approvalMetrics,
+    auditFailures: metrics.auditEventWriteFailures,
     ...(config.approvals.webhook ? { announce: await approvalWebhook(config.approvals, env, logger) } : {}),
   });
   const ctx: GatewayContext = { config, registry, bundles, audit, quarantine, metrics, logger, upstreams, catalogs, relay, clock, approvals, approvalMetrics };
@@ -162,7 +148,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   for (const entry of config.servers) {
     if (options.only && !options.only.includes(entry.id)) continue;
     const upstream = createUpstream(entry, { env, logger, requestTimeoutMs: config.limits.upstream_timeout_sec * 1000 });
-    const catalog = new ToolCatalog(upstream, readLock, (violation) => void auditPinViolation(ctx, entry.id, violation).catch(() => undefined));
+    const catalog = new ToolCatalog(upstream, readLock, (violation) => void auditPinViolation(ctx, entry.id, violation).catch(() => undefined /* logged and counted by appendEvent */));
     upstream.on((event) => {
       // Until the server is listed again after it comes back, none of its tools is vouched for.
       if (event.type === "exited") catalog.invalidate();

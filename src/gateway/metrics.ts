@@ -109,6 +109,12 @@ export function createMetrics() {
       help: "Open client sessions",
       registers: [registry],
     }),
+    auditEventWriteFailures: new Counter({
+      name: "mcpgov_audit_event_write_failures_total",
+      help: "Audit event records (approval and review steps, pin violations, unknown servers…) that could not be written, by event",
+      labelNames: ["event"] as const,
+      registers: [registry],
+    }),
   };
 }
 
