@@ -404,6 +404,8 @@ export class SqliteAuditStore implements AuditStore {
       this.writer = undefined;
       if (writer) {
         const exited = new Promise<void>((resolve) => writer.once("exit", () => resolve()));
+        // An idle writer is unreferenced; referenced again, the wait for its exit keeps the process alive until it has closed.
+        writer.ref();
         writer.postMessage("close");
         await exited;
       }
