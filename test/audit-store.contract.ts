@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { AuditStore } from "../src/audit/audit-store.js";
 import { recordHash, verifyChain } from "../src/audit/hash-chain.js";
-import { AuditRecordSchema, GENESIS_HASH } from "../src/core/audit-record.js";
+import { AuditRecordSchema, GENESIS_HASH, isCallRecord } from "../src/core/audit-record.js";
 import { McpgovError } from "../src/core/errors.js";
 import { appendAtOnce, appendCalls, collect, entryFor } from "./helpers/audit-fixtures.js";
 import { storeHarness, type StoreStorage } from "./helpers/store-contract.js";
@@ -51,7 +51,7 @@ export function auditStoreContract(name: string, factory: AuditStoreFactory): vo
       await store.append(entryFor("c-1", { decision: "REQUIRE_APPROVAL" }));
       const later = await store.append({ ...entryFor("c-1", { decision: "REQUIRE_APPROVAL", outcome: "executed" }), extra: { approval_id: "ap-1" } });
       expect(await store.get("c-1")).toEqual(later);
-      expect((await collect(store.query({ callId: "c-1" }))).map((r) => r.outcome)).toEqual(["pending", "executed"]);
+      expect((await collect(store.query({ callId: "c-1" }))).map((r) => (isCallRecord(r) ? r.outcome : r.kind))).toEqual(["pending", "executed"]);
     });
 
     it("stores the envelope masked and keeps both digests", async () => {

@@ -90,7 +90,7 @@ describe("the retry path", () => {
     expect(calls[0]!.call_id).toBe(after.used_by_call);
 
     // `audit why` on the first (held) call shows the whole chain.
-    const firstCall = (await gw.records({ approvalId: id }))[0]!.call_id;
+    const firstCall = (await gw.records({ approvalId: id }))[0]!.call_id!;
     const why = await runCli(["audit", "why", firstCall, "--data", ws.dataDir, "--format", "json"]);
     expect(why.code).toBe(0);
     const chain = why.stdout.trim().split("\n").map((line) => (JSON.parse(line) as { record: AuditRecord }).record);
@@ -263,7 +263,7 @@ describe("a failing approval store", () => {
       expect(result.isError).toBe(true);
       expect(textOf(result)).toContain("the approval request could not be stored");
       expect(existsSync(join(ws.sandbox, "nowhere.txt"))).toBe(false);
-      const [record] = await gw.records({ callId: decisionOf(result).call_id });
+      const [record] = await gw.calls({ callId: decisionOf(result).call_id });
       expect(record).toMatchObject({ decision: "REQUIRE_APPROVAL", outcome: "error" });
       expect(record!.error).toContain("disk full");
     } finally {

@@ -179,7 +179,7 @@ describe("a gateway killed with SIGKILL", () => {
     expect(verify.stdout).toMatch(/^ok: \d+ records/);
     expect(verify.code).toBe(0);
 
-    const records = await allRecords(ws.dataDir);
+    const records = (await allRecords(ws.dataDir)).filter(isCallRecord);
     const byCall = new Map(records.map((r) => [r.call_id, r]));
     for (const callId of held) expect(byCall.get(callId), `record of held call ${callId}`).toMatchObject({ decision: "REQUIRE_APPROVAL", outcome: "pending" });
     const executedReads = new Set(records.filter((r) => r.tool === "read_text_file" && r.outcome === "executed").map((r) => r.envelope.call.arguments.path));

@@ -137,7 +137,7 @@ describe("a bundle swap under steady traffic", () => {
       expect(await gw.metric("mcpgov_bundle_swaps_total", { result: "refused" })).toBe(1);
 
       // The audit trail names the bundle each decision came from.
-      const recorded = new Set((await gw.records({ tool: "write_file" })).map((r) => r.bundle.hash));
+      const recorded = new Set((await gw.calls({ tool: "write_file" })).map((r) => r.bundle.hash));
       expect(recorded).toEqual(new Set(hashes));
     } finally {
       stop = true;

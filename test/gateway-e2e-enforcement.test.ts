@@ -47,7 +47,7 @@ describe("a production server (filesystem, tagged prod)", () => {
     const result = await filesystem.callTool({ name: "read_text_file", arguments: { path: join(ws.sandbox, "notes.txt") } });
     expect(result.isError).toBeFalsy();
     expect(textOf(result)).toContain("release checklist: tag, build, ship");
-    const [record] = await gw.records({ server: "filesystem", tool: "read_text_file" });
+    const [record] = await gw.calls({ server: "filesystem", tool: "read_text_file" });
     expect(record).toMatchObject({ decision: "ALLOW", outcome: "executed", subject: { id: "alice" } });
   });
 
@@ -89,7 +89,7 @@ describe("a non-production server (memory, tagged non_prod)", () => {
 
     const graph = await memory.callTool({ name: "read_graph", arguments: {} });
     expect(textOf(graph)).toContain("release-42");
-    const [record] = await gw.records({ server: "memory", tool: "create_entities" });
+    const [record] = await gw.calls({ server: "memory", tool: "create_entities" });
     expect(record).toMatchObject({ decision: "ALLOW_WITH_CONSTRAINTS", outcome: "executed", rules: ["constrain-non-prod-write"] });
     expect(record!.constraints).toMatchObject({ max_runtime_sec: 30, network_allowlist: ["api.github.com", "api.slack.com"] });
   });
@@ -109,7 +109,7 @@ describe("a non-production server (memory, tagged non_prod)", () => {
     expect(readFileSync(ws.memoryFile, "utf8")).not.toContain("exfil-1");
     const graph = await memory.callTool({ name: "read_graph", arguments: {} });
     expect(textOf(graph)).not.toContain("exfil-1");
-    const [record] = await gw.records({ callId: decision.call_id });
+    const [record] = await gw.calls({ callId: decision.call_id });
     expect(record).toMatchObject({ decision: "DENY", outcome: "blocked", rules: ["mcpgov.network-allowlist"] });
     expect(await gw.metric("mcpgov_blocked_calls_total", { reason: "mcpgov.network-allowlist", server: "memory" })).toBe(1);
   });

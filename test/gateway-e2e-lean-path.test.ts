@@ -11,7 +11,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpError, type Progress } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AuditRecord } from "../src/core/audit-record.js";
+import type { AuditRecord, CallRecord } from "../src/core/audit-record.js";
 import {
   disposeGateway,
   everythingServer,
@@ -75,8 +75,8 @@ function stableRecord(record: AuditRecord): unknown {
   return stable({ ...rest, envelope });
 }
 
-async function lastRecord(tool: string): Promise<AuditRecord> {
-  const records = await gw.records({ tool });
+async function lastRecord(tool: string): Promise<CallRecord> {
+  const records = await gw.calls({ tool });
   return records[records.length - 1]!;
 }
 

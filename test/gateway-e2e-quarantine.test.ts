@@ -123,7 +123,7 @@ describe("quarantine through the gateway", () => {
     expect(textOf(result)).toContain(`quarantine id ${keyItem}`);
     expect(textOf(result)).toContain(`GET /mcp/filesystem/quarantine/${keyItem}`);
     expect(JSON.stringify(result)).not.toContain("PRIVATE KEY-----\n");
-    const [record] = await gw.records({ callId: keyCall });
+    const [record] = await gw.calls({ callId: keyCall });
     expect(record).toMatchObject({ outcome: "executed", extra: { output_verdict: "QUARANTINE", quarantine_id: keyItem, findings: { private_key: 2 } } });
     expect(JSON.stringify(record)).not.toContain(PRIVATE_KEY.split("\n")[1]!);
     expect(statSync(join(ws.dataDir, STATE_FILE)).mode & 0o777).toBe(0o600);
@@ -239,7 +239,7 @@ describe("quarantine through the gateway", () => {
     const result = await read("big.log", big);
     const meta = outputMeta(result);
     expect(meta).toMatchObject({ decision: "QUARANTINE", rules: ["mcpgov.output.not-fully-scanned"], quarantine_id: expect.any(String) });
-    const [record] = await gw.records({ callId: meta.call_id });
+    const [record] = await gw.calls({ callId: meta.call_id });
     expect(record?.extra).toMatchObject({ findings: { oversize: 1 }, quarantine_id: meta.quarantine_id });
     const small = await read("small.log", "log line without secrets\n");
     expect(small.isError).toBeFalsy();
@@ -251,7 +251,7 @@ describe("quarantine through the gateway", () => {
     expect(meta.quarantine_id).toBeUndefined();
     expect(meta.quarantine_error).toContain("output.max_held_bytes");
     expect(textOf(result)).toContain("could not be kept for review");
-    const [record] = await gw.records({ callId: meta.call_id });
+    const [record] = await gw.calls({ callId: meta.call_id });
     expect(record?.extra).toMatchObject({ output_verdict: "QUARANTINE", quarantine_error: expect.stringContaining("max_held_bytes") });
   });
 
@@ -265,7 +265,7 @@ describe("quarantine through the gateway", () => {
       const meta = outputMeta(result);
       expect(meta).toMatchObject({ decision: "QUARANTINE", quarantine_error: "the quarantine store failed" });
       expect(textOf(result)).toContain("could not be kept for review");
-      const [record] = await gw.records({ callId: meta.call_id });
+      const [record] = await gw.calls({ callId: meta.call_id });
       expect(record?.extra).toMatchObject({ quarantine_error: "the quarantine store failed" });
       const logged = logger.entries.find((e) => e.level === "error" && e.fields["call_id"] === meta.call_id);
       expect(logged?.fields["error"]).toContain("refused by test");

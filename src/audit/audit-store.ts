@@ -73,7 +73,7 @@ export interface AuditStore {
   append(entry: EventEntry): Promise<EventRecord>;
   append(entry: AuditEntryInput): Promise<AuditRecord>;
   /** The latest call or intent record of a call, or undefined. */
-  get(callId: string): Promise<AuditRecord | undefined>;
+  get(callId: string): Promise<CallRecord | IntentRecord | undefined>;
   /** Dispatched calls without an outcome record (intents with no call record), in append order. */
   outcomeUnknown(): AsyncIterable<OutcomeUnknown>;
   /**

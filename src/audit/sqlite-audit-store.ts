@@ -309,9 +309,9 @@ export class SqliteAuditStore implements AuditStore {
     this.writer.postMessage(request);
   }
 
-  async get(callId: string): Promise<AuditRecord | undefined> {
+  async get(callId: string): Promise<CallRecord | IntentRecord | undefined> {
     const row = this.selectByCall.get(callId);
-    return row ? toRecord(row) : undefined;
+    return row ? (toRecord(row) as CallRecord | IntentRecord) : undefined;
   }
 
   iterate(): AsyncIterable<AuditRecord> {
