@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Registry } from "prom-client";
+import { Counter, Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { verifyChain } from "../src/audit/hash-chain.js";
 import { SqliteAuditStore } from "../src/audit/sqlite-audit-store.js";
@@ -109,6 +109,28 @@ describe("ApprovalService.open", () => {
     // An event carries no made-up envelope or decision.
     expect(routed[1]).not.toHaveProperty("envelope");
     expect(routed[1]).not.toHaveProperty("decision");
+  });
+
+  it("fails the step, logs it and counts it when the audit store refuses the event", async () => {
+    const failures = new Counter({ name: "mcpgov_audit_event_write_failures_total", help: "test", labelNames: ["event"] as const, registers: [registry] });
+    const errors: Record<string, unknown>[] = [];
+    const failing = new ApprovalService({
+      store,
+      audit,
+      config: ApprovalsConfigSchema.parse({}),
+      activeBundle: () => active,
+      clock: () => new Date(now),
+      logger: { ...silentLogger, error: (fields) => void errors.push(fields) },
+      auditFailures: failures,
+    });
+    await audit.close();
+    const envelope = envelopeFor("c-refused");
+    await expect(failing.open({ envelope, decision: decisionFor(), digest: callDigestOf(envelope) })).rejects.toThrow(/append after close/);
+    expect(await counter("mcpgov_audit_event_write_failures_total")).toBe(1);
+    expect((await failures.get()).values[0]?.labels).toEqual({ event: "approval.created" });
+    expect(errors).toEqual([expect.objectContaining({ event: "approval.created", call_id: "c-refused" })]);
+    await failing.close();
+    audit = await SqliteAuditStore.open(join(dir, "data"));
   });
 
   it("gives an identical retry the live request instead of a new one, but a call with other arguments its own", async () => {
