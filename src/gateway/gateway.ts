@@ -97,15 +97,19 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   const logger = options.logger ?? silentLogger;
   const metrics = createMetrics();
   let onBundleSwap = (): void => undefined;
+  // Set once the audit store is open: swaps and refusals are events in the chain (a swap at start-up is not one).
+  let auditBundleEvent = (_event: "bundle.swapped" | "bundle.refused", _details: Record<string, string>): void => undefined;
   const registry = new Registry(config.servers);
   const bundles = await BundleManager.open(resolve(config.source.dir, config.bundle), {
     onSwap: (previous, next, source) => {
       metrics.bundleSwaps.inc({ result: "swapped" });
+      auditBundleEvent("bundle.swapped", { previous: previous.hash, previous_revision: previous.revision, source });
       onBundleSwap();
       logger.info({ previous: previous.hash, next: next.hash, source }, "bundle swapped");
     },
     onRefused: (source, reason) => {
       metrics.bundleSwaps.inc({ result: "refused" });
+      auditBundleEvent("bundle.refused", { source, reason });
       logger.error({ source, reason }, "bundle refused; the previous bundle stays active");
     },
   });
@@ -133,6 +137,11 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     ...(config.approvals.webhook ? { announce: await approvalWebhook(config.approvals, env, logger) } : {}),
   });
   const ctx: GatewayContext = { config, registry, bundles, audit, quarantine, metrics, logger, upstreams, catalogs, relay, clock, approvals, approvalMetrics };
+  auditBundleEvent = (event, details) =>
+    void appendEvent(
+      { audit, logger, failures: metrics.auditEventWriteFailures },
+      { event, time: clock().toISOString(), bundle: bundles.current().bundle, details },
+    ).catch(() => undefined /* logged and counted by appendEvent; the swap itself stands */);
   // A bundle swap voids the approvals the old bundle required (before anyone retries them), and expired ones go on schedule.
   onBundleSwap = () => void approvals.sweep().catch((error: unknown) => logger.error({ error: describeThrown(error) }, "approval sweep failed"));
   await approvals.sweep();
