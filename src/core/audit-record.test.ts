@@ -92,6 +92,9 @@ describe("buildAuditEntry and buildIntentEntry", () => {
     const { kind: _ik, ...intentShared } = intent;
     expect(shared).toEqual(intentShared);
     expect(IntentEntrySchema.parse(intent)).toEqual(intent);
+    const reused = buildAuditEntry({ envelope, envelopeDigest: digest, decision, outcome: "failed", decisionLatencyUs: 7, intentSeq: 41, maskedEnvelope: intent.envelope });
+    expect(reused).toEqual(call);
+    expect(reused.envelope).toBe(intent.envelope);
     expect(isBuiltAuditEntry(intent)).toBe(true);
   });
 });

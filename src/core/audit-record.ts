@@ -155,6 +155,11 @@ export interface DecidedCallParts {
   extra?: AuditExtra;
   /** Most bytes of argument JSON kept (default MAX_AUDIT_ARGUMENTS_BYTES). */
   maxArgumentBytes?: number;
+  /**
+   * The envelope already masked and capped for this call: pass the intent's
+   * `envelope` when building its outcome, to mask once per call, not twice.
+   */
+  maskedEnvelope?: Envelope;
 }
 
 export interface AuditEntryParts extends DecidedCallParts {
@@ -219,7 +224,7 @@ function decidedCallFacts(parts: DecidedCallParts) {
     tool: envelope.call.tool,
     action: envelope.labels["mcp.action"],
     envelope_digest: parts.envelopeDigest,
-    envelope: maskEnvelope(envelope, parts.maxArgumentBytes),
+    envelope: parts.maskedEnvelope ?? maskEnvelope(envelope, parts.maxArgumentBytes),
     decision: decision.decision,
     rules: decision.rules,
     reason: decision.reason,
