@@ -99,9 +99,8 @@ describe("the retry path", () => {
     expect(story).toEqual(["created", "routed", "call:pending", "approved", "executed", "call:executed"]);
     const pretty = await runCli(["audit", "why", firstCall, "--data", ws.dataDir]);
     expect(pretty.stdout).toContain(`event        approval.approved`);
-    expect(pretty.stdout).toContain(`approval     ${id}`);
-    expect(pretty.stdout).toContain("actor        bob (admin-api)");
-    expect(pretty.stdout).toContain("reason       release window open");
+    expect(pretty.stdout).toContain(`approval     ${id} approved`);
+    expect(pretty.stdout).toContain("approver     bob (admin-api): release window open");
     // …and on the call that ran on the approval, the same chain.
     const fromRun = await runCli(["audit", "why", after.used_by_call, "--data", ws.dataDir, "--format", "json"]);
     expect(fromRun.stdout.trim().split("\n")).toHaveLength(chain.length);

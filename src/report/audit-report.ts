@@ -1,6 +1,6 @@
 /** @module Renders `mcpgov audit why` and `mcpgov audit verify` results for people (pretty) or machines (json). */
 import type { AuditRecord, CallRecord, EventRecord, IntentRecord } from "../core/audit-record.js";
-import { GENESIS_HASH } from "../core/audit-record.js";
+import { approvalStepOf, GENESIS_HASH } from "../core/audit-record.js";
 import { describeBreak, type ChainVerdict } from "../audit/hash-chain.js";
 import type { OutcomeUnknown } from "../audit/audit-store.js";
 import { formatConstraints } from "./decision-report.js";
@@ -78,14 +78,27 @@ function intentLines(record: IntentRecord): string[] {
   ];
 }
 
+/** An approval step reads as before events existed: the request, its step, who decided and why. */
+function approvalLines(record: EventRecord, step: string): { lines: string[]; shown: Set<string> } {
+  const { group, actor, reason, ran_as_call } = record.details;
+  const lines = [`approval     ${record.approval_id ?? "?"} ${step} at ${record.time}${group !== undefined ? ` (group ${String(group)})` : ""}`];
+  if (actor !== undefined) lines.push(`approver     ${String(actor)}${reason !== undefined ? `: ${String(reason)}` : ""}`);
+  else if (reason !== undefined) lines.push(`note         ${String(reason)}`);
+  if (ran_as_call !== undefined) lines.push(`ran as call  ${String(ran_as_call)}`);
+  return { lines, shown: new Set(["group", "actor", "reason", "ran_as_call"]) };
+}
+
 function eventLines(record: EventRecord): string[] {
   const lines = [`event        ${record.event}`, `time         ${record.time}`];
   if (record.subject) lines.push(`subject      ${subjectText(record.subject)}`);
   if (record.server !== undefined) lines.push(`tool         ${record.server}${record.tool !== undefined ? ` / ${record.tool}` : ""}`);
   if (record.call_id !== undefined) lines.push(`call         ${record.call_id}`);
-  if (record.approval_id !== undefined) lines.push(`approval     ${record.approval_id}`);
+  const step = approvalStepOf(record);
+  const approval = step === undefined ? undefined : approvalLines(record, step);
+  if (approval) lines.push(...approval.lines);
+  else if (record.approval_id !== undefined) lines.push(`approval     ${record.approval_id}`);
   if (record.quarantine_id !== undefined) lines.push(`quarantine   ${record.quarantine_id}`);
-  for (const [key, value] of Object.entries(record.details)) lines.push(`${key.padEnd(12)} ${String(value)}`);
+  for (const [key, value] of Object.entries(record.details)) if (!approval?.shown.has(key)) lines.push(`${key.padEnd(12)} ${String(value)}`);
   if (record.bundle) lines.push(`bundle       ${record.bundle.hash}${record.bundle.revision ? ` (revision ${record.bundle.revision})` : ""}`);
   return lines;
 }
