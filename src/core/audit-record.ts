@@ -160,6 +160,11 @@ export interface DecidedCallParts {
    * `envelope` when building its outcome, to mask once per call, not twice.
    */
   maskedEnvelope?: Envelope;
+  /**
+   * What the call addresses, when it is not the envelope's `call.tool` (a
+   * resource or prompt, e.g. a v2 envelope's `call.target`); stored as `tool`.
+   */
+  tool?: string;
 }
 
 export interface AuditEntryParts extends DecidedCallParts {
@@ -221,7 +226,7 @@ function decidedCallFacts(parts: DecidedCallParts) {
     time: new Date(envelope.context.time).toISOString(),
     subject: { id: envelope.subject.id },
     server: envelope.call.server,
-    tool: envelope.call.tool,
+    tool: parts.tool ?? envelope.call.tool,
     action: envelope.labels["mcp.action"],
     envelope_digest: parts.envelopeDigest,
     envelope: parts.maskedEnvelope ?? maskEnvelope(envelope, parts.maxArgumentBytes),
