@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Registry } from "prom-client";
+import { Counter, Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { verifyChain } from "../src/audit/hash-chain.js";
 import { SqliteAuditStore } from "../src/audit/sqlite-audit-store.js";
@@ -19,6 +19,7 @@ import type { BundleRef, Decision } from "../src/core/decision.js";
 import { ApprovalsConfigSchema } from "../src/core/gateway-config.js";
 import { silentLogger } from "../src/logger.js";
 import { envelopeFor } from "./helpers/audit-fixtures.js";
+import { approvalStepOf } from "../src/core/audit-record.js";
 
 const BUNDLE_A: BundleRef = { hash: `sha256:${"a".repeat(64)}`, revision: "a" };
 const BUNDLE_B: BundleRef = { hash: `sha256:${"b".repeat(64)}`, revision: "b" };
@@ -73,7 +74,7 @@ async function held(title = "t", constraints: Decision["constraints"] = {}, call
 
 async function events(approvalId: string): Promise<string[]> {
   const out: string[] = [];
-  for await (const record of audit.query({ approvalId })) out.push(String(record.extra["approval_event"]));
+  for await (const record of audit.query({ approvalId })) out.push(String(approvalStepOf(record)));
   return out;
 }
 
@@ -97,8 +98,39 @@ describe("ApprovalService.open", () => {
   it("routes to a group nobody is configured for, and says so in the audit record", async () => {
     const { request } = await held("t", { approver_group: "ghosts" });
     const routed = [];
-    for await (const record of audit.query({ approvalId: request.id })) routed.push(record.extra);
-    expect(routed[1]).toMatchObject({ approval_event: "routed", approval_reason: expect.stringContaining('group "ghosts" has no configured approvers') });
+    for await (const record of audit.query({ approvalId: request.id })) routed.push(record);
+    expect(routed[1]).toMatchObject({
+      kind: "event",
+      event: "approval.routed",
+      approval_id: request.id,
+      call_id: request.call_id,
+      details: { group: "ghosts", reason: expect.stringContaining('group "ghosts" has no configured approvers') },
+    });
+    // An event carries no made-up envelope or decision.
+    expect(routed[1]).not.toHaveProperty("envelope");
+    expect(routed[1]).not.toHaveProperty("decision");
+  });
+
+  it("fails the step, logs it and counts it when the audit store refuses the event", async () => {
+    const failures = new Counter({ name: "mcpgov_audit_event_write_failures_total", help: "test", labelNames: ["event"] as const, registers: [registry] });
+    const errors: Record<string, unknown>[] = [];
+    const failing = new ApprovalService({
+      store,
+      audit,
+      config: ApprovalsConfigSchema.parse({}),
+      activeBundle: () => active,
+      clock: () => new Date(now),
+      logger: { ...silentLogger, error: (fields) => void errors.push(fields) },
+      auditFailures: failures,
+    });
+    await audit.close();
+    const envelope = envelopeFor("c-refused");
+    await expect(failing.open({ envelope, decision: decisionFor(), digest: callDigestOf(envelope) })).rejects.toThrow(/append after close/);
+    expect(await counter("mcpgov_audit_event_write_failures_total")).toBe(1);
+    expect((await failures.get()).values[0]?.labels).toEqual({ event: "approval.created" });
+    expect(errors).toEqual([expect.objectContaining({ event: "approval.created", call_id: "c-refused" })]);
+    await failing.close();
+    audit = await SqliteAuditStore.open(join(dir, "data"));
   });
 
   it("gives an identical retry the live request instead of a new one, but a call with other arguments its own", async () => {
@@ -134,9 +166,9 @@ describe("ApprovalService.decide", () => {
     const again = await service.decide(request.id, { id: "root", roles: ["mcpgov-admin"] }, "admin-api", "denied", "changed my mind");
     expect(again).toMatchObject({ ok: false, status: 409, message: `approval ${request.id} is approved, not pending` });
     const records = [];
-    for await (const record of audit.query({ approvalId: request.id })) records.push(record.extra);
-    expect(records.map((e) => e["approval_event"])).toEqual(["created", "routed", "approved"]);
-    expect(records[2]).toMatchObject({ approval_actor: "bob (console)", approval_reason: "change CHG-1" });
+    for await (const record of audit.query({ approvalId: request.id })) records.push(record);
+    expect(records.map(approvalStepOf)).toEqual(["created", "routed", "approved"]);
+    expect(records[2]).toMatchObject({ details: { actor: "bob (console)", reason: "change CHG-1" } });
     expect(await counter("mcpgov_approvals_decided_total")).toBe(1);
   });
 

@@ -5,9 +5,10 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { AuditStore } from "../src/audit/audit-store.js";
 import { recordHash, verifyChain } from "../src/audit/hash-chain.js";
-import { AuditRecordSchema, GENESIS_HASH } from "../src/core/audit-record.js";
+import { AuditRecordSchema, buildEventEntry, GENESIS_HASH, isCallRecord } from "../src/core/audit-record.js";
 import { McpgovError } from "../src/core/errors.js";
-import { appendAtOnce, appendCalls, collect, entryFor } from "./helpers/audit-fixtures.js";
+import { auditEntryFor, intentEntryFor } from "../src/audit/audit-entry.js";
+import { appendAtOnce, appendCalls, collect, decisionFor, entryFor, envelopeFor } from "./helpers/audit-fixtures.js";
 import { storeHarness, type StoreStorage } from "./helpers/store-contract.js";
 
 /** Empty storage for one test: `open` connects to it (call it twice for two connections). */
@@ -51,7 +52,7 @@ export function auditStoreContract(name: string, factory: AuditStoreFactory): vo
       await store.append(entryFor("c-1", { decision: "REQUIRE_APPROVAL" }));
       const later = await store.append({ ...entryFor("c-1", { decision: "REQUIRE_APPROVAL", outcome: "executed" }), extra: { approval_id: "ap-1" } });
       expect(await store.get("c-1")).toEqual(later);
-      expect((await collect(store.query({ callId: "c-1" }))).map((r) => r.outcome)).toEqual(["pending", "executed"]);
+      expect((await collect(store.query({ callId: "c-1" }))).map((r) => (isCallRecord(r) ? r.outcome : r.kind))).toEqual(["pending", "executed"]);
     });
 
     it("stores the envelope masked and keeps both digests", async () => {
@@ -150,6 +151,23 @@ export function auditStoreContract(name: string, factory: AuditStoreFactory): vo
       const again = await open();
       expect(await verifyChain(again.iterate(), { head: (await again.head())! })).toMatchObject({ ok: true, count: 2 });
       await expect(store.append(entryFor("c-3"))).rejects.toMatchObject({ code: "io_error" });
+    });
+
+    it("chains intents, calls and events, filters by kind and event, and lists calls with outcome unknown", async () => {
+      const envelope = envelopeFor("c-1");
+      const decision = decisionFor();
+      const intent = await store.append(intentEntryFor({ envelope, decision, decisionLatencyUs: 3 }));
+      const orphan = await store.append(intentEntryFor({ envelope: envelopeFor("c-2"), decision, decisionLatencyUs: 3 }));
+      const call = await store.append(auditEntryFor({ envelope, decision, outcome: "executed", decisionLatencyUs: 3, intentSeq: intent.seq, maskedEnvelope: intent.envelope }));
+      const event = await store.append(buildEventEntry({ event: "approval.created", time: "2026-04-01T09:00:00Z", callId: "c-1", approvalId: "apr-1", details: { group: "default" } }));
+      expect(await collect(store.iterate())).toEqual([intent, orphan, call, event]);
+      expect(await store.get("c-1")).toEqual(call);
+      expect((await collect(store.query({ kind: "intent" }))).map((r) => r.call_id)).toEqual(["c-1", "c-2"]);
+      expect((await collect(store.query({ kind: "call" }))).map((r) => r.seq)).toEqual([call.seq]);
+      expect((await collect(store.query({ approvalId: "apr-1" }))).map((r) => r.seq)).toEqual([event.seq]);
+      expect((await collect(store.query({ event: "approval.created" }))).map((r) => r.seq)).toEqual([event.seq]);
+      expect(await collect(store.outcomeUnknown())).toEqual([{ call_id: "c-2", seq: orphan.seq, time: orphan.time, server: orphan.server, tool: orphan.tool }]);
+      expect(await verifyChain(store.iterate(), { head: (await store.head())! })).toMatchObject({ ok: true, count: 4 });
     });
 
     it("continues the chain after the store is closed and opened again", async () => {

@@ -12,6 +12,7 @@ import Database from "better-sqlite3";
 import { STATE_FILE } from "../src/state/state-db.js";
 import { approverApi } from "./helpers/approvals.js";
 import { runCli } from "./helpers/cli.js";
+import { approvalStepOf, isCallRecord, type AuditRecord } from "../src/core/audit-record.js";
 import {
   buildReferenceBundle,
   decisionOf,
@@ -84,17 +85,20 @@ describe("the retry path", () => {
     const after = (await bob.get(id)).body["approval"] as { state: string; used_by_call: string; decided_by: { id: string } };
     expect(after).toMatchObject({ state: "used", decided_by: { id: "bob" } });
     const executed = await gw.records({ approvalId: id, outcome: "executed" });
-    const calls = executed.filter((r) => r.extra["approval_event"] === undefined);
+    const calls = executed.filter(isCallRecord);
     expect(calls).toHaveLength(1);
     expect(calls[0]!.call_id).toBe(after.used_by_call);
 
     // `audit why` on the first (held) call shows the whole chain.
-    const firstCall = (await gw.records({ approvalId: id }))[0]!.call_id;
+    const firstCall = (await gw.records({ approvalId: id }))[0]!.call_id!;
     const why = await runCli(["audit", "why", firstCall, "--data", ws.dataDir, "--format", "json"]);
     expect(why.code).toBe(0);
-    const chain = why.stdout.trim().split("\n").map((line) => (JSON.parse(line) as { record: { extra: Record<string, unknown>; outcome: string } }).record);
-    expect(chain.map((r) => r.extra["approval_event"] ?? `call:${r.outcome}`)).toEqual(["created", "routed", "call:pending", "approved", "executed", "call:executed"]);
+    const chain = why.stdout.trim().split("\n").map((line) => (JSON.parse(line) as { record: AuditRecord }).record);
+    // Intents (written before dispatch) are left out: the approval's story is its events and the calls' outcomes.
+    const story = chain.filter((r) => r.kind !== "intent").map((r) => approvalStepOf(r) ?? (isCallRecord(r) ? `call:${r.outcome}` : "other"));
+    expect(story).toEqual(["created", "routed", "call:pending", "approved", "executed", "call:executed"]);
     const pretty = await runCli(["audit", "why", firstCall, "--data", ws.dataDir]);
+    expect(pretty.stdout).toContain(`event        approval.approved`);
     expect(pretty.stdout).toContain(`approval     ${id} approved`);
     expect(pretty.stdout).toContain("approver     bob (admin-api): release window open");
     // …and on the call that ran on the approval, the same chain.
@@ -148,7 +152,7 @@ describe("the retry path", () => {
       // A loser either saw the approval already used, or came after and was held anew.
       expect(text.includes(`approval ${id} was already used`) || text.includes("needs human approval")).toBe(true);
     }
-    const executions = (await gw.records({ approvalId: id, outcome: "executed" })).filter((r) => r.extra["approval_event"] === undefined);
+    const executions = (await gw.records({ approvalId: id, outcome: "executed" })).filter(isCallRecord);
     expect(executions).toHaveLength(1);
   });
 });
@@ -177,8 +181,8 @@ describe("approvers", () => {
     const retry = await write(bobClient, "bob.txt", "mine\n");
     expect(textOf(retry)).toContain(`approval ${id} was denied by ops: no writes to prod on Fridays`);
     expect(existsSync(join(ws.sandbox, "bob.txt"))).toBe(false);
-    const [deniedRecord] = await gw.records({ approvalId: id, outcome: "blocked" });
-    expect(deniedRecord!.extra).toMatchObject({ approval_event: "denied", approval_actor: "ops (admin-api)" });
+    const [deniedRecord] = await gw.records({ approvalId: id, event: "approval.denied" });
+    expect(deniedRecord).toMatchObject({ kind: "event", details: { actor: "ops (admin-api)" } });
   });
 
   it("show approvers only their own groups' queues (the arguments may be sensitive)", async () => {
@@ -216,7 +220,7 @@ describe("void and expiry", () => {
     const voided = (await bob.get(id)).body["approval"] as { state: string; void_reason: string };
     expect(voided.state).toBe("void");
     expect(voided.void_reason).toContain(oldHash);
-    const [voidRecord] = (await gw.records({ approvalId: id })).filter((r) => r.extra["approval_event"] === "voided");
+    const [voidRecord] = (await gw.records({ approvalId: id })).filter((r) => approvalStepOf(r) === "voided");
     expect(voidRecord).toBeDefined();
   });
 
@@ -230,7 +234,7 @@ describe("void and expiry", () => {
       expect(((await bob.get(id)).body["approval"] as { state: string }).state).toBe("expired");
       // Requests left pending by the tests above expire with it.
       expect(await gw.metric("mcpgov_approvals_expired_total")).toBeGreaterThanOrEqual(expiredBefore + 1);
-      expect((await gw.records({ approvalId: id })).some((r) => r.extra["approval_event"] === "expired")).toBe(true);
+      expect((await gw.records({ approvalId: id })).some((r) => approvalStepOf(r) === "expired")).toBe(true);
     } finally {
       clockOffsetMs -= 2 * 3600 * 1000;
     }
@@ -258,7 +262,7 @@ describe("a failing approval store", () => {
       expect(result.isError).toBe(true);
       expect(textOf(result)).toContain("the approval request could not be stored");
       expect(existsSync(join(ws.sandbox, "nowhere.txt"))).toBe(false);
-      const [record] = await gw.records({ callId: decisionOf(result).call_id });
+      const [record] = await gw.calls({ callId: decisionOf(result).call_id });
       expect(record).toMatchObject({ decision: "REQUIRE_APPROVAL", outcome: "error" });
       expect(record!.error).toContain("disk full");
     } finally {

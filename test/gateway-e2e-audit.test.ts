@@ -14,7 +14,7 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, exited, serve, stopServe } from "./helpers/serve-process.js";
 import { AUDIT_FILE, SqliteAuditStore } from "../src/audit/sqlite-audit-store.js";
-import type { AuditRecord } from "../src/core/audit-record.js";
+import { isCallRecord, type AuditRecord, type CallRecord } from "../src/core/audit-record.js";
 import { repoRoot, runCli } from "./helpers/cli.js";
 import { tempDir } from "./helpers/bundles.js";
 import {
@@ -87,7 +87,7 @@ describe("mcpgov audit verify after a real run", () => {
     expect(ok.stdout).toMatch(/^ok: 6 records/);
 
     // The held production write, rewritten to look as if policy had allowed it.
-    const target = (await allRecords(ws.dataDir)).find((r) => r.call_id === held && r.extra["approval_event"] === undefined)!;
+    const target = (await allRecords(ws.dataDir)).find((r): r is CallRecord => r.call_id === held && isCallRecord(r))!;
     expect(target.decision).toBe("REQUIRE_APPROVAL");
     const db = new Database(join(ws.dataDir, AUDIT_FILE));
     try {
@@ -179,7 +179,7 @@ describe("a gateway killed with SIGKILL", () => {
     expect(verify.stdout).toMatch(/^ok: \d+ records/);
     expect(verify.code).toBe(0);
 
-    const records = await allRecords(ws.dataDir);
+    const records = (await allRecords(ws.dataDir)).filter(isCallRecord);
     const byCall = new Map(records.map((r) => [r.call_id, r]));
     for (const callId of held) expect(byCall.get(callId), `record of held call ${callId}`).toMatchObject({ decision: "REQUIRE_APPROVAL", outcome: "pending" });
     const executedReads = new Set(records.filter((r) => r.tool === "read_text_file" && r.outcome === "executed").map((r) => r.envelope.call.arguments.path));

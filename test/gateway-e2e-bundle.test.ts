@@ -135,9 +135,15 @@ describe("a bundle swap under steady traffic", () => {
       expect(((await get.json()) as { active: { hash: string } }).active.hash).toBe(byUpload.hash);
       expect(await gw.metric("mcpgov_bundle_swaps_total", { result: "swapped" })).toBe(2);
       expect(await gw.metric("mcpgov_bundle_swaps_total", { result: "refused" })).toBe(1);
+      // Each swap and refusal is an event in the audit chain, naming the bundle that is active after it.
+      // (Appended after the swap without holding it up: wait for the commit.)
+      await expect.poll(async () => (await gw.records({ event: "bundle.swapped" })).length).toBe(2);
+      const swaps = await gw.records({ event: "bundle.swapped" });
+      expect(swaps[1]).toMatchObject({ kind: "event", bundle: { hash: gw.gateway.ctx.bundles.current().bundle.hash }, details: { previous: swaps[0]!.bundle!.hash } });
+      await expect.poll(async () => (await gw.records({ event: "bundle.refused" })).length).toBe(1);
 
       // The audit trail names the bundle each decision came from.
-      const recorded = new Set((await gw.records({ tool: "write_file" })).map((r) => r.bundle.hash));
+      const recorded = new Set((await gw.calls({ tool: "write_file" })).map((r) => r.bundle.hash));
       expect(recorded).toEqual(new Set(hashes));
     } finally {
       stop = true;

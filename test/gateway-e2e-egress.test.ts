@@ -54,7 +54,7 @@ describe("the network allowlist on a non-production write", () => {
     expect(decision.decision).toBe("DENY");
     expect(decision.rules).toEqual(["mcpgov.network-allowlist"]);
     expect(slowCalls()).toHaveLength(before);
-    const [record] = await gw.records({ callId: decision.call_id });
+    const [record] = await gw.calls({ callId: decision.call_id });
     expect(record).toMatchObject({ outcome: "blocked", rules: ["mcpgov.network-allowlist"] });
   });
 });

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { approvalStepOf } from "../src/core/audit-record.js";
 import {
   decisionOf,
   disposeGateway,
@@ -46,7 +47,7 @@ describe("a production server (filesystem, tagged prod)", () => {
     const result = await filesystem.callTool({ name: "read_text_file", arguments: { path: join(ws.sandbox, "notes.txt") } });
     expect(result.isError).toBeFalsy();
     expect(textOf(result)).toContain("release checklist: tag, build, ship");
-    const [record] = await gw.records({ server: "filesystem", tool: "read_text_file" });
+    const [record] = await gw.calls({ server: "filesystem", tool: "read_text_file" });
     expect(record).toMatchObject({ decision: "ALLOW", outcome: "executed", subject: { id: "alice" } });
   });
 
@@ -65,14 +66,15 @@ describe("a production server (filesystem, tagged prod)", () => {
     expect(textOf(result)).toContain("needs human approval");
     expect(textOf(result)).toContain(`Approval request ${decision.approval_id}`);
 
-    // created, routed, then the call's own record: all pending, all linked by the approval id.
+    // created and routed events, then the call's own record (pending): all linked by the approval id.
     const records = await gw.records({ callId: decision.call_id });
-    expect(records.map((r) => r.extra["approval_event"] ?? "call")).toEqual(["created", "routed", "call"]);
+    expect(records.map((r) => approvalStepOf(r) ?? r.kind ?? "call")).toEqual(["created", "routed", "call"]);
     for (const record of records) {
-      expect(record).toMatchObject({ server: "filesystem", tool: "write_file", action: "write", decision: "REQUIRE_APPROVAL", outcome: "pending" });
-      expect(record.extra["approval_id"]).toBe(decision.approval_id);
-      expect(record.bundle.hash).toBe(decision.bundle.hash);
+      expect(record).toMatchObject({ server: "filesystem", tool: "write_file" });
+      expect(record.kind === "event" ? record.approval_id : record.extra["approval_id"]).toBe(decision.approval_id);
+      expect(record.bundle?.hash).toBe(decision.bundle.hash);
     }
+    expect(records[2]).toMatchObject({ action: "write", decision: "REQUIRE_APPROVAL", outcome: "pending" });
   });
 });
 
@@ -87,7 +89,7 @@ describe("a non-production server (memory, tagged non_prod)", () => {
 
     const graph = await memory.callTool({ name: "read_graph", arguments: {} });
     expect(textOf(graph)).toContain("release-42");
-    const [record] = await gw.records({ server: "memory", tool: "create_entities" });
+    const [record] = await gw.calls({ server: "memory", tool: "create_entities" });
     expect(record).toMatchObject({ decision: "ALLOW_WITH_CONSTRAINTS", outcome: "executed", rules: ["constrain-non-prod-write"] });
     expect(record!.constraints).toMatchObject({ max_runtime_sec: 30, network_allowlist: ["api.github.com", "api.slack.com"] });
   });
@@ -107,7 +109,7 @@ describe("a non-production server (memory, tagged non_prod)", () => {
     expect(readFileSync(ws.memoryFile, "utf8")).not.toContain("exfil-1");
     const graph = await memory.callTool({ name: "read_graph", arguments: {} });
     expect(textOf(graph)).not.toContain("exfil-1");
-    const [record] = await gw.records({ callId: decision.call_id });
+    const [record] = await gw.calls({ callId: decision.call_id });
     expect(record).toMatchObject({ decision: "DENY", outcome: "blocked", rules: ["mcpgov.network-allowlist"] });
     expect(await gw.metric("mcpgov_blocked_calls_total", { reason: "mcpgov.network-allowlist", server: "memory" })).toBe(1);
   });
@@ -127,7 +129,8 @@ describe("an unregistered server", () => {
     expect(await gw.metric("mcpgov_unknown_server_attempts_total")).toBe(before + 1);
     const records = await gw.records({ server: "shadow" });
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ decision: "DENY", outcome: "blocked", rules: ["deny-unregistered-server"], subject: { id: "alice" } });
+    // Nothing was called: a server.unknown event, with what the policy said in its details.
+    expect(records[0]).toMatchObject({ kind: "event", event: "server.unknown", details: { rules: "deny-unregistered-server" }, subject: { id: "alice" } });
     expect(body.error.message).toContain(records[0]!.call_id);
   });
 });

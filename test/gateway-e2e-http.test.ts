@@ -98,7 +98,7 @@ describe("credentials", () => {
       expect(JSON.stringify(headers)).not.toContain(KEYS.alice);
     }
     // Nor does the client's key end up in the audit record.
-    const records = await gw.records({ server: "remote" });
+    const records = await gw.calls({ server: "remote" });
     expect(records.length).toBeGreaterThan(0);
     expect(JSON.stringify(records)).not.toContain(KEYS.alice);
   });

@@ -11,7 +11,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpError, type Progress } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AuditRecord } from "../src/core/audit-record.js";
+import type { AuditRecord, CallRecord } from "../src/core/audit-record.js";
 import {
   disposeGateway,
   everythingServer,
@@ -68,15 +68,15 @@ function stable(value: unknown): unknown {
 }
 
 function stableRecord(record: AuditRecord): unknown {
-  const { seq: _seq, prev_hash: _prev, hash: _hash, decision_latency_us: _d, upstream_latency_ms: _u, request_id: _r, envelope_digest: _e, ...rest } =
+  const { seq: _seq, prev_hash: _prev, hash: _hash, decision_latency_us: _d, upstream_latency_ms: _u, request_id: _r, envelope_digest: _e, intent_seq: _i, ...rest } =
     record as AuditRecord & Record<string, unknown>;
   const envelope = { ...(rest["envelope"] as Record<string, unknown>) };
   delete envelope["request_id"];
   return stable({ ...rest, envelope });
 }
 
-async function lastRecord(tool: string): Promise<AuditRecord> {
-  const records = await gw.records({ tool });
+async function lastRecord(tool: string): Promise<CallRecord> {
+  const records = await gw.calls({ tool });
   return records[records.length - 1]!;
 }
 

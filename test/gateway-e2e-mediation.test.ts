@@ -100,7 +100,7 @@ describe("every method that acts or reads data is mediated", () => {
       ["resources/list", "resources"],
       ["prompts/list", "prompts"],
     ] as const) {
-      const records = (await gw.records({ server: "everything" })).filter((r) => r.envelope.call.method === method);
+      const records = (await gw.calls({ server: "everything" })).filter((r) => r.envelope.call.method === method);
       expect(records.length, method).toBeGreaterThan(0);
       const record = records.at(-1)!;
       expect(record.envelope.version).toBe("v2");
@@ -123,7 +123,7 @@ describe("every method that acts or reads data is mediated", () => {
     expect(data["mcpgov/decision"]).toMatchObject({ decision: "DENY", rules: ["deny-forbidden-resource"] });
     // The server saw nothing of it.
     expect(plantingEvents(ws).slice(before).filter((e) => e.method === "resources/read")).toEqual([]);
-    const record = (await gw.records({ server: "planting" })).filter((r) => r.envelope.call.method === "resources/read").at(-1)!;
+    const record = (await gw.calls({ server: "planting" })).filter((r) => r.envelope.call.method === "resources/read").at(-1)!;
     expect(record).toMatchObject({ decision: "DENY", outcome: "blocked", rules: ["deny-forbidden-resource"] });
 
     // The allowed resource is read, and the server did see that one.
@@ -154,7 +154,7 @@ describe("every method that acts or reads data is mediated", () => {
     expect(meta.decision).toBe("DENY");
     expect(meta.rules).toEqual(["mcpgov.fail-closed.invalid_envelope"]);
     expect(meta.reason).toContain("call.target.name");
-    const record = (await gw.records({ callId: meta.call_id }))[0]!;
+    const record = (await gw.calls({ callId: meta.call_id }))[0]!;
     expect(record).toMatchObject({ decision: "DENY", outcome: "blocked", fail_closed: "invalid_envelope" });
     expect(record.extra["invalid_request"]).toMatchObject({ field: "call.target.name" });
     expect(plantingEvents(ws).length).toBe(before);
@@ -166,7 +166,7 @@ describe("every method that acts or reads data is mediated", () => {
     const meta = decisionOf(result);
     expect(meta).toMatchObject({ decision: "DENY", rules: ["mcpgov.fail-closed.invalid_envelope"] });
     expect(meta.reason).toContain("lone UTF-16 surrogate");
-    const record = (await gw.records({ callId: meta.call_id }))[0]!;
+    const record = (await gw.calls({ callId: meta.call_id }))[0]!;
     expect(record.tool).toBe("ec\uFFFDho");
     const verify = await runCli(["audit", "verify", "--data", ws.dataDir]);
     expect(verify.stdout + verify.stderr).not.toMatch(/tamper|modified/i);

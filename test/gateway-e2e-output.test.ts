@@ -57,7 +57,7 @@ async function read(name: string, content: string) {
 }
 
 async function lastRecord(tool: string) {
-  const records = await gw.records({ tool });
+  const records = await gw.calls({ tool });
   return records[records.length - 1]!;
 }
 

@@ -71,10 +71,12 @@ describe("a tool whose description changes after it was pinned", () => {
     expect(echoCalls()).toBe(1);
 
     expect(await gw.metric("mcpgov_pin_violations_total", { server: "rug", kind: "changed" })).toBe(1);
-    const records = await gw.records({ server: "rug", tool: "echo", rule: "mcpgov.pin-violation" });
-    expect(records.map((r) => r.envelope.call.method)).toEqual(["tools/list", "tools/call"]);
-    expect(records[0]!.reason).toContain("changed since it was pinned");
-    expect(records[1]).toMatchObject({ call_id: decision.call_id, decision: "DENY", outcome: "blocked" });
+    // The violation found while listing is an event; the call refused for it is a call record.
+    const [found] = await gw.records({ server: "rug", tool: "echo", event: "pin.violation" });
+    expect(found).toMatchObject({ kind: "event", details: { kind: "changed", rule: "mcpgov.pin-violation", reason: expect.stringContaining("changed since it was pinned") } });
+    const calls = await gw.records({ server: "rug", tool: "echo", rule: "mcpgov.pin-violation" });
+    expect(calls.map((r) => r.kind ?? "call")).toEqual(["call"]);
+    expect(calls[0]).toMatchObject({ call_id: decision.call_id, decision: "DENY", outcome: "blocked" });
   });
 
   it("never forwards a tool the server added without announcing it", async () => {

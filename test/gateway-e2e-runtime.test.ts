@@ -54,7 +54,7 @@ describe("max_runtime_sec", () => {
     expect(events).toContain("call");
     expect(events).not.toContain("slow-finished");
 
-    const [record] = await gw.records({ callId: decision.call_id });
+    const [record] = await gw.calls({ callId: decision.call_id });
     expect(record).toMatchObject({ tool: "slow", action: "write", outcome: "timed_out" });
     expect(record!.error).toContain("max_runtime_sec 1");
     expect(await gw.metric("mcpgov_upstream_errors_total", { server: "rug", kind: "timeout" })).toBe(1);
@@ -73,7 +73,7 @@ describe("an upstream that crashes mid-call", () => {
     expect(textOf(crash)).toContain('could not reach server "rug"');
     const decision = decisionOf(crash);
     expect(decision.decision).toBe("ALLOW");
-    const [record] = await gw.records({ callId: decision.call_id });
+    const [record] = await gw.calls({ callId: decision.call_id });
     expect(record).toMatchObject({ tool: "crash", outcome: "failed" });
     expect(record!.error).toContain("connection closed");
 
@@ -108,7 +108,7 @@ describe("an upstream that is down when the gateway starts", () => {
         const result = await client.callTool({ name: "echo", arguments: { text: "anyone there?" } });
         expect(result.isError).toBe(true);
         expect(textOf(result)).toContain('could not reach server "rug"');
-        const [record] = await gateway.records({ callId: decisionOf(result).call_id });
+        const [record] = await gateway.calls({ callId: decisionOf(result).call_id });
         expect(record).toMatchObject({ decision: "ALLOW", outcome: "failed" });
 
         await writeFile(down.rugState, "{}");

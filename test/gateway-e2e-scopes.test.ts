@@ -46,7 +46,7 @@ describe("require-scope on a non-production server", () => {
     expect(decision).toMatchObject({ decision: "DENY", rules: ["require-scope"], reason: 'require-scope: token lacks scope "mcp:write" needed for write calls' });
     expect(textOf(result)).toContain('token lacks scope "mcp:write" needed for write calls');
     expect(slowCalls()).toEqual([]);
-    const [record] = await gw.records({ callId: decision.call_id });
+    const [record] = await gw.calls({ callId: decision.call_id });
     expect(record).toMatchObject({ decision: "DENY", outcome: "blocked", rules: ["require-scope"], subject: { id: "rex" } });
     expect(await gw.metric("mcpgov_blocked_calls_total", { reason: "require-scope", server: "rug" })).toBe(1);
   });
@@ -56,7 +56,7 @@ describe("require-scope on a non-production server", () => {
     expect(result.isError).toBeFalsy();
     expect(textOf(result)).toMatch(/^slow /);
     expect(slowCalls()).toHaveLength(1);
-    const [record] = await gw.records({ server: "rug", tool: "slow", decision: "ALLOW_WITH_CONSTRAINTS" });
+    const [record] = await gw.calls({ server: "rug", tool: "slow", decision: "ALLOW_WITH_CONSTRAINTS" });
     expect(record).toMatchObject({ outcome: "executed", rules: ["constrain-non-prod-write"], subject: { id: "alice" } });
   });
 });

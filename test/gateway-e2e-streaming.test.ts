@@ -47,7 +47,7 @@ describe("progress", () => {
     expect(textOf(result)).toContain("Long running operation completed");
     expect(progress.map((p) => p.progress)).toEqual([1, 2, 3, 4]);
     expect(progress.every((p) => p.total === 4)).toBe(true);
-    const [record] = await gw.records({ server: "everything", tool: LONG });
+    const [record] = await gw.calls({ server: "everything", tool: LONG });
     expect(record).toMatchObject({ decision: "ALLOW", outcome: "executed" });
   });
 });
@@ -66,7 +66,7 @@ describe("cancellation by the client", () => {
     await expect(call).rejects.toThrow("the user pressed stop");
     expect(progress.length).toBeGreaterThan(0);
 
-    const cancelled = async () => (await gw.records({ server: "everything", tool: LONG, outcome: "failed" })).map((r) => r.error);
+    const cancelled = async () => (await gw.calls({ server: "everything", tool: LONG, outcome: "failed" })).map((r) => r.error);
     await expect.poll(cancelled, { timeout: 15_000 }).toEqual(["cancelled by the client"]);
   });
 
@@ -82,7 +82,7 @@ describe("cancellation by the client", () => {
     await expect.poll(() => rugEvents(ws).map((e) => e.event), { timeout: 15_000 }).toContain("slow-cancelled");
     expect(rugEvents(ws).map((e) => e.event)).not.toContain("slow-finished");
     await expect
-      .poll(async () => (await gw.records({ server: "rug", tool: "slow" })).map((r) => [r.decision, r.outcome, r.error]), { timeout: 15_000 })
+      .poll(async () => (await gw.calls({ server: "rug", tool: "slow" })).map((r) => [r.decision, r.outcome, r.error]), { timeout: 15_000 })
       .toEqual([["ALLOW_WITH_CONSTRAINTS", "failed", "cancelled by the client"]]);
 
     // The session is still usable.

@@ -9,10 +9,10 @@
  */
 import type { Argv } from "yargs";
 import { exportAudit, fileSink, lineSink, type JsonlSink } from "../../src/audit/audit-export.js";
-import type { AuditQuery } from "../../src/audit/audit-store.js";
+import type { AuditQuery, OutcomeUnknown } from "../../src/audit/audit-store.js";
 import { recordHash, verifyChain } from "../../src/audit/hash-chain.js";
 import { SqliteAuditStore } from "../../src/audit/sqlite-audit-store.js";
-import type { AuditRecord } from "../../src/core/audit-record.js";
+import { isCallRecord, type AuditRecord } from "../../src/core/audit-record.js";
 import { DecisionKindSchema, type DecisionKind } from "../../src/core/decision.js";
 import { McpgovError } from "../../src/core/errors.js";
 import { formatVerdict, formatWhy, type AuditFormat, type ExplainedRecord } from "../../src/report/audit-report.js";
@@ -68,29 +68,40 @@ function checkArguments(argv: AuditArgs): void {
 }
 
 /**
- * The call's records, and when an approval was involved, every record of
- * that approval too (its creation, routing, decision, expiry and the call
- * that ran on it), in chain order.
+ * The call's records (its intent, its outcome, events linked to it), and
+ * when an approval was involved, every record of that approval too (its
+ * creation, routing, decision, expiry and the call that ran on it), in
+ * chain order. An intent without an outcome is said so.
  */
 async function why(store: SqliteAuditStore, callId: string, dir: string, format: AuditFormat, io: CliIo): Promise<ExitCode> {
   const head = await store.head();
   const bySeq = new Map<number, AuditRecord>();
   for await (const record of store.query({ callId })) bySeq.set(record.seq, record);
-  const approvals = new Set([...bySeq.values()].map((r) => r.extra["approval_id"]).filter((id): id is string => typeof id === "string"));
+  const approvals = new Set<string>();
+  for (const record of bySeq.values()) {
+    const id = record.kind === "event" ? record.approval_id : record.extra["approval_id"];
+    if (typeof id === "string") approvals.add(id);
+  }
   for (const approvalId of approvals) for await (const record of store.query({ approvalId })) bySeq.set(record.seq, record);
   const records: ExplainedRecord[] = [...bySeq.values()]
     .sort((a, b) => a.seq - b.seq)
     .map((record) => ({ record, sealIntact: recordHash(record) === record.hash, ...(head ? { headSeq: head.seq } : {}) }));
   if (records.length === 0) throw new McpgovError("input_invalid", `no audit record for call id ${JSON.stringify(callId)} in ${dir}`);
-  io.out(formatWhy(records, format));
+  const own = records.map((r) => r.record).filter((r) => r.call_id === callId);
+  const intent = own.find((r) => r.kind === "intent");
+  const unknown = intent && !own.some(isCallRecord) ? { call_id: callId, seq: intent.seq, time: intent.time, server: intent.server ?? "", tool: intent.tool ?? "" } : undefined;
+  io.out(formatWhy(records, format, unknown));
   // A record whose own hash fails is evidence of tampering: say so in the exit code too.
   return records.every((r) => r.sealIntact) ? 0 : 2;
 }
 
+/** The chain's verdict, and the dispatched calls whose outcome was never recorded (reported, not a break). */
 async function verify(store: SqliteAuditStore, format: AuditFormat, io: CliIo): Promise<ExitCode> {
   const head = await store.head();
   const verdict = await verifyChain(store.iterate(), head ? { head } : {});
-  io.out(formatVerdict(verdict, format));
+  const unknown: OutcomeUnknown[] = [];
+  for await (const intent of store.outcomeUnknown()) unknown.push(intent);
+  io.out(formatVerdict(verdict, format, unknown));
   return verdict.ok ? 0 : 2;
 }
 
@@ -129,7 +140,7 @@ export function auditCommand(io: CliIo) {
         .option("decision", { choices: DecisionKindSchema.options, describe: "only calls with this decision" })
         .group(["envelopes", "decision-log", "since", "until", "server", "tool", "decision"], "export:")
         .example("$0 audit why c-0042", "which rules of which bundle decided call c-0042, and what happened")
-        .example("$0 audit verify --data /var/lib/mcpgov", "check the chain; exit 2 names the first modified, deleted or reordered record")
+        .example("$0 audit verify --data /var/lib/mcpgov", "check the chain (exit 2 names the first modified, deleted or reordered record) and list calls with outcome unknown")
         .example("$0 audit export --since 2026-04-01T00:00:00Z --envelopes calls.jsonl", "replay corpus for mcpgov diff / mcpgov test"),
     handler: async (argv: AuditArgs): Promise<ExitCode> => {
       checkArguments(argv);

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { auditEntryFor } from "../audit/audit-entry.js";
+import { appendEvent, type EventFailureCounter } from "../audit/audit-event.js";
 import type { AuditStore } from "../audit/audit-store.js";
 import { jsonDigest } from "../bundle/hash.js";
 import { callBinding, checkApproval, describeRefusal, mayDecide, mayView, type ApprovalRequest, type Approver } from "../core/approval.js";
@@ -18,7 +18,6 @@ import type { Outcome } from "../core/audit-record.js";
 import type { BundleRef, Decision } from "../core/decision.js";
 import type { Envelope } from "../core/envelope.js";
 import type { ApprovalsConfig } from "../core/gateway-config.js";
-import { maskText } from "../core/secret-mask.js";
 import type { Logger } from "../logger.js";
 import type { ApprovalMetrics } from "./approval-metrics.js";
 import type { ApprovalStore, Transition } from "./approval-store.js";
@@ -35,6 +34,8 @@ export interface ApprovalServiceDeps {
   metrics?: ApprovalMetrics;
   /** Announces a new request (the webhook); must not throw. */
   announce?: (request: ApprovalRequest) => void;
+  /** Counts approval events the audit store refused (mcpgov_audit_event_write_failures_total). */
+  auditFailures?: EventFailureCounter;
   /** How often waiting calls read the store (default 250 ms). */
   pollMs?: number;
 }
@@ -64,32 +65,31 @@ export class ApprovalService {
     return this.deps.clock().toISOString();
   }
 
-  /** One audit record per step, under the call that asked first, linked by the approval id. */
-  private async record(request: ApprovalRequest, event: ApprovalEvent, outcome: Outcome, detail: { actor?: string; reason?: string; callId?: string } = {}): Promise<void> {
-    const decision: Decision = {
-      decision: "REQUIRE_APPROVAL",
-      rules: request.rules,
-      reason: request.reason,
-      constraints: request.constraints,
-      matched: [],
-      bundle: request.bundle,
-    };
-    await this.deps.audit.append(
-      auditEntryFor({
-        envelope: request.envelope,
-        decision,
-        outcome,
-        decisionLatencyUs: 0,
-        extra: {
-          approval_id: request.id,
-          approval_event: event,
-          approval_group: request.group,
-          event_at: this.now(),
-          ...(detail.actor ? { approval_actor: detail.actor } : {}),
-          ...(detail.reason ? { approval_reason: maskText(detail.reason).slice(0, 500) } : {}),
-          ...(detail.callId ? { approval_call_id: detail.callId } : {}),
+  /**
+   * One event record per step (approval.created, approval.approved…), linked
+   * to the call that asked first and to the approval id. A failed write is
+   * logged and counted, and fails the step.
+   */
+  private async record(request: ApprovalRequest, event: ApprovalEvent, detail: { actor?: string; reason?: string; callId?: string; outcome?: Outcome } = {}): Promise<void> {
+    await appendEvent(
+      { audit: this.deps.audit, logger: this.deps.logger, ...(this.deps.auditFailures ? { failures: this.deps.auditFailures } : {}) },
+      {
+        event: `approval.${event}`,
+        time: this.now(),
+        subject: request.subject,
+        server: request.server,
+        tool: request.tool,
+        bundle: request.bundle,
+        callId: request.call_id,
+        approvalId: request.id,
+        details: {
+          group: request.group,
+          actor: detail.actor,
+          reason: detail.reason,
+          ran_as_call: detail.callId,
+          outcome: detail.outcome,
         },
-      }),
+      },
     );
   }
 
@@ -135,9 +135,9 @@ export class ApprovalService {
       envelope,
     });
     this.deps.metrics?.created.inc({ group: request.group });
-    await this.record(request, "created", "pending");
+    await this.record(request, "created");
     const known = request.group in this.deps.config.groups;
-    await this.record(request, "routed", "pending", known ? {} : { reason: `group "${request.group}" has no configured approvers; only mcpgov-admin can decide` });
+    await this.record(request, "routed", known ? {} : { reason: `group "${request.group}" has no configured approvers; only mcpgov-admin can decide` });
     if (!known) this.deps.logger.warn({ approval_id: request.id, group: request.group }, "approval routed to a group with no configured roles");
     this.deps.announce?.(request);
     this.deps.logger.info({ approval_id: request.id, call_id: request.call_id, group: request.group, server: request.server, tool: request.tool }, "approval requested");
@@ -202,7 +202,7 @@ export class ApprovalService {
 
   /** Records that a call ran (or tried to run) on an approval. */
   async recordExecution(request: ApprovalRequest, callId: string, outcome: Outcome): Promise<void> {
-    await this.record(request, "executed", outcome, { callId });
+    await this.record(request, "executed", { callId, outcome });
   }
 
   async decide(id: string, approver: { id: string; roles: readonly string[] }, via: Approver["via"], verdict: "approved" | "denied", reason: string): Promise<DecideResult> {
@@ -222,7 +222,7 @@ export class ApprovalService {
     const waited = (Date.parse(result.request.decided_at!) - Date.parse(result.request.created_at)) / 1000;
     this.deps.metrics?.queueWait.observe({ decision: verdict }, Math.max(0, waited));
     this.deps.metrics?.decided.inc({ decision: verdict });
-    await this.record(result.request, verdict, verdict === "approved" ? "pending" : "blocked", { actor: `${approver.id} (${via})`, reason: trimmed });
+    await this.record(result.request, verdict, { actor: `${approver.id} (${via})`, reason: trimmed });
     this.deps.logger.info({ approval_id: id, decision: verdict, approver: approver.id, via }, "approval decided");
     this.changed(result.request);
     return { ok: true, request: result.request };
@@ -233,7 +233,7 @@ export class ApprovalService {
     const result = await this.deps.store.voidRequest(request.id, reason);
     if (!result.ok) return;
     this.deps.metrics?.voided.inc();
-    await this.record(result.request, "voided", "blocked", { reason });
+    await this.record(result.request, "voided", { reason });
     this.changed(result.request);
   }
 
@@ -241,7 +241,7 @@ export class ApprovalService {
   async expire(): Promise<void> {
     for (const request of await this.deps.store.expireDue(this.now())) {
       this.deps.metrics?.expired.inc();
-      await this.record(request, "expired", "blocked", { reason: `not decided, or not used once approved, by ${request.expires_at}` });
+      await this.record(request, "expired", { reason: `not decided, or not used once approved, by ${request.expires_at}` });
       this.changed(request);
     }
   }

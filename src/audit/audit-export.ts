@@ -7,6 +7,7 @@ import { once } from "node:events";
 import { describeThrown, McpgovError } from "../core/errors.js";
 import type { AuditQuery, AuditStore } from "./audit-store.js";
 import { toDecisionLogEvent } from "./decision-log.js";
+import { isCallRecord } from "../core/audit-record.js";
 
 /** Where lines go: a file, or a caller-provided writer (stdout). */
 export interface JsonlSink {
@@ -52,7 +53,9 @@ export interface ExportTargets {
 export async function exportAudit(store: AuditStore, filter: AuditQuery, targets: ExportTargets): Promise<number> {
   let count = 0;
   try {
-    for await (const record of store.query(filter)) {
+    // Call records only: an intent repeats its call's envelope, and events have none.
+    for await (const record of store.query({ ...filter, kind: "call" })) {
+      if (!isCallRecord(record)) continue;
       if (targets.envelopes) await targets.envelopes.write(JSON.stringify(record.envelope));
       if (targets.decisionLog) await targets.decisionLog.write(JSON.stringify(toDecisionLogEvent(record)));
       count++;

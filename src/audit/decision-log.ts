@@ -1,16 +1,17 @@
 /**
  * @module Audit records as OPA decision-log events, so SIEM pipelines that
  * already ingest OPA's decision logs take mcpgov's without a new parser.
+ * Only call records are decisions with an outcome; intents and events are not exported here.
  */
-import type { AuditRecord } from "../core/audit-record.js";
+import type { CallRecord } from "../core/audit-record.js";
 import { DECISION_ENTRYPOINT } from "../engine/policy-engine.js";
 import { MASK } from "../core/secret-mask.js";
 
 export interface DecisionLogEvent {
   decision_id: string;
   path: typeof DECISION_ENTRYPOINT;
-  input: AuditRecord["envelope"];
-  result: Pick<AuditRecord, "decision" | "rules" | "reason" | "constraints" | "matched"> & Partial<Pick<AuditRecord, "fail_closed">>;
+  input: CallRecord["envelope"];
+  result: Pick<CallRecord, "decision" | "rules" | "reason" | "constraints" | "matched"> & Partial<Pick<CallRecord, "fail_closed">>;
   timestamp: string;
   bundles: { mcpgov: { revision: string } };
   /** OPA labels are strings only. */
@@ -33,7 +34,7 @@ function maskedPaths(value: unknown, path: string, out: string[]): string[] {
   return out;
 }
 
-export function toDecisionLogEvent(record: AuditRecord): DecisionLogEvent {
+export function toDecisionLogEvent(record: CallRecord): DecisionLogEvent {
   const result: DecisionLogEvent["result"] = {
     decision: record.decision,
     rules: record.rules,

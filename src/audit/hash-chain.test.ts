@@ -1,16 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { GENESIS_HASH, type AuditRecord } from "../core/audit-record.js";
+import { GENESIS_HASH, type CallRecord } from "../core/audit-record.js";
 import { entryFor } from "../../test/helpers/audit-fixtures.js";
 import { describeBreak, recordHash, sealRecord, verifyChain } from "./hash-chain.js";
 
-function chain(n: number): AuditRecord[] {
-  const records: AuditRecord[] = [];
+function chain(n: number): CallRecord[] {
+  const records: CallRecord[] = [];
   for (let i = 1; i <= n; i++) records.push(sealRecord(entryFor(`c-${i}`), records[i - 2]));
   return records;
 }
 
 /** The same records, re-sealed from `from` on: what a writer with full access can do. */
-function reseal(records: AuditRecord[], from: number): AuditRecord[] {
+function reseal(records: CallRecord[], from: number): CallRecord[] {
   const out = records.slice(0, from);
   for (const record of records.slice(from)) {
     const { seq: _s, prev_hash: _p, hash: _h, ...entry } = record;

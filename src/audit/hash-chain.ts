@@ -20,15 +20,21 @@ export interface ChainHead {
   hash: string;
 }
 
-export function recordHash(record: Omit<AuditRecord, "hash">): string {
+/** A record of any kind, without (or with) its hash. */
+export type UnsealedRecord = AuditRecord extends infer R ? (R extends AuditRecord ? Omit<R, "hash"> & { hash?: string } : never) : never;
+
+export function recordHash(record: UnsealedRecord): string {
   const { hash: _ignored, ...content } = record as AuditRecord;
   return jsonDigest(content);
 }
 
+/** An entry of any kind with its seal. */
+export type Sealed<E extends AuditEntry> = E & { seq: number; prev_hash: string; hash: string };
+
 /** Seals an entry onto the chain after `head` (undefined: the chain is empty). */
-export function sealRecord(entry: AuditEntry, head: ChainHead | undefined): AuditRecord {
+export function sealRecord<E extends AuditEntry>(entry: E, head: ChainHead | undefined): Sealed<E> {
   const unsealed = { ...entry, seq: (head?.seq ?? 0) + 1, prev_hash: head?.hash ?? GENESIS_HASH };
-  return { ...unsealed, hash: recordHash(unsealed) };
+  return { ...unsealed, hash: recordHash(unsealed as UnsealedRecord) };
 }
 
 export type ChainBreakKind = "modified" | "deleted" | "reordered";
@@ -37,7 +43,7 @@ export interface ChainBreak {
   kind: ChainBreakKind;
   /** Where the chain breaks: the bad record's seq as sealed, or the first missing seq. */
   seq: number;
-  /** The bad record; absent when the bad records are gone (deleted). */
+  /** The bad record's call; absent when the bad records are gone (deleted) or the record is an event of no call. */
   call_id?: string;
   /** For deleted: the seq range that is missing, inclusive. */
   missing?: { from: number; to: number };
@@ -57,7 +63,7 @@ export interface VerifyOptions {
 
 type Link = Pick<AuditRecord, "seq" | "call_id" | "hash">;
 
-const who = (r: Pick<AuditRecord, "seq" | "call_id">) => `seq ${r.seq} (call ${r.call_id})`;
+const who = (r: Pick<AuditRecord, "seq" | "call_id">) => (r.call_id === undefined ? `seq ${r.seq}` : `seq ${r.seq} (call ${r.call_id})`);
 const range = (from: number, to: number) => (from === to ? `seq ${from}` : `seq ${from}–${to}`);
 
 /**

@@ -7,29 +7,37 @@ import type Database from "better-sqlite3";
 import type { AuditEntry, AuditRecord } from "../core/audit-record.js";
 import { describeThrown } from "../core/errors.js";
 import { sealRecord, type ChainHead } from "./hash-chain.js";
-import { toColumns } from "./sqlite-audit-schema.js";
+import { RECORD_COLUMNS, toColumns } from "./sqlite-audit-schema.js";
 
-/** One append's fate in a shared commit: its sealed record, or why it failed (a message, never the entry). */
-export type AppendOutcome = { ok: true; record: AuditRecord } | { ok: false; message: string };
+/**
+ * One append's fate in a shared commit: its sealed record, or why it failed
+ * (a message and SQLite's error code, never the entry).
+ */
+export type AppendOutcome = { ok: true; record: AuditRecord } | { ok: false; message: string; code?: string };
+
+const failed = (cause: unknown): { ok: false; message: string; code?: string } => {
+  const code = (cause as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? { ok: false, message: describeThrown(cause), code } : { ok: false, message: describeThrown(cause) };
+};
 
 export type CommitBatch = (entries: readonly AuditEntry[]) => AppendOutcome[];
 
 /** Sets a connection's pragmas for appending: WAL, the chosen sync level, a busy timeout. */
+/**
+ * How long an append waits for a lock another connection holds before it is
+ * refused (audit_unavailable): a call waits at most this for its evidence,
+ * never indefinitely.
+ */
+export const DEFAULT_BUSY_TIMEOUT_MS = 2_000;
+
 export function prepareWriter(db: Database.Database, options: { synchronous?: "full" | "normal"; busyTimeoutMs?: number }): void {
-  db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+  db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
   if (db.pragma("journal_mode = WAL", { simple: true }) !== "wal") throw new Error("the database refused WAL mode");
   db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
 }
 
 export function prepareAppend(db: Database.Database): CommitBatch {
-  const insert = db.prepare(
-    `INSERT INTO audit_records (seq, call_id, time, request_id, subject_id, subject_tenant, server, tool, action, envelope_digest, envelope,
-       decision, reason, constraints, matched, bundle_hash, bundle_revision, fail_closed, outcome, error, decision_latency_us,
-       upstream_latency_ms, extra, prev_hash, hash)
-     VALUES (@seq, @call_id, @time, @request_id, @subject_id, @subject_tenant, @server, @tool, @action, @envelope_digest, @envelope,
-       @decision, @reason, @constraints, @matched, @bundle_hash, @bundle_revision, @fail_closed, @outcome, @error, @decision_latency_us,
-       @upstream_latency_ms, @extra, @prev_hash, @hash)`,
-  );
+  const insert = db.prepare(`INSERT INTO audit_records (${RECORD_COLUMNS.join(", ")}) VALUES (${RECORD_COLUMNS.map((c) => `@${c}`).join(", ")})`);
   const insertRule = db.prepare("INSERT INTO audit_rules (record_id, position, rule) VALUES (?, ?, ?)");
   const writeHead = db.prepare("INSERT INTO audit_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT (one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash");
   const lastRecord = db.prepare<[], ChainHead>("SELECT seq, hash FROM audit_records ORDER BY id DESC LIMIT 1");
@@ -43,7 +51,7 @@ export function prepareAppend(db: Database.Database): CommitBatch {
     const records = entries.map((entry) => {
       const record = sealRecord(entry, head);
       const { lastInsertRowid } = insert.run(toColumns(record));
-      record.rules.forEach((rule, position) => insertRule.run(lastInsertRowid, position, rule));
+      if ("rules" in record) record.rules.forEach((rule, position) => insertRule.run(lastInsertRowid, position, rule));
       head = record;
       return record;
     });
@@ -59,12 +67,12 @@ export function prepareAppend(db: Database.Database): CommitBatch {
       // one append's problem: retry one by one so it fails alone. Anything else
       // (disk full, I/O, a lock held too long) would fail every retry too.
       const refused = String((cause as { code?: unknown } | null)?.code ?? "").startsWith("SQLITE_CONSTRAINT");
-      if (entries.length === 1 || !refused) return entries.map(() => ({ ok: false as const, message: describeThrown(cause) }));
+      if (entries.length === 1 || !refused) return entries.map(() => failed(cause));
       return entries.map((entry) => {
         try {
           return { ok: true as const, record: appendTx.immediate([entry])[0]! };
         } catch (retryCause) {
-          return { ok: false as const, message: describeThrown(retryCause) };
+          return failed(retryCause);
         }
       });
     }

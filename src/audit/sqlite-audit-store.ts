@@ -28,12 +28,25 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
-import { AuditEntrySchema, isBuiltAuditEntry, type AuditEntry, type AuditEntryInput, type AuditRecord } from "../core/audit-record.js";
+import {
+  entrySchemaFor,
+  isBuiltAuditEntry,
+  type AuditEntry,
+  type AuditEntryInput,
+  type AuditRecord,
+  type CallEntry,
+  type CallRecord,
+  type EventEntry,
+  type EventRecord,
+  type IntentEntry,
+  type IntentRecord,
+} from "../core/audit-record.js";
+import { jsonHasLoneSurrogate, wellFormedJson } from "../core/well-formed.js";
 import { describeThrown, McpgovError } from "../core/errors.js";
 import { describeIssues } from "../core/issues.js";
-import type { AuditQuery, AuditStore } from "./audit-store.js";
-import { type AppendOutcome, type CommitBatch, prepareAppend, prepareWriter } from "./sqlite-audit-append.js";
-import { SCHEMA, SCHEMA_VERSION, SELECT, toRecord, type Row } from "./sqlite-audit-schema.js";
+import type { AuditQuery, AuditStore, OutcomeUnknown } from "./audit-store.js";
+import { type AppendOutcome, type CommitBatch, DEFAULT_BUSY_TIMEOUT_MS, prepareAppend, prepareWriter } from "./sqlite-audit-append.js";
+import { MIGRATE_V1_TO_V2, SCHEMA, SCHEMA_VERSION, SELECT, toRecord, type Row } from "./sqlite-audit-schema.js";
 import type { ChainHead } from "./hash-chain.js";
 import type { WriterData, WriterRequest } from "./sqlite-audit-writer.js";
 
@@ -58,7 +71,10 @@ export interface SqliteAuditStoreOptions {
   /** Create the folder and database if missing (default true). Readers such as the CLI pass false. */
   create?: boolean;
   synchronous?: "full" | "normal";
-  /** How long to wait for another process's append (default 5000 ms). */
+  /**
+   * How long an append waits for a lock another process holds before it is
+   * refused with audit_unavailable (default DEFAULT_BUSY_TIMEOUT_MS, 2 s).
+   */
   busyTimeoutMs?: number;
   /** Where commits run: a writer thread ("thread", the default when compiled) or the calling thread ("inline"). */
   writer?: "thread" | "inline";
@@ -92,6 +108,39 @@ function restrictToOwner(file: string, create: boolean): void {
   }
 }
 
+/**
+ * Why a commit failed, for the caller: a store that cannot take records now
+ * (locked, full, I/O) is `audit_unavailable`, so the gateway can refuse the
+ * call promptly; anything else stays io_error. The message names the
+ * condition and SQLite's words, never the entry.
+ */
+export function appendError(failure: { message: string; code?: string }, busyTimeoutMs: number): McpgovError {
+  const code = failure.code ?? "";
+  const why =
+    code === "SQLITE_BUSY" || code.startsWith("SQLITE_BUSY_") || code === "SQLITE_LOCKED"
+      ? `the database is locked by another connection (waited ${busyTimeoutMs} ms)`
+      : code === "SQLITE_FULL"
+        ? "the disk (or the database's size limit) is full"
+        : code.startsWith("SQLITE_IOERR") || code === "SQLITE_READONLY" || code.startsWith("SQLITE_READONLY_") || code === "SQLITE_CANTOPEN"
+          ? "the database file cannot be written"
+          : undefined;
+  if (why === undefined) return new McpgovError("io_error", `audit store: append failed: ${failure.message}`, { data: { sqlite_code: code } });
+  return new McpgovError("audit_unavailable", `audit store unavailable: ${why} (${code}: ${failure.message})`, { data: { sqlite_code: code } });
+}
+
+/**
+ * The entry with lone surrogates replaced (U+FFFD), and a note that this
+ * happened, so what is sealed is what SQLite stores (it has no UTF-8 form
+ * for a lone surrogate) and a reader knows the text was changed.
+ */
+function wellFormedEntry(entry: AuditEntry): AuditEntry {
+  const { value, changed } = wellFormedJson(entry);
+  if (!changed) return entry;
+  if (value.kind === "event") return { ...value, details: { ...value.details, ill_formed_unicode: true } };
+  return { ...value, extra: { ...value.extra, ill_formed_unicode: true } };
+}
+
+
 export class SqliteAuditStore implements AuditStore {
   private readonly db: Database.Database;
   private readonly file: string;
@@ -108,6 +157,7 @@ export class SqliteAuditStore implements AuditStore {
   private flushScheduled = false;
   private readonly selectByCall: Database.Statement<[string], Row>;
   private readonly selectHead: Database.Statement<[], ChainHead>;
+  private readonly selectOutcomeUnknown: Database.Statement<[number], Row>;
 
   /** Opens (and by default creates) the store in a data folder. */
   static async open(dataDir: string, options: SqliteAuditStoreOptions = {}): Promise<SqliteAuditStore> {
@@ -130,6 +180,10 @@ export class SqliteAuditStore implements AuditStore {
     }
   }
 
+  private get busyTimeoutMs(): number {
+    return this.options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  }
+
   private constructor(db: Database.Database, file: string, options: SqliteAuditStoreOptions) {
     this.db = db;
     this.file = file;
@@ -140,7 +194,10 @@ export class SqliteAuditStore implements AuditStore {
       if (version > SCHEMA_VERSION) throw new Error(`schema version ${version} was written by a newer mcpgov`);
       if (version < SCHEMA_VERSION) {
         db.transaction(() => {
-          db.exec(SCHEMA);
+          // Read again under the write lock: another process may have migrated meanwhile.
+          const current = db.pragma("user_version", { simple: true }) as number;
+          if (current >= SCHEMA_VERSION) return;
+          db.exec(current === 1 ? MIGRATE_V1_TO_V2 : SCHEMA);
           db.pragma(`user_version = ${SCHEMA_VERSION}`);
         }).immediate();
       }
@@ -150,7 +207,12 @@ export class SqliteAuditStore implements AuditStore {
     }
     this.useThread = options.writer === "thread" || (options.writer === undefined && hasLocalWriter());
     this.selectHead = db.prepare<[], ChainHead>("SELECT seq, hash FROM audit_head WHERE one = 1");
-    this.selectByCall = db.prepare<[string], Row>(`${SELECT} WHERE r.call_id = ? ORDER BY r.id DESC LIMIT 1`);
+    this.selectByCall = db.prepare<[string], Row>(`${SELECT} WHERE r.call_id = ? AND (r.kind IS NULL OR r.kind IN ('call', 'intent')) ORDER BY r.id DESC LIMIT 1`);
+    this.selectOutcomeUnknown = db.prepare<[number], Row>(
+      `${SELECT} WHERE r.kind = 'intent' AND r.id > ? AND NOT EXISTS (
+         SELECT 1 FROM audit_records o WHERE o.call_id = r.call_id AND (o.kind IS NULL OR o.kind = 'call')
+       ) ORDER BY r.id LIMIT ${PAGE}`,
+    );
   }
 
   /**
@@ -160,6 +222,10 @@ export class SqliteAuditStore implements AuditStore {
    * fsync. Each promise resolves only after the commit holding its record;
    * if a shared commit fails, its appends are retried one by one.
    */
+  append(entry: CallEntry): Promise<CallRecord>;
+  append(entry: IntentEntry): Promise<IntentRecord>;
+  append(entry: EventEntry): Promise<EventRecord>;
+  append(entry: AuditEntryInput): Promise<AuditRecord>;
   async append(entry: AuditEntryInput): Promise<AuditRecord> {
     if (!this.db.open) throw new McpgovError("io_error", "audit store: append after close");
     if (this.writerFailure) throw this.writerFailure;
@@ -170,14 +236,16 @@ export class SqliteAuditStore implements AuditStore {
       // over the whole envelope was a tenth of the pipeline's CPU.
       valid = entry;
     } else {
-      const parsed = AuditEntrySchema.safeParse(entry);
+      const parsed = entrySchemaFor(entry).safeParse(entry);
       if (!parsed.success) throw new McpgovError("input_invalid", `audit entry is invalid: ${describeIssues(parsed.error)}`);
       valid = parsed.data;
     }
     let clean: AuditEntry;
     try {
       // A JSON round trip drops keys set to undefined, so the sealed content is exactly what a read rebuilds.
-      clean = JSON.parse(JSON.stringify(valid)) as AuditEntry;
+      const json = JSON.stringify(valid);
+      clean = JSON.parse(json) as AuditEntry;
+      if (jsonHasLoneSurrogate(json)) clean = wellFormedEntry(clean);
     } catch (cause) {
       throw new McpgovError("input_invalid", `audit entry is not JSON: ${describeThrown(cause)}`, { cause });
     }
@@ -217,12 +285,12 @@ export class SqliteAuditStore implements AuditStore {
     batch.forEach((p, i) => {
       const outcome = outcomes[i];
       if (outcome?.ok) p.resolve(outcome.record);
-      else p.reject(storeError("append failed", outcome?.message ?? "no outcome from the writer"));
+      else p.reject(appendError(outcome ?? { message: "no outcome from the writer" }, this.busyTimeoutMs));
     });
   }
 
   private startWriter(): Worker {
-    const data: WriterData = { file: this.file, synchronous: this.options.synchronous ?? "full", busyTimeoutMs: this.options.busyTimeoutMs ?? 5000 };
+    const data: WriterData = { file: this.file, synchronous: this.options.synchronous ?? "full", busyTimeoutMs: this.busyTimeoutMs };
     const writer = new Worker(hasLocalWriter() ? WRITER_URL : BUILT_WRITER_URL, { workerData: data });
     writer.on("message", (reply: { batch: number; outcomes: AppendOutcome[] }) => {
       const flight = this.inFlight;
@@ -263,9 +331,9 @@ export class SqliteAuditStore implements AuditStore {
     this.writer.postMessage(request);
   }
 
-  async get(callId: string): Promise<AuditRecord | undefined> {
+  async get(callId: string): Promise<CallRecord | IntentRecord | undefined> {
     const row = this.selectByCall.get(callId);
-    return row ? toRecord(row) : undefined;
+    return row ? (toRecord(row) as CallRecord | IntentRecord) : undefined;
   }
 
   iterate(): AsyncIterable<AuditRecord> {
@@ -290,8 +358,21 @@ export class SqliteAuditStore implements AuditStore {
       params["until"] = utcBound(filter.until, "until");
     }
     if (filter.approvalId !== undefined) {
-      where.push("json_extract(r.extra, '$.approval_id') = @approval_id");
+      // Calls name the approval in extra; approval events in their own column.
+      where.push("(json_extract(r.extra, '$.approval_id') = @approval_id OR r.approval_id = @approval_id)");
       params["approval_id"] = filter.approvalId;
+    }
+    if (filter.quarantineId !== undefined) {
+      where.push("(json_extract(r.extra, '$.quarantine_id') = @quarantine_id OR r.quarantine_id = @quarantine_id)");
+      params["quarantine_id"] = filter.quarantineId;
+    }
+    if (filter.kind !== undefined) {
+      where.push(filter.kind === "call" ? "(r.kind IS NULL OR r.kind = 'call')" : "r.kind = @kind");
+      if (filter.kind !== "call") params["kind"] = filter.kind;
+    }
+    if (filter.event !== undefined) {
+      where.push("r.event = @event");
+      params["event"] = filter.event;
     }
     if (filter.rule !== undefined) {
       where.push("r.id IN (SELECT record_id FROM audit_rules WHERE rule = @rule AND record_id > @after)");
@@ -306,6 +387,24 @@ export class SqliteAuditStore implements AuditStore {
       if (rows.length < params["page"]) return;
       left -= rows.length;
       params["after"] = rows[rows.length - 1]!.id;
+    }
+  }
+
+  /**
+   * Dispatched calls without an outcome: intent records with no call record
+   * of the same call_id, in append order. A gateway killed mid-call leaves
+   * these; so does a call still running while this is read.
+   */
+  async *outcomeUnknown(): AsyncGenerator<OutcomeUnknown> {
+    let after = 0;
+    for (;;) {
+      const rows = this.selectOutcomeUnknown.all(after);
+      for (const row of rows) {
+        const intent = toRecord(row) as IntentRecord;
+        yield { call_id: intent.call_id, seq: intent.seq, time: intent.time, server: intent.server, tool: intent.tool };
+      }
+      if (rows.length < PAGE) return;
+      after = rows[rows.length - 1]!.id;
     }
   }
 
@@ -327,6 +426,8 @@ export class SqliteAuditStore implements AuditStore {
       this.writer = undefined;
       if (writer) {
         const exited = new Promise<void>((resolve) => writer.once("exit", () => resolve()));
+        // An idle writer is unreferenced; referenced again, the wait for its exit keeps the process alive until it has closed.
+        writer.ref();
         writer.postMessage("close");
         await exited;
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "./canonical.js";
-import { AuditEntrySchema, buildAuditEntry, isBuiltAuditEntry, maskEnvelope } from "./audit-record.js";
+import { AuditEntrySchema, buildAuditEntry, buildEventEntry, buildIntentEntry, EventEntrySchema, IntentEntrySchema, isBuiltAuditEntry, maskEnvelope } from "./audit-record.js";
 import type { Decision } from "./decision.js";
 import { buildEnvelope, EnvelopeSchema } from "./envelope.js";
 import { MASK } from "./secret-mask.js";
@@ -78,5 +78,50 @@ describe("buildAuditEntry", () => {
     expect(isBuiltAuditEntry({ ...entry })).toBe(false);
     expect(isBuiltAuditEntry(structuredClone(entry))).toBe(false);
     expect(isBuiltAuditEntry(undefined)).toBe(false);
+  });
+});
+
+describe("buildAuditEntry and buildIntentEntry", () => {
+  it("share the decided facts; the call adds kind, outcome and the intent's seq, the intent has no outcome", () => {
+    const intent = buildIntentEntry({ envelope, envelopeDigest: digest, decision, decisionLatencyUs: 7 });
+    const call = buildAuditEntry({ envelope, envelopeDigest: digest, decision, outcome: "failed", decisionLatencyUs: 7, intentSeq: 41 });
+    expect(intent).toMatchObject({ kind: "intent", call_id: "c-1", decision: "DENY", envelope_digest: digest });
+    expect(intent).not.toHaveProperty("outcome");
+    expect(call).toMatchObject({ kind: "call", intent_seq: 41, outcome: "failed" });
+    const { kind: _k, outcome: _o, intent_seq: _i, ...shared } = call;
+    const { kind: _ik, ...intentShared } = intent;
+    expect(shared).toEqual(intentShared);
+    expect(IntentEntrySchema.parse(intent)).toEqual(intent);
+    const reused = buildAuditEntry({ envelope, envelopeDigest: digest, decision, outcome: "failed", decisionLatencyUs: 7, intentSeq: 41, maskedEnvelope: intent.envelope });
+    expect(reused).toEqual(call);
+    expect(reused.envelope).toBe(intent.envelope);
+    expect(isBuiltAuditEntry(intent)).toBe(true);
+  });
+});
+
+describe("buildEventEntry", () => {
+  it("keeps flat, masked details and the links, and no envelope or decision", () => {
+    const event = buildEventEntry({
+      event: "quarantine.released",
+      time: "2026-04-01T11:30:00+02:00",
+      subject: { id: "rita", tenant: undefined },
+      server: "filesystem",
+      callId: "c-1",
+      quarantineId: "q-1",
+      details: { reason: "Authorization: Bearer abc123def456ghi789", count: 2, gone: undefined },
+    });
+    expect(event).toEqual({
+      kind: "event",
+      event: "quarantine.released",
+      time: "2026-04-01T09:30:00.000Z",
+      subject: { id: "rita" },
+      server: "filesystem",
+      call_id: "c-1",
+      quarantine_id: "q-1",
+      details: { reason: `Authorization: ${MASK}`, count: 2 },
+    });
+    expect(EventEntrySchema.parse(event)).toEqual(event);
+    expect(AuditEntrySchema.parse(event)).toEqual(event);
+    expect(isBuiltAuditEntry(event)).toBe(false);
   });
 });

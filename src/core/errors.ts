@@ -17,7 +17,8 @@ export type ErrorCode =
   | "upstream_unavailable"
   | "upstream_error"
   | "output_scan_failed"
-  | "usage";
+  | "usage"
+  | "audit_unavailable";
 
 export interface Diagnostic {
   file?: string;

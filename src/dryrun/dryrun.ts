@@ -18,6 +18,7 @@ import { readBundleArchive, writeBundleArchive } from "../bundle/archive.js";
 import { bundleContentHash, jsonDigest } from "../bundle/hash.js";
 import { withRevision } from "../bundle/restamp.js";
 import { callBinding } from "../core/approval.js";
+import { approvalStepOf, isCallRecord } from "../core/audit-record.js";
 import { describeThrown } from "../core/errors.js";
 import type { ShownApproval } from "../report/approvals-report.js";
 import { AdminApi } from "../admin/admin-api.js";
@@ -180,15 +181,15 @@ export async function runDryrun(options: DryrunOptions, report: (check: Check) =
 
     // 9: the audit store shows it all.
     const records = await admin.records(`approval_id=${encodeURIComponent(request.id)}`);
-    const events = records.map((r) => r.extra["approval_event"]).filter((e): e is string => typeof e === "string");
-    const runs = records.filter((r) => r.extra["approval_event"] === undefined && r.outcome === "executed");
+    const events = records.map(approvalStepOf).filter((e): e is string => typeof e === "string");
+    const runs = records.filter((r) => isCallRecord(r) && r.outcome === "executed");
     check(
       ["created", "routed", "approved", "executed"].every((e) => events.includes(e)) && runs.length === 1,
       "the audit store shows the request's whole life, and exactly one execution",
       `events ${events.join(" → ")}; executed calls: ${runs.length}`,
     );
     const voidRecords = await admin.records(`approval_id=${encodeURIComponent(pendingSecond.request.id)}`);
-    check(voidRecords.some((r) => r.extra["approval_event"] === "voided"), "the audit store records the voiding", `${voidRecords.length} records for ${pendingSecond.request.id}`);
+    check(voidRecords.some((r) => approvalStepOf(r) === "voided"), "the audit store records the voiding", `${voidRecords.length} records for ${pendingSecond.request.id}`);
     const verdict = await admin.verify();
     check(verdict.ok, "the audit chain verifies", verdict.ok ? `${verdict.count} records` : JSON.stringify(verdict));
   } catch (error) {

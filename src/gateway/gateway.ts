@@ -13,11 +13,9 @@ import { createApprovalMetrics } from "../approvals/approval-metrics.js";
 import { ApprovalService } from "../approvals/approval-service.js";
 import { approvalWebhook } from "../approvals/webhook.js";
 import { SqliteApprovalStore } from "../approvals/sqlite-approval-store.js";
-import { auditEntryFor } from "../audit/audit-entry.js";
 import { mediateServerRequest } from "./call-pipeline.js";
-import { buildEnvelope } from "../core/envelope.js";
+import { appendEvent } from "../audit/audit-event.js";
 import { describeThrown } from "../core/errors.js";
-import { jsonDigest } from "../bundle/hash.js";
 import type { Logger } from "../logger.js";
 import { silentLogger } from "../logger.js";
 import { createUpstream } from "../upstream/create-upstream.js";
@@ -80,32 +78,19 @@ async function authenticatorFor(config: LoadedGatewayConfig, auth: LoadedGateway
   });
 }
 
-/** Records a pin violation found while listing tools: the event, not a call. */
+/** Records a pin violation found while listing tools: an event, not a call (nobody called anything). */
 async function auditPinViolation(ctx: GatewayContext, serverId: string, violation: PinViolation): Promise<void> {
   ctx.metrics.pinViolations.inc({ server: serverId, kind: violation.kind });
   const entry = ctx.registry.get(serverId);
-  const envelope = buildEnvelope({
-    callId: `pin-${violation.actual.slice(7, 23)}-${Date.now()}`,
-    method: "tools/list",
+  const reason = `mcpgov.pin-violation: tool "${violation.tool}" is ${violation.kind === "changed" ? "changed since it was pinned" : violation.kind} (${violation.actual}); hidden from tools/list`;
+  await appendEvent({ audit: ctx.audit, logger: ctx.logger, failures: ctx.metrics.auditEventWriteFailures }, {
+    event: "pin.violation",
+    time: ctx.clock().toISOString(),
     server: serverId,
     tool: violation.tool,
-    arguments: {},
-    argumentsDigest: jsonDigest({}),
-    ...(entry ? { registry: { ...(entry.version ? { version: entry.version } : {}), risk_tags: entry.risk_tags } } : {}),
-    action: "destructive",
-    subject: { id: "mcpgov" },
-    time: ctx.clock().toISOString(),
+    bundle: ctx.bundles.current().bundle,
+    details: { kind: violation.kind, actual: violation.actual, rule: "mcpgov.pin-violation", reason, server_version: entry?.version },
   });
-  const bundle = ctx.bundles.current().bundle;
-  const reason = `mcpgov.pin-violation: tool "${violation.tool}" is ${violation.kind === "changed" ? "changed since it was pinned" : violation.kind} (${violation.actual}); hidden from tools/list`;
-  await ctx.audit.append(
-    auditEntryFor({
-      envelope,
-      decision: { decision: "DENY", rules: ["mcpgov.pin-violation"], reason, constraints: {}, matched: [], bundle },
-      outcome: "blocked",
-      decisionLatencyUs: 0,
-    }),
-  );
   ctx.logger.warn({ server: serverId, tool: violation.tool, kind: violation.kind }, "pin violation: tool hidden");
 }
 
@@ -126,15 +111,19 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   const logger = options.logger ?? silentLogger;
   const metrics = createMetrics();
   let onBundleSwap = (): void => undefined;
+  // Set once the audit store is open: swaps and refusals are events in the chain (a swap at start-up is not one).
+  let auditBundleEvent = (_event: "bundle.swapped" | "bundle.refused", _details: Record<string, string>): void => undefined;
   const registry = new Registry(config.servers);
   const bundles = await BundleManager.open(resolve(config.source.dir, config.bundle), {
     onSwap: (previous, next, source) => {
       metrics.bundleSwaps.inc({ result: "swapped" });
+      auditBundleEvent("bundle.swapped", { previous: previous.hash, previous_revision: previous.revision, source });
       onBundleSwap();
       logger.info({ previous: previous.hash, next: next.hash, source }, "bundle swapped");
     },
     onRefused: (source, reason) => {
       metrics.bundleSwaps.inc({ result: "refused" });
+      auditBundleEvent("bundle.refused", { source, reason });
       logger.error({ source, reason }, "bundle refused; the previous bundle stays active");
     },
   });
@@ -158,11 +147,17 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     clock,
     logger,
     metrics: approvalMetrics,
+    auditFailures: metrics.auditEventWriteFailures,
     ...(config.approvals.webhook ? { announce: await approvalWebhook(config.approvals, env, logger) } : {}),
   });
   const ctx: GatewayContext = { config, registry, bundles, audit, quarantine, metrics, logger, upstreams, catalogs, relay, clock, approvals, approvalMetrics };
   relay.mediator = mediateServerRequest(ctx);
   ctx.onCatalogFinding = (event) => reportCatalogFinding(ctx, event);
+  auditBundleEvent = (event, details) =>
+    void appendEvent(
+      { audit, logger, failures: metrics.auditEventWriteFailures },
+      { event, time: clock().toISOString(), bundle: bundles.current().bundle, details },
+    ).catch(() => undefined /* logged and counted by appendEvent; the swap itself stands */);
   // A bundle swap voids the approvals the old bundle required (before anyone retries them), and expired ones go on schedule.
   onBundleSwap = () => void approvals.sweep().catch((error: unknown) => logger.error({ error: describeThrown(error) }, "approval sweep failed"));
   await approvals.sweep();
@@ -178,7 +173,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   for (const entry of config.servers) {
     if (options.only && !options.only.includes(entry.id)) continue;
     const upstream = createUpstream(entry, { env, logger, requestTimeoutMs: config.limits.upstream_timeout_sec * 1000 });
-    const catalog = new ToolCatalog(upstream, readLock, (violation) => void auditPinViolation(ctx, entry.id, violation).catch(() => undefined), {
+    const catalog = new ToolCatalog(upstream, readLock, (violation) => void auditPinViolation(ctx, entry.id, violation).catch(() => undefined /* logged and counted by appendEvent */), {
       engine: () => bundles.current(),
       view: (lock) => catalogView(entry.id, config.servers, lock),
       onFinding: (event) => reportCatalogFinding(ctx, event),

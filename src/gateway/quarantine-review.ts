@@ -9,23 +9,17 @@
  * - Release does not push anything anywhere: it lets the subject the output
  *   was withheld from (same id and tenant, nobody else) fetch it from
  *   `GET /mcp/{server}/quarantine/{id}` with its own credentials.
- * - Every transition, inspection and delivery is audited under the
- *   original call id, with `extra.quarantine_id`, so `mcpgov audit why`
- *   tells the whole story. Content leaves only after its record is durable.
+ * - Every transition, inspection and delivery is audited as a
+ *   `quarantine.*` event linked to the original call id and the
+ *   quarantine id, so `mcpgov audit why` tells the whole story. Content leaves only after its record is durable.
  * - Retention (`output.retention_hours`) deletes old content: the gateway
  *   discards held items and empties released ones, and audits each.
  */
-import { jsonDigest } from "../bundle/hash.js";
-import { auditEntryFor } from "../audit/audit-entry.js";
-import type { DecisionKind } from "../core/decision.js";
-import { buildEnvelope } from "../core/envelope.js";
-import type { Outcome } from "../core/audit-record.js";
+import { appendEvent } from "../audit/audit-event.js";
 import { describeThrown } from "../core/errors.js";
-import { maskText } from "../core/secret-mask.js";
 import { QuarantineStateSchema, type QuarantineItem, type QuarantineState } from "../quarantine/quarantine-store.js";
 import type { Subject } from "./auth.js";
 import type { GatewayContext } from "./context.js";
-import { classifyTool } from "./registry.js";
 
 export const REVIEWER_ROLES = ["mcpgov-reviewer", "mcpgov-admin"] as const;
 export const MAX_REVIEW_REASON = 1_000;
@@ -48,43 +42,35 @@ const notFound = (id: string): Answer => failure(404, "not_found", `no quarantin
 
 type Event = "release" | "discard" | "inspect" | "deliver" | "not-owner" | "expire";
 
-const EVENTS: Record<Event, { decision: DecisionKind; outcome: Outcome; verb: string }> = {
-  release: { decision: "ALLOW", outcome: "executed", verb: "released" },
-  discard: { decision: "DENY", outcome: "blocked", verb: "discarded" },
-  inspect: { decision: "ALLOW", outcome: "executed", verb: "inspected" },
-  deliver: { decision: "ALLOW", outcome: "executed", verb: "fetched the released" },
-  "not-owner": { decision: "DENY", outcome: "blocked", verb: "was refused (not the subject it was withheld from)" },
-  expire: { decision: "DENY", outcome: "blocked", verb: "deleted the content of" },
+/** The event each step records, and how the step reads in words. */
+const EVENTS: Record<Event, { event: string; verb: string }> = {
+  release: { event: "quarantine.released", verb: "released" },
+  discard: { event: "quarantine.discarded", verb: "discarded" },
+  inspect: { event: "quarantine.inspected", verb: "inspected" },
+  deliver: { event: "quarantine.delivered", verb: "fetched the released" },
+  "not-owner": { event: "quarantine.refused", verb: "was refused (not the subject it was withheld from)" },
+  expire: { event: "quarantine.expired", verb: "deleted the content of" },
 };
 
 /** The gateway itself, as the actor of retention. */
 const GATEWAY_SUBJECT: Subject = { id: "mcpgov", roles: [], scopes: [] };
 
-/** Appends the record of one step on an item; resolves once it is durable. */
+/** Appends the event record of one step on an item; resolves once it is durable (a failure is logged, counted and thrown). */
 async function auditEvent(ctx: GatewayContext, item: QuarantineItem, event: Event, actor: Subject, note?: string): Promise<void> {
-  const entry = ctx.registry.get(item.server);
-  const { decision, outcome, verb } = EVENTS[event];
-  const rule = `mcpgov.quarantine.${event}`;
-  const envelope = buildEnvelope({
-    callId: item.call_id,
-    method: "tools/call",
-    server: item.server,
-    tool: item.tool,
-    arguments: {},
-    argumentsDigest: jsonDigest({}),
-    action: entry ? classifyTool(entry, item.tool).action : "destructive",
-    subject: actor,
-    time: ctx.clock().toISOString(),
-  });
-  const reason = `${rule}: ${actor.id} ${verb} quarantined output ${item.id}${note ? `: ${maskText(note)}` : ""}`;
-  await ctx.audit.append(
-    auditEntryFor({
-      envelope,
-      decision: { decision, rules: [rule], reason, constraints: {}, matched: [], bundle: ctx.bundles.current().bundle },
-      outcome,
-      decisionLatencyUs: 0,
-      extra: { quarantine_id: item.id, quarantine_state: item.state },
-    }),
+  const { event: name, verb } = EVENTS[event];
+  await appendEvent(
+    { audit: ctx.audit, logger: ctx.logger, failures: ctx.metrics.auditEventWriteFailures },
+    {
+      event: name,
+      time: ctx.clock().toISOString(),
+      subject: { id: actor.id, ...(actor.tenant !== undefined ? { tenant: actor.tenant } : {}) },
+      server: item.server,
+      tool: item.tool,
+      bundle: ctx.bundles.current().bundle,
+      callId: item.call_id,
+      quarantineId: item.id,
+      details: { state: item.state, reason: `${actor.id} ${verb} quarantined output ${item.id}${note ? `: ${note}` : ""}` },
+    },
   );
 }
 

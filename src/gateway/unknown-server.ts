@@ -1,11 +1,12 @@
 /**
  * @module A client asking for a server that is not in the registry: the
- * policy decides (it denies), and the attempt is counted and recorded.
+ * policy decides (it denies), and the attempt is counted and recorded as a
+ * `server.unknown` event (no tool was called, so no call record).
  */
 import { randomUUID } from "node:crypto";
 import { buildEnvelope } from "../core/envelope.js";
 import { jsonDigest } from "../bundle/hash.js";
-import { auditEntryFor } from "../audit/audit-entry.js";
+import { appendEvent } from "../audit/audit-event.js";
 import type { Subject } from "./auth.js";
 import type { GatewayContext } from "./context.js";
 
@@ -14,6 +15,7 @@ export async function denyUnknownServer(ctx: GatewayContext, serverId: string, s
   const callId = randomUUID();
   // The id came from a URL; keep it bounded and printable in the record.
   const safeId = serverId.replace(/[^\w.-]/g, "_").slice(0, 128) || "_";
+  // The policy still sees the attempt (it may count or alert on it); the envelope is its input, not evidence.
   const envelope = buildEnvelope({
     callId,
     method: "tools/list",
@@ -35,6 +37,23 @@ export async function denyUnknownServer(ctx: GatewayContext, serverId: string, s
     decision = { ...decision, decision: "DENY", rules: ["mcpgov.unknown-server"], reason: `mcpgov.unknown-server: server "${safeId}" is not in the registry` };
   }
   ctx.metrics.decisions.inc({ decision: decision.decision, rule: decision.rules[0] ?? "", server: safeId });
-  await ctx.audit.append(auditEntryFor({ envelope, decision, outcome: "blocked", decisionLatencyUs }));
+  await appendEvent(
+    { audit: ctx.audit, logger: ctx.logger, failures: ctx.metrics.auditEventWriteFailures },
+    {
+      event: "server.unknown",
+      time: envelope.context.time,
+      subject: { id: subject.id, ...(subject.tenant !== undefined ? { tenant: subject.tenant } : {}) },
+      server: safeId,
+      bundle: decision.bundle,
+      callId,
+      details: {
+        method: "initialize",
+        rules: decision.rules.join(","),
+        reason: decision.reason,
+        decision_latency_us: Math.round(decisionLatencyUs),
+        ...(requestId ? { request_id: requestId.slice(0, 200) } : {}),
+      },
+    },
+  );
   return `mcpgov denied access to server "${safeId}": ${decision.reason} (call id ${callId})`;
 }

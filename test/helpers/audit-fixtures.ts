@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { auditEntryFor } from "../../src/audit/audit-entry.js";
 import type { AuditStore } from "../../src/audit/audit-store.js";
 import { jsonDigest } from "../../src/bundle/hash.js";
-import type { AuditEntry, AuditRecord, Outcome } from "../../src/core/audit-record.js";
+import type { CallEntry, CallRecord, Outcome } from "../../src/core/audit-record.js";
 import type { Decision, DecisionKind } from "../../src/core/decision.js";
 import { buildEnvelope, type Action, type Envelope } from "../../src/core/envelope.js";
 
@@ -57,7 +57,7 @@ export function decisionFor(spec: CallSpec = {}): Decision {
   };
 }
 
-export function entryFor(callId: string, spec: CallSpec = {}): AuditEntry {
+export function entryFor(callId: string, spec: CallSpec = {}): CallEntry {
   const decision = decisionFor(spec);
   const outcome = spec.outcome ?? (decision.decision === "DENY" ? "blocked" : decision.decision === "REQUIRE_APPROVAL" ? "pending" : "executed");
   return auditEntryFor({
@@ -70,14 +70,14 @@ export function entryFor(callId: string, spec: CallSpec = {}): AuditEntry {
 }
 
 /** Appends calls c-1 … c-n one after another. */
-export async function appendCalls(store: AuditStore, n: number, spec: (i: number) => CallSpec = () => ({})): Promise<AuditRecord[]> {
-  const records: AuditRecord[] = [];
+export async function appendCalls(store: AuditStore, n: number, spec: (i: number) => CallSpec = () => ({})): Promise<CallRecord[]> {
+  const records: CallRecord[] = [];
   for (let i = 1; i <= n; i++) records.push(await store.append(entryFor(`c-${i}`, spec(i))));
   return records;
 }
 
 /** Appends calls c-1 … c-n all at once: quick (they share commits), in call order. */
-export function appendAtOnce(store: AuditStore, n: number): Promise<AuditRecord[]> {
+export function appendAtOnce(store: AuditStore, n: number): Promise<CallRecord[]> {
   return Promise.all(Array.from({ length: n }, (_, i) => store.append(entryFor(`c-${i + 1}`))));
 }
 

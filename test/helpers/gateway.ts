@@ -11,7 +11,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { stringify } from "yaml";
 import type { AuditQuery } from "../../src/audit/audit-store.js";
-import type { AuditRecord } from "../../src/core/audit-record.js";
+import { isCallRecord, type AuditRecord, type CallRecord } from "../../src/core/audit-record.js";
 import { loadGatewayConfig } from "../../src/gateway/config.js";
 import { type RunningGateway, startGateway } from "../../src/gateway/gateway.js";
 import { pinServers } from "../../src/gateway/pin-servers.js";
@@ -210,7 +210,10 @@ export interface TestGateway {
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** One sample of a Prometheus metric (0 when absent). */
   metric(name: string, labels?: Record<string, string>): Promise<number>;
+  /** Audit records of every kind (intents, calls, events) matching the filter. */
   records(filter?: AuditQuery): Promise<AuditRecord[]>;
+  /** Only the call (outcome) records matching the filter: one per answered call, whether or not an intent preceded it. */
+  calls(filter?: Omit<AuditQuery, "kind">): Promise<CallRecord[]>;
   close(): Promise<void>;
 }
 
@@ -246,6 +249,11 @@ export async function startTestGateway(
     async records(filter = {}) {
       const out: AuditRecord[] = [];
       for await (const record of gateway.ctx.audit.query(filter)) out.push(record);
+      return out;
+    },
+    async calls(filter = {}) {
+      const out: CallRecord[] = [];
+      for await (const record of gateway.ctx.audit.query({ ...filter, kind: "call" })) if (isCallRecord(record)) out.push(record);
       return out;
     },
     async close() {

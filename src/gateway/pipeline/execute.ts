@@ -14,9 +14,9 @@ const isTransportError = (error: unknown): boolean => error instanceof McpgovErr
 
 export async function execute(state: CallState): Promise<StageResult> {
   const { ctx, request, decision, callId } = state;
-  let intentSeq: number | undefined;
+  let intent: Awaited<ReturnType<typeof writeIntent>>;
   try {
-    intentSeq = await writeIntent(state);
+    intent = await writeIntent(state);
   } catch (error) {
     // No evidence, no call: the upstream never hears of it.
     state.logger.error({ call_id: callId, error: describeThrown(error) }, "audit store refused the intent record; call not dispatched");
@@ -24,7 +24,7 @@ export async function execute(state: CallState): Promise<StageResult> {
     const text = `mcpgov did not run this request: its audit record could not be written (${describeThrown(error)}), and nothing runs without evidence (call id ${callId})`;
     return refuse(state, "error", text, { error: `audit store: ${describeThrown(error)}` });
   }
-  const withIntent: CallState = intentSeq === undefined ? state : { ...state, intentSeq };
+  const withIntent: CallState = { ...state, intentSeq: intent.seq, maskedEnvelope: intent.maskedEnvelope };
 
   const maxRuntime = decision.constraints.max_runtime_sec ?? ctx.config.limits.upstream_timeout_sec;
   const started = Date.now();

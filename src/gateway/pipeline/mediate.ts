@@ -12,8 +12,8 @@ import { decide } from "./decide.js";
 import { checkHiddenDefinition, filterListing } from "./definitions.js";
 import { execute } from "./execute.js";
 import { guard, guardServerRequest, guardUpstreamError } from "./guard.js";
-import { begin, prepare } from "./prepare.js";
-import { recordOutcome, settleApproval } from "./record.js";
+import { begin, type Begun, prepare } from "./prepare.js";
+import { type Final, recordOutcome, settleApproval } from "./record.js";
 import type { MediatedRequest } from "./request.js";
 import { describeThrown } from "../../core/errors.js";
 import { type CallState, isRefusal, type Refusal, refuse, type Stage, type StageResult } from "./state.js";
@@ -27,19 +27,38 @@ const guardOutbound: Stage = (state) => (state.envelope.call.direction === "serv
 
 const AFTER_PREPARE: readonly Stage[] = [decide, gatewayChecks, checkHiddenDefinition, approve, guardOutbound, execute, filterListing, guard];
 
+/**
+ * Writes the one record; when the store refuses it, the caller still gets
+ * an answer — a refusal saying the evidence is missing, never a result
+ * nobody recorded — and the failure is logged and counted.
+ */
+async function recordOrRefuse(begun: Begun, final: Final, ran: boolean): Promise<Refusal | undefined> {
+  try {
+    await recordOutcome(begun, final);
+    return undefined;
+  } catch (error) {
+    begun.logger.error({ call_id: begun.callId, error: describeThrown(error) }, "audit store refused the outcome record");
+    begun.ctx.metrics.upstreamErrors.inc({ server: begun.request.serverId, kind: "audit_unavailable" });
+    const text = ran
+      ? `mcpgov withheld this request's result: it ran (its intent is recorded), but the outcome record could not be written (${describeThrown(error)}) (call id ${begun.callId})`
+      : `mcpgov did not run this request, and its record could not be written (${describeThrown(error)}) (call id ${begun.callId})`;
+    return refuse({ decision: final.decision }, "error", text, { error: describeThrown(error) });
+  }
+}
+
 export async function mediate(ctx: GatewayContext, request: MediatedRequest): Promise<Mediated> {
   const begun = begin(ctx, request);
   const prepared = await prepare(begun);
   if (isRefusal(prepared)) {
-    await recordOutcome(begun, {
+    const unrecorded = await recordOrRefuse(begun, {
       envelope: prepared.envelope,
       decision: prepared.decision,
       decisionLatencyUs: 0,
       outcome: prepared.outcome,
       ...(prepared.error !== undefined ? { error: prepared.error } : {}),
       extra: prepared.extra ?? {},
-    });
-    return { ok: false, callId: begun.callId, refusal: prepared };
+    }, false);
+    return { ok: false, callId: begun.callId, refusal: unrecorded ?? prepared };
   }
 
   let state: CallState = prepared;
@@ -65,8 +84,10 @@ export async function mediate(ctx: GatewayContext, request: MediatedRequest): Pr
     let upstreamError: McpError | undefined;
     if (last.upstreamError instanceof McpError) upstreamError = await guardUpstreamError(state, last.upstreamError);
     const settled = dispatched ? await settleApproval(state, last.outcome) : {};
-    await recordOutcome(begun, {
+    const unrecorded = await recordOrRefuse(begun, {
       envelope: state.envelope,
+      ...(state.envelopeDigest ? { envelopeDigest: state.envelopeDigest } : {}),
+      ...(state.maskedEnvelope && last.intentSeq !== undefined ? { maskedEnvelope: state.maskedEnvelope } : {}),
       decision: last.decision,
       decisionLatencyUs: state.decisionLatencyUs,
       outcome: last.outcome,
@@ -74,19 +95,23 @@ export async function mediate(ctx: GatewayContext, request: MediatedRequest): Pr
       ...(last.upstreamMs !== undefined ? { upstreamMs: last.upstreamMs } : {}),
       ...(last.intentSeq !== undefined ? { intentSeq: last.intentSeq } : {}),
       extra: { ...state.extra, ...(last.extra ?? {}), ...settled },
-    });
+    }, dispatched);
+    if (unrecorded) return { ok: false, callId: begun.callId, refusal: unrecorded };
     return { ok: false, callId: begun.callId, refusal: last, ...(upstreamError ? { upstreamError } : {}) };
   }
 
   const settled = await settleApproval(state, "executed");
-  await recordOutcome(begun, {
+  const unrecorded = await recordOrRefuse(begun, {
     envelope: state.envelope,
+    ...(state.envelopeDigest ? { envelopeDigest: state.envelopeDigest } : {}),
+    ...(state.maskedEnvelope ? { maskedEnvelope: state.maskedEnvelope } : {}),
     decision: state.decision,
     decisionLatencyUs: state.decisionLatencyUs,
     outcome: "executed",
     ...(state.upstreamMs !== undefined ? { upstreamMs: state.upstreamMs } : {}),
     ...(state.intentSeq !== undefined ? { intentSeq: state.intentSeq } : {}),
     extra: { ...state.extra, ...settled },
-  });
+  }, true);
+  if (unrecorded) return { ok: false, callId: begun.callId, refusal: unrecorded };
   return { ok: true, callId: begun.callId, result: state.result };
 }

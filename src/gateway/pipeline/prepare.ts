@@ -134,6 +134,7 @@ export async function prepare(begun: Begun): Promise<CallState | (Refusal & { en
     upstream: ctx.upstreams.get(request.serverId),
     ...(lookup ? { lookup } : {}),
     envelope,
+    envelopeDigest: jsonDigest(envelope),
     decision: { decision: "DENY", rules: [], reason: "not decided yet", constraints: {}, matched: [], bundle: begun.engine.bundle },
     decisionLatencyUs: 0,
     extra: {},

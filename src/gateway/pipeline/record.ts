@@ -3,8 +3,8 @@
  * any dispatch, and exactly one record of what became of the request,
  * written before the caller hears anything.
  */
-import { auditEntryFor } from "../../audit/audit-entry.js";
-import type { AuditExtra, Outcome } from "../../core/audit-record.js";
+import { jsonDigest } from "../../bundle/hash.js";
+import { buildAuditEntry, buildIntentEntry, type AuditExtra, type Outcome } from "../../core/audit-record.js";
 import type { Decision } from "../../core/decision.js";
 import type { Envelope } from "../../core/envelope.js";
 import { describeThrown } from "../../core/errors.js";
@@ -16,9 +16,23 @@ import type { CallState } from "./state.js";
  * and resolves with its seq once it is durable; throws when the store
  * cannot take it, and then nothing may be dispatched.
  */
-export async function writeIntent(_state: CallState): Promise<number | undefined> {
-  // TODO(merge-auditintent): append buildIntentEntry(...) and return its seq.
-  return undefined;
+export async function writeIntent(state: CallState): Promise<{ seq: number; maskedEnvelope: Envelope }> {
+  const intent = await state.ctx.audit.append(
+    buildIntentEntry({
+      envelope: state.envelope,
+      envelopeDigest: digestOf(state),
+      decision: state.decision,
+      decisionLatencyUs: state.decisionLatencyUs,
+      // The approval it runs on, so `audit why` shows intent and approval together.
+      extra: state.approval ? { approval_id: state.approval.id } : {},
+    }),
+  );
+  return { seq: intent.seq, maskedEnvelope: (intent as { envelope: Envelope }).envelope };
+}
+
+/** The envelope's digest, computed once per call. */
+function digestOf(state: Pick<CallState, "envelope" | "envelopeDigest">): string {
+  return state.envelopeDigest ?? jsonDigest(state.envelope);
 }
 
 /** An approval consumed for this call learns what became of it; a failure here is the store's, not the upstream's. */
@@ -35,6 +49,9 @@ export async function settleApproval(state: CallState, outcome: Outcome): Promis
 
 export interface Final {
   envelope: Envelope;
+  envelopeDigest?: string;
+  /** The intent's masked envelope: the outcome reuses it instead of masking again. */
+  maskedEnvelope?: Envelope;
   decision: Decision;
   decisionLatencyUs: number;
   outcome: Outcome;
@@ -51,13 +68,16 @@ export async function recordOutcome(begun: Begun, final: Final): Promise<void> {
   ctx.metrics.decisions.inc({ decision: decision.decision, rule: decision.rules[0] ?? "", server: request.serverId });
   if (outcome === "blocked" || outcome === "pending") ctx.metrics.blocked.inc({ reason: decision.rules[0] ?? "", server: request.serverId });
   await ctx.audit.append(
-    auditEntryFor({
+    buildAuditEntry({
       envelope: final.envelope,
+      envelopeDigest: digestOf(final),
       decision,
       outcome,
       decisionLatencyUs: final.decisionLatencyUs,
       ...(final.error !== undefined ? { error: final.error } : {}),
       ...(final.upstreamMs !== undefined ? { upstreamLatencyMs: final.upstreamMs } : {}),
+      ...(final.intentSeq !== undefined ? { intentSeq: final.intentSeq } : {}),
+      ...(final.maskedEnvelope ? { maskedEnvelope: final.maskedEnvelope } : {}),
       extra: final.extra,
     }),
   );

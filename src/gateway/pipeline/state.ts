@@ -33,8 +33,9 @@ export interface CallState {
   decision: Decision;
   decisionLatencyUs: number;
   approval?: ApprovalRequest;
-  /** seq of the durable intent record, once written. */
+  /** seq of the durable intent record, once written, and its masked envelope (the outcome record reuses it). */
   intentSeq?: number;
+  maskedEnvelope?: Envelope;
   upstreamMs?: number;
   /** What the recipient answered, before and after the output guard. */
   result?: unknown;
