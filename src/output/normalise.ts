@@ -17,7 +17,7 @@
  */
 
 /** Any character at all outside ASCII: ASCII never changes. */
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[^\u0000-\u007f]/; // eslint-disable-line no-control-regex
 /** Characters removed before matching. */
 const IGNORABLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 const IGNORABLE_RUNS = /[\p{Cf}\p{Default_Ignorable_Code_Point}]+/gu;
