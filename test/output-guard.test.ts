@@ -103,6 +103,15 @@ describe("guardPayload: the scan is a floor under any output policy", () => {
     }
   });
 
+  it("withholds a payload it cannot redact (too deep to rewrite) when the policy says REDACT", async () => {
+    const { ctx } = context();
+    let deep: unknown = { note: `token ${TOKEN}` };
+    for (let i = 0; i < 200_000; i++) deep = { d: deep };
+    const guarded = await guardPayload(ctx, new StaticOutputEngine("REDACT", ["github_token"]), deep, envelope, "c-11", { kind: "notification" });
+    expect(guarded.verdict).toMatchObject({ decision: "QUARANTINE", rules: ["mcpgov.output.redaction-failed"] });
+    expect(guarded.payload).toBeUndefined();
+  });
+
   it("passes a clean payload as the same object when the policy says PASS", async () => {
     const { ctx } = context();
     const payload = { level: "info", logger: "git", data: "cloned 3 files" };

@@ -109,10 +109,25 @@ export async function guardPayload<T>(ctx: GuardContext, engine: PolicyEngine, p
   if (verdict.decision === "PASS") return { payload, verdict, findings, audit: {} };
   if (verdict.decision === "REDACT") {
     const types = new Set(verdict.redact_types);
-    // The policy judged each type as a whole, so every finding of a named type goes.
-    return { payload: redactOutput(payload, scan.findings.filter((f) => types.has(f.type)), { minConfidence: 0 }), verdict, findings, audit: {} };
+    try {
+      // The policy judged each type as a whole, so every finding of a named type goes.
+      return { payload: redactOutput(payload, scan.findings.filter((f) => types.has(f.type)), { minConfidence: 0 }), verdict, findings, audit: {} };
+    } catch (error) {
+      // A payload too deep to rewrite: what cannot be redacted is withheld.
+      ctx.logger.error({ call_id: callId, error: describeThrown(error) }, "redaction failed; the payload is withheld");
+      return withhold(ctx, payload, envelope, callId, kind, redactionFailed(verdict), findings);
+    }
   }
+  return withhold(ctx, payload, envelope, callId, kind, verdict, findings);
+}
 
+const REDACTION_FAILED_RULE = "mcpgov.output.redaction-failed";
+
+function redactionFailed(verdict: OutputDecision): OutputDecision {
+  return { ...verdict, decision: "QUARANTINE", rules: [REDACTION_FAILED_RULE], reason: `${REDACTION_FAILED_RULE}: the output policy said REDACT, but the payload could not be redacted`, redact_types: [] };
+}
+
+async function withhold<T>(ctx: GuardContext, payload: T, envelope: Envelope, callId: string, kind: PayloadKind, verdict: OutputDecision, findings: Record<string, number>): Promise<GuardedPayload<T>> {
   const kept = await keep(ctx, payload, envelope, callId, verdict, findings);
   const noun = NOUN[kind];
   const text =
