@@ -111,6 +111,9 @@ export const escapePointer = (key: string): string => key.replace(/~/g, "~0").re
  */
 const PLAIN_KEY = /^[A-Za-z_$.-]*$/;
 
+/** At most seven letters (and `_`, `-`): shorter than any value a rule reports. */
+const TRIVIAL_VALUE = /^[A-Za-z_-]{0,7}$/;
+
 /** The two strings of a tool result that earlier versions located by content index; kept for reports and callers. */
 const CONTENT_TEXT = /^\/content\/(\d+)\/(text|resource\/text)$/;
 
@@ -144,6 +147,8 @@ function collectTargets(root: unknown, binary: BinaryCounter, maxBytes: number):
       if (!add({ text: key, location: (offset, length) => ({ kind: "json", pointer, part: "key", offset, length }) })) return undefined;
     }
     if (typeof value === "string") {
+      // A short plain word ("text", "image", "info") holds nothing a rule reports: no scan, which costs a few µs per string.
+      if (TRIVIAL_VALUE.test(value)) continue;
       const content = legacy ? CONTENT_TEXT.exec(pointer) : null;
       const target: Target = content
         ? { text: value, location: (offset, length) => ({ kind: "content", index: Number(content[1]), field: content[2] === "text" ? "text" : "resource.text", offset, length }) }
