@@ -65,6 +65,16 @@ describe("scanOutput: every string a server sends", () => {
     expect(scan.binary).toEqual({ count: 3, mime_types: ["application/octet-stream", "audio/wav", "image/png"] });
   });
 
+  it("never decodes a typed binary blob, sniffs an untyped one by its start, and reports a text blob too large to scan as oversize", () => {
+    const noise = Buffer.alloc(6000, 0xff).toString("base64");
+    expect(scanOutput({ content: [{ type: "image", data: noise, mimeType: "image/png" }] }, { maxBytes: 1000 })).toEqual({ findings: [], binary: { count: 1, mime_types: ["image/png"] } });
+    expect(scanOutput({ contents: [{ uri: "file:///x", blob: noise }] }, { maxBytes: 1000 }).binary).toEqual({ count: 1, mime_types: ["application/octet-stream"] });
+    const big = b64("a".repeat(6000));
+    for (const mimeType of ["text/plain", undefined]) {
+      expect(scanOutput({ contents: [{ uri: "file:///x", ...(mimeType ? { mimeType } : {}), blob: big }] }, { maxBytes: 1000 }).findings).toMatchObject([{ type: "oversize" }]);
+    }
+  });
+
   it("finds a secret under an unknown top-level key, and in an object key", () => {
     redactsAt({ content: [], debugDump: { env: [`GH=${TOKEN}`] } }, "/debugDump/env/0");
     const keyed = redactsAt({ content: [], tokens: { [TOKEN]: "admin" } }, `/tokens/${TOKEN}`, "key");

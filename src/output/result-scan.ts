@@ -168,7 +168,8 @@ function collectTargets(root: unknown, binary: BinaryCounter, maxBytes: number):
         let child: unknown = v;
         const mime = typeof v === "string" ? blobMime(holder, k) : null;
         if (mime !== null) {
-          const blob = classifyBlob(v as string, mime);
+          const blob = classifyBlob(v as string, mime, maxBytes - units);
+          if (blob.kind === "oversize") return undefined;
           if (blob.kind === "binary") {
             binary.add(blob.mimeType);
             child = undefined; // not scanned; the key still is

@@ -92,10 +92,10 @@ export const genericAssignment: Validator = (c) => {
   let keyStart = match.index;
   while (keyStart > 0 && match.index - keyStart < 40 && isKeyChar(text.charCodeAt(keyStart - 1))) keyStart--;
   const key = text.slice(keyStart, match.index + keyLength(match[0])).toLowerCase();
-  // Groups 1–3 are quoted values ("…", '…', `…`); group 4 is bare.
-  const quoted = match[4] === undefined;
-  if (looksLikeCode(value, quoted, PASSWORD_WORDS.some((w) => key.includes(w)))) return false;
-  return secretValueFor(key, value);
+  const verdict = secretValueFor(key, value);
+  // Groups 1–3 are quoted values ("…", '…', `…`); group 4 is bare. Checked last: most candidates are gone by now.
+  if (verdict !== false && looksLikeCode(value, match[4] === undefined, PASSWORD_WORDS.some((w) => key.includes(w)))) return false;
+  return verdict;
 };
 
 /** An identifier or a property path: `BinaryLike`, `options.privateKey`, `exports.AST_NODE_TYPES`, `types$1.starstar`. */

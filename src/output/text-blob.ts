@@ -27,23 +27,41 @@ export interface DecodedBlob {
   padded: boolean;
 }
 
-export type BlobKind = { kind: "text"; decoded: DecodedBlob } | { kind: "binary"; mimeType: string } | { kind: "not-base64" };
+export type BlobKind = { kind: "text"; decoded: DecodedBlob } | { kind: "binary"; mimeType: string } | { kind: "not-base64" } | { kind: "oversize" };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+/** Base64 characters sniffed from a blob without a type before deciding to decode it whole. */
+const SNIFF_CHARS = 4096;
 
-/** Reads a base64 blob as text when its type says text, or, without a useful type, when it is UTF-8 text. */
-export function classifyBlob(value: string, mimeType: string | undefined): BlobKind {
+/**
+ * Reads a base64 blob as text when its type says text, or, without a useful
+ * type, when it is UTF-8 text. A typed binary blob is never decoded; a text
+ * blob whose decoded size would exceed `maxBytes` is `oversize`, not read.
+ */
+export function classifyBlob(value: string, mimeType: string | undefined, maxBytes = Infinity): BlobKind {
   if (value.length === 0 || !BASE64.test(value)) return { kind: "not-base64" };
+  const typed = mimeType !== undefined && mimeType.trim() !== "" && !UNTYPED_MIME.test(mimeType);
+  if (typed && !TEXT_MIME.test(mimeType)) return { kind: "binary", mimeType: mimeType.toLowerCase().split(";")[0]!.trim() };
+  const untypedBinary = { kind: "binary", mimeType: mimeType?.toLowerCase().split(";")[0]!.trim() || "application/octet-stream" } as const;
+  if (!typed && value.length > SNIFF_CHARS && !looksLikeTextPrefix(Buffer.from(value.slice(0, SNIFF_CHARS), "base64"))) return untypedBinary;
+  if (Math.floor(value.length / 4) * 3 > maxBytes) return { kind: "oversize" };
   const bytes = Buffer.from(value, "base64");
   const urlSafe = /[-_]/.test(value);
   const padded = /=\s*$/.test(value);
-  const typed = mimeType !== undefined && mimeType.trim() !== "" && !UNTYPED_MIME.test(mimeType);
-  if (typed && !TEXT_MIME.test(mimeType)) return { kind: "binary", mimeType: mimeType.toLowerCase().split(";")[0]!.trim() };
   const text = decodeUtf8(bytes);
   if (text !== undefined && (typed || looksLikeText(text))) return { kind: "text", decoded: { text, encoding: "utf8", urlSafe, padded } };
   // A text type that is not UTF-8 (Latin-1, Windows-1252): read byte for byte, so a rewrite is exact.
   if (typed) return { kind: "text", decoded: { text: bytes.toString("latin1"), encoding: "latin1", urlSafe, padded } };
-  return { kind: "binary", mimeType: mimeType?.toLowerCase().split(";")[0]!.trim() || "application/octet-stream" };
+  return untypedBinary;
+}
+
+/** The first bytes of a blob: UTF-8 (a character cut at the end allowed) that looks like text. */
+function looksLikeTextPrefix(bytes: Uint8Array): boolean {
+  try {
+    return looksLikeText(new TextDecoder("utf-8", { fatal: true }).decode(bytes, { stream: true }));
+  } catch {
+    return false;
+  }
 }
 
 /** The base64 of `text` in the form of the blob it came from. */
