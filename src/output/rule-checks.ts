@@ -222,7 +222,9 @@ export const ssnShape: Validator = (c) => {
   return keywordBefore(c.text, c.start, 40, ["ssn", "social", "security"]) ? 0.95 : 0.8;
 };
 
-export const VERSION_WORDS = ["version", "ver ", "ver:", "ver=", "release", "build", "firmware", "v.", "section", "§", "rfc ", "chapter", "clause"];
+export const VERSION_WORDS = ["version", "ver ", "ver:", "ver=", "release", "build", "firmware", "v."];
+/** Numbered parts of documents: "RFC 7518, Section 6.2.1.3". */
+export const SECTION_WORDS = ["section", "§", "rfc ", "chapter", "clause"];
 /** A table column of version numbers (file_version, firmware, build): four-part versions look like addresses. */
 export const VERSION_COLUMN = /version|firmware|release|build|^ver$|_ver$/;
 export const ipv4Shape: Validator = (c) => {
@@ -235,6 +237,7 @@ export const ipv4Shape: Validator = (c) => {
   if (ipv4IsInternal(octets)) return LOW_CONFIDENCE;
   // 6.2.1.3 and 4.4.4.4: section numbers, or the well-known public resolvers; neither is anyone's address.
   if (c.value.length === 7) return LOW_CONFIDENCE;
+  if (keywordBefore(c.text, c.start, 24, SECTION_WORDS)) return false;
   const column = columnName(c);
   return column === undefined || !VERSION_COLUMN.test(column);
 };
