@@ -32,6 +32,12 @@ export interface RedactOptions {
 
 /** Values shorter than this are redacted where found, not searched for elsewhere. */
 const MIN_PROPAGATED = 6;
+/**
+ * More distinct values than this are not searched for elsewhere (the cost
+ * is a pass over every string): each occurrence was found by the scan
+ * anyway; propagation is the safety net for the ones the key context hid.
+ */
+const MAX_PROPAGATED = 512;
 
 /** Returns `output` with findings redacted; the same object when there is nothing to redact. */
 export function redactOutput<T>(output: T, findings: readonly Finding[], options: RedactOptions = {}): T {
@@ -125,18 +131,18 @@ function applyEdits(value: unknown, edits: PointerEdits, pointer: string, remove
  * the same value inside a text item that serializes it).
  */
 function propagate(value: unknown, removed: ReadonlyMap<string, string>): unknown {
-  const needles: Array<[string, string]> = [];
+  const marks = new Map<string, string>();
   for (const [secret, mark] of removed) {
     if (secret.length < MIN_PROPAGATED) continue;
-    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1), unescapeJson(secret)])) if (form) needles.push([form, mark]);
+    for (const form of [secret, JSON.stringify(secret).slice(1, -1), unescapeJson(secret)]) if (form) marks.set(form, mark);
   }
-  if (needles.length === 0) return value;
-  needles.sort((a, b) => b[0].length - a[0].length);
+  if (marks.size === 0 || marks.size > MAX_PROPAGATED) return value;
+  // One pass per string over every value at once, longest first so a value never leaves a tail of a longer one.
+  const pattern = new RegExp([...marks.keys()].sort((a, b) => b.length - a.length).map((v) => v.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")).join("|"), "g");
   const rewrite = (node: unknown): unknown => {
     if (typeof node === "string") {
-      let out = node;
-      for (const [needle, mark] of needles) if (out.includes(needle)) out = out.split(needle).join(mark);
-      return out;
+      pattern.lastIndex = 0;
+      return pattern.test(node) ? node.replace(pattern, (found) => marks.get(found) ?? found) : node;
     }
     if (Array.isArray(node)) {
       const out = node.map(rewrite);

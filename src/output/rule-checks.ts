@@ -235,11 +235,11 @@ export const ipv4Shape: Validator = (c) => {
   if (keywordBefore(c.text, c.start, 24, VERSION_WORDS)) return false;
   // Internal addresses are reported below the action threshold anyway: the table lookup is for the rest.
   if (ipv4IsInternal(octets)) return LOW_CONFIDENCE;
-  // 6.2.1.3 and 4.4.4.4: section numbers, or the well-known public resolvers; neither is anyone's address.
-  if (c.value.length === 7) return LOW_CONFIDENCE;
   if (keywordBefore(c.text, c.start, 24, SECTION_WORDS)) return false;
   const column = columnName(c);
-  return column === undefined || !VERSION_COLUMN.test(column);
+  if (column !== undefined && VERSION_COLUMN.test(column)) return false;
+  // 6.2.1.3 and 4.4.4.4: section numbers, or the well-known public resolvers; neither is anyone's address.
+  return c.value.length === 7 ? LOW_CONFIDENCE : true;
 };
 
 export const isHexCode = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
