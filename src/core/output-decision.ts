@@ -25,11 +25,26 @@ export const OutputFindingSummarySchema = z
   .strict();
 export type OutputFindingSummary = z.infer<typeof OutputFindingSummarySchema>;
 
+/** What a guarded payload is: a tool result, or something else a server sends toward the client. */
+export const PayloadKindSchema = z.enum(["tool_result", "resource", "prompt", "error", "notification", "progress"]);
+export type PayloadKind = z.infer<typeof PayloadKindSchema>;
+
+/** Base64 items the scanner could not read as text (images, audio, archives): counted, not scanned. */
+export const BinarySummarySchema = z
+  .object({
+    count: z.number().int().nonnegative(),
+    mime_types: z.array(z.string()),
+  })
+  .strict();
+export type BinarySummary = z.infer<typeof BinarySummarySchema>;
+
 export const OutputPolicyInputSchema = z
   .object({
     version: z.literal("v1"),
     findings: z.array(OutputFindingSummarySchema),
     scan_error: z.boolean(),
+    binary: BinarySummarySchema.default({ count: 0, mime_types: [] }).describe("Binary items that were not scanned; the policy decides whether they may pass."),
+    payload_kind: PayloadKindSchema.default("tool_result").describe("What is being guarded: a tool result, a resources/read or prompts/get result, a JSON-RPC error, a notification."),
     call: z.object({ server: z.string(), tool: z.string() }).strict(),
     labels: z.record(z.string(), z.string()).default({}),
     risk_tags: z.array(z.string()).default([]),
@@ -79,5 +94,36 @@ export function outputFailClosed(kind: OutputFailClosedKind, detail: string, bun
     redact_types: [],
     bundle,
     fail_closed: kind,
+  };
+}
+
+/** Whether a scan can be trusted to be complete: no scanner error, no limit (oversize, finding_limit) reached. */
+export interface ScanIntegrity {
+  scanError: boolean;
+  /** Types of the limit findings (oversize, finding_limit). */
+  limits: readonly string[];
+}
+
+export const SCAN_ERROR_RULE = "mcpgov.output.scan-error";
+export const NOT_FULLY_SCANNED_RULE = "mcpgov.output.not-fully-scanned";
+
+/**
+ * The gateway's own fail-closed floor under the output policy: a scan that
+ * failed or stopped short quarantines, whatever the policy said. The Rego
+ * library does the same; this holds for a policy that does not use it (or
+ * an engine that is wrong), since only a complete scan can show an output
+ * is clean.
+ */
+export function enforceScanIntegrity(verdict: OutputDecision, scan: ScanIntegrity): OutputDecision {
+  if (verdict.decision === "QUARANTINE" || (!scan.scanError && scan.limits.length === 0)) return verdict;
+  const rule = scan.scanError ? SCAN_ERROR_RULE : NOT_FULLY_SCANNED_RULE;
+  const why = scan.scanError ? "the output scan failed" : `the output was not fully scanned (${[...new Set(scan.limits)].sort().join(", ")})`;
+  return {
+    ...verdict,
+    decision: "QUARANTINE",
+    rules: [rule],
+    reason: `${rule}: ${why}, so the output is not known to be clean (the output policy said ${verdict.decision})`,
+    matched: [...verdict.matched, { rule, decision: "QUARANTINE" }],
+    redact_types: [],
   };
 }

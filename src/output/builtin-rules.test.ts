@@ -151,3 +151,32 @@ describe("context from tables and sentences", () => {
     expect(types(`The api secret is ${"5f5add46d48b31f9a0d18854281cf8a6".repeat(2)}.`)).toEqual(["generic_secret"]);
   });
 });
+
+describe("code is not a secret", () => {
+  it.each([
+    ["a type annotation", "    progressToken: z.ZodOptional<z.ZodUnion<readonly [z.ZodString, z.ZodNumber]>>;"],
+    ["a type name", "    password: BinaryLike, salt: BinaryLike"],
+    ["a type name in an interface", "  credentials: RequestCredentials;"],
+    ["an identifier", "const varToken = declarationIsDefault;"],
+    ["a property path", "privateKey: options.privateKey,"],
+    ["an optional chain", "this.#withCredentials = eventSourceInitDict?.withCredentials;"],
+    ["an exported constant", "exports.AST_TOKEN_TYPES = exports.AST_NODE_TYPES;"],
+    ["a quoted identifier", 'TSPrivateKeyword = "TSPrivateKeyword",'],
+    ["a working directory", "PWD: '/Users/maciej/src/app'"],
+    ["a section number", "the key size (RFC 7518, Section 6.2.1.3) and section 24.5.1.1"],
+    ["an IPv6 prefix", "the NAT64 prefix 64:ff9b:1:: is local"],
+    ["a documentation URL password", "new URL('https://abc:xyz@example.com'); amqp://guest:guest@localhost"],
+    ["a constant in minified code", "n=this._imul(n,5)+3864292196"],
+  ])("ignores %s", (_name, text) => {
+    expect(types(text)).toEqual([]);
+  });
+
+  it.each([
+    ["a bare random token", `API_TOKEN=${R36}`],
+    ["a bare password with digits", "password: hunter2abc"],
+    ["a quoted password made of words", '"password": "CorrectHorseBatteryStaple"'],
+    ["a quoted random secret", `client_secret = "${R36}"`],
+  ])("still finds %s", (_name, text) => {
+    expect(types(text)).toEqual(["generic_secret"]);
+  });
+});

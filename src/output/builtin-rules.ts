@@ -16,6 +16,7 @@ import {
   phoneShape,
   ssnShape,
   stripeMode,
+  urlPasswordShape,
   urlScheme,
 } from "./rule-checks.js";
 import type { ScanRule } from "./scan-rule.js";
@@ -187,7 +188,7 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     pattern: /:\/\/[^\s:@/?#"'<>]{0,128}:([^\s@/"'<>]{1,256})@[A-Za-z0-9.[\]-]{1,253}/gd,
     group: 1,
     prefilter: ["@"],
-    validators: [urlScheme, notPlaceholder, (c) => !/^(?:pass(?:word)?|pwd|secret|\$\w+)$/i.test(c.value)],
+    validators: [urlScheme, notPlaceholder, (c) => !/^(?:pass(?:word)?|pwd|secret|\$\w+)$/i.test(c.value), urlPasswordShape],
     confidence: 0.9,
     priority: 88,
   },

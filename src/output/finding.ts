@@ -7,7 +7,12 @@ import { z } from "zod";
 export const FindingCategorySchema = z.enum(["secret", "pii", "limit"]);
 export type FindingCategory = z.infer<typeof FindingCategorySchema>;
 
-/** Offsets and lengths count UTF-16 code units of the string they name (JavaScript string indices). */
+/**
+ * Offsets and lengths count UTF-16 code units of the string they name
+ * (JavaScript string indices), in the original string: a value matched
+ * after normalisation (invisible characters removed, NFKC) is reported
+ * over its whole original span.
+ */
 const Span = { offset: z.number().int().nonnegative(), length: z.number().int().positive() };
 
 export const FindingLocationSchema = z.discriminatedUnion("kind", [
@@ -15,8 +20,13 @@ export const FindingLocationSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("text"), ...Span }),
   /** `content[index].text`, or `content[index].resource.text` for an embedded text resource. */
   z.object({ kind: z.literal("content"), index: z.number().int().nonnegative(), field: z.enum(["text", "resource.text"]), ...Span }),
-  /** A string value inside structuredContent (or any JSON document), by JSON pointer (RFC 6901). */
-  z.object({ kind: z.literal("json"), pointer: z.string(), ...Span }),
+  /**
+   * A string anywhere in a JSON document, by JSON pointer (RFC 6901): a
+   * value; with `part: "key"`, the key of the member the pointer names; with
+   * `part: "decoded"`, the text of the base64 blob at the pointer (offsets
+   * count in the decoded text).
+   */
+  z.object({ kind: z.literal("json"), pointer: z.string(), part: z.enum(["key", "decoded"]).optional(), ...Span }),
   /** The whole output: limits that stopped the scan. */
   z.object({ kind: z.literal("output") }),
 ]);

@@ -55,6 +55,16 @@ export const urlScheme: Validator = (c) => {
   return at - i >= 2 && /[A-Za-z]/.test(c.text[i]!);
 };
 
+/**
+ * A password in a URL that documentation writes (`https://abc:xyz@…`,
+ * `amqp://guest:guest@…`): three characters or fewer, or the user name
+ * again. Reported, at low confidence.
+ */
+export const urlPasswordShape: Validator = (c) => {
+  const user = c.text.slice(c.match.index + 3, c.start - 1);
+  return c.value.length <= 3 || c.value === user ? LOW_CONFIDENCE : true;
+};
+
 export const jwtShape: Validator = (c) => {
   const dot = c.value.indexOf(".");
   if (!isJwtHeader(c.value.slice(0, dot))) return false;
@@ -82,8 +92,45 @@ export const genericAssignment: Validator = (c) => {
   let keyStart = match.index;
   while (keyStart > 0 && match.index - keyStart < 40 && isKeyChar(text.charCodeAt(keyStart - 1))) keyStart--;
   const key = text.slice(keyStart, match.index + keyLength(match[0])).toLowerCase();
-  return secretValueFor(key, value);
+  const verdict = secretValueFor(key, value);
+  // Groups 1–3 are quoted values ("…", '…', `…`); group 4 is bare. Checked last: most candidates are gone by now.
+  if (verdict !== false && looksLikeCode(value, match[4] === undefined, PASSWORD_WORDS.some((w) => key.includes(w)))) return false;
+  return verdict;
 };
+
+/** An identifier or a property path: `BinaryLike`, `options.privateKey`, `exports.AST_NODE_TYPES`, `types$1.starstar`. */
+const IDENTIFIER_PATH = /^[A-Za-z_$][\w$]{0,80}(?:\??\.[A-Za-z_$][\w$]{0,80}){0,8}$/;
+/** Word-shaped runs: `Private`, `key`, `AST`. */
+const WORD_RUN = /[A-Z]?[a-z]{2,}|[A-Z]{2,}(?![a-z])/g;
+
+/**
+ * Whether a value is code rather than a secret: the right-hand side of a
+ * type annotation or an assignment in source (`password: BinaryLike`,
+ * `progressToken: z.ZodOptional<…>`, `token = node.typeParameters`).
+ * Secrets are random (few whole words) or quoted literals; code is made of
+ * words. A bare value with type or call syntax (`<`, `>`, `{`, `=>`, `?.`)
+ * is code; an identifier or property path whose letters are almost all
+ * whole words, with at most two digits, is code. A quoted value is judged
+ * the same way except for passwords, which people do make of words
+ * ("CorrectHorseBatteryStaple"); a bare password of words is code only
+ * without digits.
+ */
+export function looksLikeCode(value: string, quoted: boolean, isPassword: boolean): boolean {
+  if (!quoted && /[<>{}]|\?\.|=>|::/.test(value)) return true;
+  if (quoted && isPassword) return false;
+  if (!IDENTIFIER_PATH.test(value)) return false;
+  let letters = 0;
+  let digits = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) letters++;
+    else if (c >= 48 && c <= 57) digits++;
+  }
+  if (digits > (isPassword ? 0 : 2) || letters === 0) return false;
+  let words = 0;
+  for (const run of value.match(WORD_RUN) ?? []) words += run.length;
+  return words / letters >= 0.8;
+}
 
 /**
  * Whether `value` looks like a secret for a key with this (lower-case)
@@ -95,6 +142,8 @@ export function secretValueFor(key: string, value: string): boolean | number {
   if (isPlaceholder(value) || CODE_REFERENCE.test(value)) return false;
   if (/^(?:true|false|null|none|nil|undefined|required|optional|bearer|basic)$/i.test(value) || /^[\d.,:\s-]+$/.test(value)) return false;
   if (/^(?:https?|wss?):\/\//i.test(value) || /[()[\]]/.test(value) || /(?:passw|secret|token)/i.test(value)) return false;
+  // A file system path (PWD=/Users/jane/src, HOME=~/work/app) is where something is, not a secret.
+  if (/^(?:~|\.{1,2})?(?:\/[\w.@+-]+){2,}\/?$/.test(value)) return false;
   if (/^[a-z0-9_-]*[./][a-z0-9_./-]*$/.test(value) && !/^[a-f0-9]+$/.test(value)) return false;
   const classes = charClasses(value);
   const entropy = shannonEntropy(value);
@@ -143,6 +192,8 @@ export const PHONE_WORDS = ["phone", "tel", "mobile", "cell", "fax", "call", "wh
 export const phoneShape: Validator = (c) => {
   const v = c.value;
   const international = v.charCodeAt(0) === 43; /* + */
+  // Minified code adds constants to calls: `f(n,5)+3864292196`.
+  if (international && /[)\]]/.test(c.text[c.start - 1] ?? "")) return false;
   let digits = 0;
   for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) >= 48 && v.charCodeAt(i) <= 57) digits++;
   if (digits < (international ? 8 : 9) || digits > 15) return false;
@@ -172,6 +223,8 @@ export const ssnShape: Validator = (c) => {
 };
 
 export const VERSION_WORDS = ["version", "ver ", "ver:", "ver=", "release", "build", "firmware", "v."];
+/** Numbered parts of documents: "RFC 7518, Section 6.2.1.3". */
+export const SECTION_WORDS = ["section", "§", "rfc ", "chapter", "clause"];
 /** A table column of version numbers (file_version, firmware, build): four-part versions look like addresses. */
 export const VERSION_COLUMN = /version|firmware|release|build|^ver$|_ver$/;
 export const ipv4Shape: Validator = (c) => {
@@ -182,8 +235,11 @@ export const ipv4Shape: Validator = (c) => {
   if (keywordBefore(c.text, c.start, 24, VERSION_WORDS)) return false;
   // Internal addresses are reported below the action threshold anyway: the table lookup is for the rest.
   if (ipv4IsInternal(octets)) return LOW_CONFIDENCE;
+  if (keywordBefore(c.text, c.start, 24, SECTION_WORDS)) return false;
   const column = columnName(c);
-  return column === undefined || !VERSION_COLUMN.test(column);
+  if (column !== undefined && VERSION_COLUMN.test(column)) return false;
+  // 6.2.1.3 and 4.4.4.4: section numbers, or the well-known public resolvers; neither is anyone's address.
+  return c.value.length === 7 ? LOW_CONFIDENCE : true;
 };
 
 export const isHexCode = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
@@ -198,7 +254,8 @@ export const ipv6Shape: Validator = (c) => {
   if (v.split(":").length < 3 || !/\d/.test(v)) return false;
   const groups = parseIpv6(v);
   if (!groups) return false;
-  return { start, confidence: ipv6IsInternal(groups) ? LOW_CONFIDENCE : 0.85 };
+  // A prefix (2001:db8::, 64:ff9b::) names a network, not a host.
+  return { start, confidence: ipv6IsInternal(groups) || v.endsWith("::") ? LOW_CONFIDENCE : 0.85 };
 };
 
 function colons(value: string): number {

@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { scanOutput } from "../../src/output/result-scan.js";
 import { packageRoot } from "../../src/toolchain/opa.js";
 import { type CorpusSample, corpusPath } from "../fixtures/output-corpus/generate.js";
+import { loadRealClean } from "../fixtures/output-corpus/real-clean.js";
 import { fmt, nowMicros, summarise } from "./stats.js";
 
 export const ACTION_CONFIDENCE = 0.5;
@@ -114,6 +115,13 @@ export async function scanBench(): Promise<string[]> {
   const wallRate = mb / (summarise(cleanTimes).median / 1e6);
   const cpuRate = (mb * 5) / ((cpu.user + cpu.system) / 1e6);
   lines.push(`  clean text throughput (${mb} MB of hard negatives): ${fmt(wallRate)} MB/s wall, ${fmt(cpuRate)} MB/s cpu   goal ≥ ${GOAL_MB_PER_S}: ${ok(Math.max(wallRate, cpuRate), GOAL_MB_PER_S)}`);
+
+  const real = loadRealClean(packageRoot());
+  const realFalse = real.reduce((n, sample) => n + predictedTypes(sample).size, 0);
+  const realText = real.map((sample) => sample.text ?? JSON.stringify(sample.result)).join("\n");
+  timeScan(realText, 1);
+  const realRate = realText.length / 1024 / 1024 / (summarise(timeScan(realText, 5)).median / 1e6);
+  lines.push(`  real clean text (${real.length} files: package sources and .d.ts, logs, API responses; ${fmt(realText.length / 1024 / 1024)} MB): ${realFalse} false finding(s), ${fmt(realRate)} MB/s wall`);
 
   const small = cleanText(samples.slice(7), 4096);
   timeScan(small, 500);
