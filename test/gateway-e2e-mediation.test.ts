@@ -7,7 +7,8 @@
  */
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import { copyFileSync, readFileSync as readBytes } from "node:fs";
+import { LoggingMessageNotificationSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBundle } from "../src/toolchain/build.js";
@@ -18,6 +19,7 @@ import {
   decisionOf,
   disposeGateway,
   everythingServer,
+  filesystemServer,
   startTestGateway,
   writeGatewayConfig,
   type TestGateway,
@@ -72,7 +74,7 @@ describe("every method that acts or reads data is mediated", () => {
   beforeAll(async () => {
     ws = await createWorkspace();
     await buildMediationBundle(ws.bundlePath);
-    await writeGatewayConfig(ws, { servers: [everythingServer(), plantingServer(ws)] });
+    await writeGatewayConfig(ws, { servers: [everythingServer(), plantingServer(ws), filesystemServer(ws)] });
     gw = await startTestGateway(ws);
   }, 120_000);
   afterAll(() => disposeGateway(gw, ws));
@@ -143,6 +145,63 @@ describe("every method that acts or reads data is mediated", () => {
     }
     expect(plantingEvents(ws).slice(before).filter((e) => e.method === "prompts/get" || e.method === "resources/read")).toEqual([]);
     expect(await gw.metric("mcpgov_catalog_findings_total", { server: "planting", decision: "HIDE" })).toBeGreaterThan(0);
+  });
+
+  it("passes the MCP SDK's own types.d.ts through server-filesystem byte for byte", async () => {
+    const source = join(repoRoot, "node_modules", "@modelcontextprotocol", "sdk", "dist", "esm", "types.d.ts");
+    copyFileSync(source, join(ws.sandbox, "types.d.ts"));
+    const client = await gw.connect("filesystem");
+    const result = await client.callTool({ name: "read_text_file", arguments: { path: join(ws.sandbox, "types.d.ts") } });
+    expect(result.isError).toBeFalsy();
+    const text = (result.content as Array<{ text: string }>)[0]!.text;
+    expect(Buffer.from(text, "utf8").equals(readBytes(source))).toBe(true);
+    const record = (await gw.calls({ server: "filesystem", tool: "read_text_file" })).at(-1)!;
+    expect(record.extra["output_verdict"]).toBe("PASS");
+  });
+
+  describe("a secret a hostile server plants", () => {
+    const PLANTED = "ghp_" + "Zq8rT2mW9xK4vN7pL3sD6fH1jB5cY0aE2uGi";
+    /** The planted token, wherever it is, with invisible characters taken out first. */
+    const leaks = (value: unknown): boolean => JSON.stringify(value).replace(/\\u[0-9a-fA-F]{4}|[\u200b-\u200f\u2060\ufeff]|\udb40[\udc00-\udc7f]/g, "").includes(PLANTED);
+
+    it.each(["meta", "annotations", "resource_link", "text_blob", "unknown_key", "zero_width", "tag_chars", "structured"])("in %s never reaches the client", async (where) => {
+      const client = await gw.connect("planting");
+      const result = await client.callTool({ name: "plant", arguments: { where } });
+      const blobText = ((result.content as Array<{ resource?: { blob?: string } }>)[0]?.resource?.blob ?? "");
+      expect(leaks(result), JSON.stringify(result)).toBe(false);
+      expect(Buffer.from(blobText, "base64").toString("utf8")).not.toContain(PLANTED);
+      const record = (await gw.calls({ server: "planting", tool: "plant" })).at(-1)!;
+      expect(["REDACT", "QUARANTINE"]).toContain(record.extra["output_verdict"]);
+    });
+
+    it("in a JSON-RPC error never reaches the client", async () => {
+      const client = await gw.connect("planting");
+      const error = await client.callTool({ name: "plant", arguments: { where: "error" } }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(McpError);
+      expect(leaks({ message: (error as McpError).message, data: (error as McpError).data })).toBe(false);
+    });
+
+    it("in a progress message never reaches the client", async () => {
+      const client = await gw.connect("planting");
+      const messages: string[] = [];
+      await client.callTool({ name: "plant", arguments: { where: "progress" } }, undefined, { onprogress: (p) => messages.push(p.message ?? "") });
+      expect(messages.length).toBeGreaterThan(0);
+      expect(leaks(messages)).toBe(false);
+    });
+
+    it("in a log notification never reaches the client", async () => {
+      const seen: unknown[] = [];
+      const client = await gw.connect("planting", undefined, (c) => c.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void seen.push(n)));
+      await client.callTool({ name: "plant", arguments: { where: "notification" } });
+      expect(leaks(seen)).toBe(false);
+    });
+
+    it("in a resource, a prompt and a completion never reaches the client", async () => {
+      const client = await gw.connect("planting");
+      expect(leaks(await client.readResource({ uri: "plant://doc" }))).toBe(false);
+      expect(leaks(await client.getPrompt({ name: "greet" }))).toBe(false);
+      expect(leaks(await client.complete({ ref: { type: "ref/prompt", name: "greet" }, argument: { name: "who", value: "b" } }))).toBe(false);
+    });
   });
 
   it("answers an empty tool name with a recorded fail-closed DENY that names the field", async () => {

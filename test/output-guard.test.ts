@@ -28,6 +28,9 @@ class StaticOutputEngine implements PolicyEngine {
   decideValid(): Decision {
     throw new Error("not used");
   }
+  decideCatalog(): never {
+    throw new Error("not used");
+  }
   decideOutput(input: unknown): OutputDecision {
     return this.decideOutputValid(input as OutputPolicyInput);
   }

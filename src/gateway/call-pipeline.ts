@@ -90,8 +90,8 @@ export async function handleRequest(ctx: GatewayContext, method: Exclude<McpMeth
   if (mediated.ok) return mediated.result as Record<string, unknown>;
   if (mediated.upstreamError) throw mediated.upstreamError;
   const refusal = mediated.refusal;
-  const key = refusal.meta?.["mcpgov/output"] ? "mcpgov/output" : "mcpgov/decision";
-  throw new McpError(MCPGOV_REFUSED, refusal.text, { [key]: key === "mcpgov/output" ? refusal.meta?.["mcpgov/output"] : decisionMeta(refusal, mediated.callId) });
+  if (refusal.meta?.["mcpgov/output"]) throw new McpError(refusal.withheldCode ?? MCPGOV_REFUSED, refusal.text, { "mcpgov/output": refusal.meta["mcpgov/output"] });
+  throw new McpError(MCPGOV_REFUSED, refusal.text, { "mcpgov/decision": decisionMeta(refusal, mediated.callId) });
 }
 
 function mediateRequest(

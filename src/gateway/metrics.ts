@@ -113,6 +113,7 @@ export function createMetrics() {
       name: "mcpgov_catalog_findings_total",
       help: "Definition scanner findings on listed tools, prompts and resources, by the catalog policy's decision on the definition (PASS, FLAG, HIDE); counted once per distinct verdict",
       labelNames: ["server", "decision"] as const,
+      registers: [registry],
     }),
     auditEventWriteFailures: new Counter({
       name: "mcpgov_audit_event_write_failures_total",

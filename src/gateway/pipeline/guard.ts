@@ -1,39 +1,52 @@
 /**
- * @module Stage 6, guard: everything the recipient answered passes the one
- * egress guard before the client sees it — tool results, resources,
- * prompts, completions, list entries, and the upstream's own errors.
+ * @module Stage 6, guard: everything a server sends toward a client passes
+ * the one egress guard before the client sees it — tool results,
+ * resources, prompts, completions, list entries, the upstream's own
+ * errors, and the params of a server's sampling or elicitation request.
+ * A withheld tool result is a tool error; anything else withheld is a
+ * JSON-RPC error (-32003) naming the quarantine id.
  */
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
-import { guardOutput } from "../output-guard.js";
+import type { McpMethod } from "../../core/envelope.js";
+import type { PayloadKind } from "../../core/output-decision.js";
+import { guardPayload, type GuardedPayload, withheldError, withheldToolResult } from "../output-guard.js";
 import { refuse, type CallState, type StageResult } from "./state.js";
+
+const KIND_OF: Partial<Record<McpMethod, PayloadKind>> = {
+  "tools/call": "tool_result",
+  "resources/read": "resource",
+  "prompts/get": "prompt",
+};
+
+function account(state: CallState, guarded: GuardedPayload<unknown>): CallState["extra"] {
+  state.ctx.metrics.outputVerdicts.inc({ verdict: guarded.verdict.decision, server: state.request.serverId });
+  return { ...state.extra, output_verdict: guarded.verdict.decision, findings: guarded.findings, output_rules: guarded.verdict.rules, ...guarded.audit };
+}
 
 export async function guard(state: CallState): Promise<StageResult> {
   const { ctx, engine, envelope, callId, request } = state;
-  // A server's request relayed to the client: the answer is the client's own, going to the server.
+  // A server's request relayed to the client was guarded on the way out; the answer is the client's own.
   if (envelope.call.direction === "server_to_client") return state;
-  const guarded = await guardOutput(ctx, engine, state.result, envelope, callId);
-  ctx.metrics.outputVerdicts.inc({ verdict: guarded.verdict.decision, server: request.serverId });
-  const extra = { ...state.extra, output_verdict: guarded.verdict.decision, findings: guarded.findings, output_rules: guarded.verdict.rules, ...guarded.audit };
-  if (request.method !== "tools/call" && guarded.verdict.decision === "QUARANTINE") {
-    // Only a tool result has an error form of its own; any other answer is withheld as a JSON-RPC error.
-    const withheld = guarded.result as { content?: { text?: string }[]; _meta?: Record<string, unknown> };
-    const text = withheld.content?.[0]?.text ?? `mcpgov withheld this ${request.method} result (call id ${callId})`;
-    return refuse(state, "executed", text, { extra, meta: withheld._meta ?? {} });
-  }
-  return { ...state, result: guarded.result, extra };
+  const guarded = await guardPayload(ctx, engine, state.result, envelope, callId, { kind: KIND_OF[request.method] ?? "resource" });
+  const extra = account(state, guarded);
+  if (guarded.withheld === undefined) return { ...state, result: guarded.payload, extra };
+  // The output was withheld: the call ran, so the outcome is still "executed".
+  if (request.method === "tools/call") return { ...state, result: withheldToolResult(guarded.withheld), extra };
+  return refuse(state, "executed", guarded.withheld.text, { extra, meta: { "mcpgov/output": guarded.withheld.meta }, withheldCode: withheldError(guarded.withheld).code });
 }
 
 /** An upstream's JSON-RPC error passes the same guard: its message and data come from a stranger too. */
 export async function guardUpstreamError(state: CallState, error: McpError): Promise<McpError> {
   const { ctx, engine, envelope, callId } = state;
-  const payload = { content: [{ type: "text", text: error.message }], structuredContent: { data: error.data ?? null } };
-  const guarded = await guardOutput(ctx, engine, payload, envelope, callId);
+  // McpError prefixes "MCP error <code>: " to what the server sent.
+  const sent = { code: error.code, message: error.message.replace(/^MCP error -?\d+: /, ""), ...(error.data !== undefined ? { data: error.data } : {}) };
+  const guarded = await guardPayload(ctx, engine, sent, envelope, callId, { kind: "error" });
+  if (guarded.withheld !== undefined) {
+    const e = withheldError(guarded.withheld, error.code);
+    return new McpError(e.code, e.message, e.data);
+  }
   if (guarded.verdict.decision === "PASS") return error;
-  const out = guarded.result as { content: { text?: string }[]; structuredContent?: { data?: unknown } };
-  const message = out.content[0]?.text ?? "upstream error withheld by mcpgov";
-  // McpError prefixes "MCP error <code>: "; the guarded text already carries it.
-  const stripped = message.replace(/^MCP error -?\d+: /, "");
-  return new McpError(error.code, stripped, guarded.verdict.decision === "REDACT" ? out.structuredContent?.data : undefined);
+  return new McpError(error.code, guarded.payload.message, guarded.payload.data);
 }
 
 /**
@@ -41,14 +54,9 @@ export async function guardUpstreamError(state: CallState, error: McpError): Pro
  * user: its params are what must pass the guard, before they are sent.
  */
 export async function guardServerRequest(state: CallState): Promise<StageResult> {
-  const { ctx, engine, envelope, callId, request } = state;
-  const guarded = await guardOutput(ctx, engine, state.facts.forward, envelope, callId);
-  ctx.metrics.outputVerdicts.inc({ verdict: guarded.verdict.decision, server: request.serverId });
-  const extra = { ...state.extra, output_verdict: guarded.verdict.decision, findings: guarded.findings, output_rules: guarded.verdict.rules, ...guarded.audit };
-  if (guarded.verdict.decision === "QUARANTINE") {
-    const withheld = guarded.result as { content?: { text?: string }[]; _meta?: Record<string, unknown> };
-    const text = withheld.content?.[0]?.text ?? `mcpgov withheld this ${request.method} (call id ${callId})`;
-    return refuse(state, "blocked", text, { extra, meta: withheld._meta ?? {} });
-  }
-  return { ...state, facts: { ...state.facts, forward: guarded.result as Record<string, unknown> }, extra };
+  const { ctx, engine, envelope, callId } = state;
+  const guarded = await guardPayload(ctx, engine, state.facts.forward, envelope, callId, { kind: "prompt" });
+  const extra = account(state, guarded);
+  if (guarded.withheld !== undefined) return refuse(state, "blocked", guarded.withheld.text, { extra, meta: { "mcpgov/output": guarded.withheld.meta } });
+  return { ...state, facts: { ...state.facts, forward: guarded.payload }, extra };
 }

@@ -54,8 +54,10 @@ export interface Refusal {
   extra?: AuditExtra;
   /** The upstream's own JSON-RPC error, passed on (after the guard) instead of a refusal text. */
   upstreamError?: unknown;
-  /** Facts for the caller's _meta (approval id, quarantine id). */
+  /** Facts for the caller's _meta or error data (approval id, `mcpgov/output`). */
   meta?: Record<string, unknown>;
+  /** The JSON-RPC code for a withheld non-tool result (-32003) instead of a refusal's. */
+  withheldCode?: number;
   /** Carried from the state when the request was dispatched before it was refused. */
   intentSeq?: number;
   upstreamMs?: number;
