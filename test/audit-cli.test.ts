@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditEntryFor } from "../src/audit/audit-entry.js";
 import { AUDIT_FILE, SqliteAuditStore } from "../src/audit/sqlite-audit-store.js";
 import { jsonDigest } from "../src/bundle/hash.js";
-import { EnvelopeSchema, type Envelope } from "../src/core/envelope.js";
+import { StoredEnvelopeSchema, type Envelope } from "../src/core/envelope.js";
 import { WasmPolicyEngine } from "../src/engine/wasm-engine.js";
 import { appendCalls, entryFor, tempDataDir } from "./helpers/audit-fixtures.js";
 import { buildReference, referencePolicy } from "./helpers/bundles.js";
@@ -185,12 +185,12 @@ describe("mcpgov audit verify", () => {
 describe("mcpgov audit export", () => {
   const lines = async (path: string) => (await readFile(path, "utf8")).split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, unknown>);
 
-  it("writes the stored envelopes as v1 JSONL that decides as recorded, with secrets masked", async () => {
+  it("writes the stored envelopes as JSONL (v1 as recorded, v2 since) that decides as recorded, with secrets masked", async () => {
     const out = join(dir, "envelopes.jsonl");
     const result = await runCli(["audit", "export", "--data", data, "--envelopes", out]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe(`exported 10 records: envelopes to ${out}\n`);
-    const envelopes = (await lines(out)).map((line) => EnvelopeSchema.parse(line));
+    const envelopes = (await lines(out)).map((line) => StoredEnvelopeSchema.parse(line));
     expect(envelopes.map((e) => e.call.id)).toEqual(["c-0001", "c-0002", "c-0003", "c-0004", "c-1", "c-2", "c-3", "c-4", "c-5", "c-6"]);
     const written = envelopes[1]!;
     expect(written.call.arguments).toMatchObject({ api_token: "[MASKED]", title: "Rotate deploy key" });
@@ -237,7 +237,7 @@ describe("mcpgov audit export", () => {
       metrics: { timer_rego_query_eval_ns: 35_000 },
       masked: ["/input/call/arguments/api_token"],
     });
-    expect(EnvelopeSchema.parse(event["input"])).toMatchObject({ call: { id: "c-0002" } });
+    expect(StoredEnvelopeSchema.parse(event["input"])).toMatchObject({ call: { id: "c-0002" } });
     for (const value of Object.values(event["labels"] as object)) expect(typeof value).toBe("string");
   });
 

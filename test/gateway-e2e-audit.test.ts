@@ -83,8 +83,8 @@ describe("mcpgov audit verify after a real run", () => {
     const ok = await runCli(["audit", "verify", "--data", ws.dataDir]);
     expect(ok.stderr).toBe("");
     expect(ok.code).toBe(0);
-    // four calls, and the held one's approval request: created and routed.
-    expect(ok.stdout).toMatch(/^ok: 6 records/);
+    // four calls, an intent before each of the two that ran, and the held one's approval request: created and routed.
+    expect(ok.stdout).toMatch(/^ok: 8 records/);
 
     // The held production write, rewritten to look as if policy had allowed it.
     const target = (await allRecords(ws.dataDir)).find((r): r is CallRecord => r.call_id === held && isCallRecord(r))!;
