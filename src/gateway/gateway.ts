@@ -100,10 +100,23 @@ async function auditPinViolation(ctx: GatewayContext, serverId: string, violatio
  */
 function reportCatalogFinding(ctx: GatewayContext, event: CatalogFindingEvent): void {
   if (event.findings.length > 0) ctx.metrics.catalogFindings.inc({ server: event.server, decision: event.decision.decision }, event.findings.length);
+  const findings = event.findings.map((f) => `${f.type}@${f.field}`);
   ctx.logger.warn(
-    { server: event.server, tool: event.name, decision: event.decision.decision, rules: event.decision.rules, findings: event.findings.map((f) => `${f.type}@${f.field}`) },
-    event.decision.decision === "HIDE" ? "catalog policy: tool hidden" : "catalog policy: tool flagged",
+    { server: event.server, [event.kind]: event.name, decision: event.decision.decision, rules: event.decision.rules, findings },
+    event.decision.decision === "HIDE" ? `catalog policy: ${event.kind} hidden` : `catalog policy: ${event.kind} flagged`,
   );
+  // Evidence of what a client was (not) offered: an event in the chain, with labels, never the definition's text.
+  void appendEvent(
+    { audit: ctx.audit, logger: ctx.logger, failures: ctx.metrics.auditEventWriteFailures },
+    {
+      event: "catalog.finding",
+      time: ctx.clock().toISOString(),
+      server: event.server,
+      tool: event.name,
+      bundle: ctx.bundles.current().bundle,
+      details: { kind: event.kind, decision: event.decision.decision, rules: event.decision.rules.join(","), findings: findings.join(",").slice(0, 1_000) },
+    },
+  ).catch(() => undefined /* logged and counted by appendEvent; the verdict itself stands */);
 }
 
 export async function startGateway(config: LoadedGatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
