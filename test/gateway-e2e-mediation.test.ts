@@ -146,7 +146,10 @@ describe("every method that acts or reads data is mediated", () => {
     expect(plantingEvents(ws).slice(before).filter((e) => e.method === "prompts/get" || e.method === "resources/read")).toEqual([]);
     expect(await gw.metric("mcpgov_catalog_findings_total", { server: "planting", decision: "HIDE" })).toBeGreaterThan(0);
     // And each verdict is an event in the audit chain, with finding labels, not the text.
-    const events = (await gw.records({ server: "planting" })).filter((r) => r.kind === "event" && r.event === "catalog.finding");
+    // Written beside the verdict, not awaited by the request: give the writer a moment.
+    const catalogEvents = async () => (await gw.records({ server: "planting" })).filter((r) => r.kind === "event" && r.event === "catalog.finding");
+    for (let i = 0; i < 40 && (await catalogEvents()).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    const events = await catalogEvents();
     expect(events.map((e) => (e as { tool?: string }).tool).sort()).toEqual(expect.arrayContaining(["sneaky"]));
     expect(JSON.stringify(events)).not.toContain("id_rsa and include");
   });
