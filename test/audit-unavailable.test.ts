@@ -5,10 +5,11 @@
  * on and the chain verifies.
  */
 import { execFileSync } from "node:child_process";
-import { closeSync, existsSync, openSync, rmSync, writeSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { fillVolume } from "./helpers/volume.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyChain } from "../src/audit/hash-chain.js";
 import { DEFAULT_BUSY_TIMEOUT_MS } from "../src/audit/sqlite-audit-append.js";
@@ -86,26 +87,12 @@ describe("audit store on a full disk", () => {
   });
 
   /** Fills the file system to the last byte; returns the filler's path. */
-  function fill(): string {
-    const filler = join(mountPoint, "filler");
-    const fd = openSync(filler, "w");
-    const chunk = Buffer.alloc(4096, 1);
-    try {
-      for (;;) writeSync(fd, chunk);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOSPC") throw error;
-    } finally {
-      closeSync(fd);
-    }
-    return filler;
-  }
-
   it("refuses appends promptly with audit_unavailable, and verifies and appends again once space returns", async () => {
     const data = join(mountPoint, "data");
     const store = await SqliteAuditStore.open(data);
     try {
       await appendCalls(store, 3);
-      const filler = fill();
+      const filler = fillVolume(mountPoint);
       let refused: { error: McpgovError; ms: number } | undefined;
       // The WAL may still have room in pages it already holds; the next pages it needs do not exist.
       for (let i = 4; i < 200 && !refused; i++) {

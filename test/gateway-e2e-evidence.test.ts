@@ -6,9 +6,10 @@
  * "outcome unknown".
  */
 import { execFileSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { fillVolume } from "./helpers/volume.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AUDIT_FILE } from "../src/audit/sqlite-audit-store.js";
 import { runCli } from "./helpers/cli.js";
@@ -67,24 +68,10 @@ describe("an audit store whose volume is full", () => {
     await disposeGateway(undefined, ws);
   });
 
-  function fill(): string {
-    const filler = join(ws.dataDir, "filler");
-    const fd = openSync(filler, "w");
-    const chunk = Buffer.alloc(4096, 1);
-    try {
-      for (;;) writeSync(fd, chunk);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOSPC") throw error;
-    } finally {
-      closeSync(fd);
-    }
-    return filler;
-  }
-
   it("dispatches no call whose evidence cannot be written, and says why", async () => {
     const client = await gw!.connect("rug", KEYS.alice);
     expect((await client.callTool({ name: "echo", arguments: { text: "room" } })).isError).toBeFalsy();
-    const filler = fill();
+    const filler = fillVolume(ws.dataDir);
     let refused: { marker: string; text: string } | undefined;
     // Pages SQLite already holds may take a few more records; the next pages it needs do not exist.
     for (let i = 0; i < 200 && !refused; i++) {
