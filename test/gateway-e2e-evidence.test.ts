@@ -121,5 +121,14 @@ describe("a gateway killed mid-call", () => {
     expect(report.outcome_unknown.map((o) => o.tool)).toEqual(["slow"]);
     const why = await runCli(["audit", "why", report.outcome_unknown[0]!.call_id, "--data", ws.dataDir]);
     expect(why.stdout).toContain("outcome unknown");
+
+    // A gateway started again on the same data reports it through its admin API too.
+    const again = await serve(ws);
+    child = again.child;
+    const response = await fetch(`${again.url}/admin/audit/verify`, { headers: { authorization: `Bearer ${KEYS.admin}` } });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { ok: boolean; outcome_unknown: Array<{ call_id: string }> };
+    expect(body.ok).toBe(true);
+    expect(body.outcome_unknown.map((o) => o.call_id)).toEqual([report.outcome_unknown[0]!.call_id]);
   }, 90_000);
 });

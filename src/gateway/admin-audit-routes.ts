@@ -33,7 +33,10 @@ export function auditRoutes(ctx: GatewayContext, authenticate: MiddlewareHandler
   app.get("/verify", async (c) => {
     const head = await ctx.audit.head();
     const verdict = await verifyChain(ctx.audit.iterate(), head ? { head } : {});
-    return c.json(verdict, verdict.ok ? 200 : 409);
+    // Intents without an outcome: calls that were dispatched and never recorded an end (a crash, or still running).
+    const outcomeUnknown = [];
+    for await (const intent of ctx.audit.outcomeUnknown()) outcomeUnknown.push(intent);
+    return c.json({ ...verdict, outcome_unknown: outcomeUnknown }, verdict.ok ? 200 : 409);
   });
   return app;
 }
