@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { jsonHasLoneSurrogate, toWellFormed, wellFormedJson } from "./well-formed.js";
+import { findIllFormed, jsonHasLoneSurrogate, toWellFormed, wellFormedJson } from "./well-formed.js";
 
 describe("toWellFormed", () => {
   it("replaces lone surrogates with U+FFFD and keeps pairs", () => {
@@ -29,5 +29,14 @@ describe("jsonHasLoneSurrogate", () => {
     expect(jsonHasLoneSurrogate(JSON.stringify({ a: "\\ud800" }))).toBe(false);
     expect(jsonHasLoneSurrogate(JSON.stringify({ a: "\\\ud800" }))).toBe(true);
     expect(jsonHasLoneSurrogate(JSON.stringify({ a: "😀" }))).toBe(false);
+  });
+});
+
+describe("findIllFormed", () => {
+  it("names the path of the first ill-formed value or key", () => {
+    expect(findIllFormed({ a: ["ok", { b: "\uD800" }] })).toBe("$.a[1].b");
+    expect(findIllFormed({ "k\uDC00": 1 }, "call.arguments")).toBe('call.arguments["k\uFFFD"]');
+    expect(findIllFormed({ a: "😀" })).toBeUndefined();
+    expect(findIllFormed("x\uDE00")).toBe("$");
   });
 });

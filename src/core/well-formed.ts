@@ -3,6 +3,11 @@
  * has no UTF-8 form, so SQLite (and any UTF-8 file) would store something
  * other than what was hashed. Replacing each with U+FFFD before sealing
  * makes what is hashed and what is stored the same text.
+ *
+ * At the boundary mcpgov refuses such text instead (naming the field, see
+ * `findIllFormed`): the engine, OPA and the store would each read it
+ * differently. The record of the refusal carries it escaped the one way
+ * defined here.
  */
 
 /** With the `u` flag only unpaired surrogates match; a pair is one code point, not a surrogate. */
@@ -52,4 +57,25 @@ export function wellFormedJson<T>(value: T): { value: T; changed: boolean } {
  */
 export function jsonHasLoneSurrogate(json: string): boolean {
   return /(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/i.test(json);
+}
+
+const keyPath = (path: string, key: string): string => (/^[A-Za-z_][\w]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(toWellFormed(key))}]`);
+
+/** The JSON path (from `root`) of the first string or key in `value` with a lone surrogate; undefined when all is well formed. */
+export function findIllFormed(value: unknown, root = "$", depth = 0): string | undefined {
+  if (typeof value === "string") return LONE_SURROGATE.test(value) ? root : undefined;
+  if (depth > 128 || typeof value !== "object" || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findIllFormed(value[i], `${root}[${i}]`, depth + 1);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (LONE_SURROGATE.test(key)) return keyPath(root, key);
+    const found = findIllFormed(item, keyPath(root, key), depth + 1);
+    if (found) return found;
+  }
+  return undefined;
 }

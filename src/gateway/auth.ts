@@ -7,7 +7,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createLocalJWKSet, createRemoteJWKSet, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
-import { findIllFormed } from "../core/unicode.js";
+import { findIllFormed } from "../core/well-formed.js";
 
 export interface Subject {
   id: string;

@@ -10,7 +10,7 @@ import { failClosed } from "../../core/decision.js";
 import { buildEnvelope, type Action, type Envelope } from "../../core/envelope.js";
 import { egressOfArguments } from "../../core/egress-of.js";
 import { describeThrown } from "../../core/errors.js";
-import { findIllFormed, toWellFormedDeep, wellFormedText } from "../../core/unicode.js";
+import { findIllFormed, toWellFormed, wellFormedJson } from "../../core/well-formed.js";
 import type { GatewayContext } from "../context.js";
 import { classifyTool, registryFacts } from "../registry.js";
 import { type MediatedRequest, requestFacts } from "./request.js";
@@ -53,16 +53,16 @@ export function invalidRequest(begun: Begun, field: string, problem: string): Re
 
 function standIn(begun: Begun): Envelope {
   const { ctx, request, facts } = begun;
-  const rawArgs = toWellFormedDeep(facts.arguments as unknown);
+  const rawArgs = wellFormedJson(facts.arguments as unknown).value;
   const args: Record<string, unknown> =
     typeof rawArgs === "object" && rawArgs !== null && !Array.isArray(rawArgs) ? (rawArgs as Record<string, unknown>) : { "mcpgov.invalid_arguments": String(JSON.stringify(rawArgs) ?? "undefined").slice(0, 256) };
-  const subject = toWellFormedDeep(request.subject);
+  const subject = wellFormedJson(request.subject).value;
   const entry = ctx.registry.get(request.serverId);
   return buildEnvelope({
     callId: begun.callId,
     method: request.method,
-    server: wellFormedText(request.serverId) || "(missing)",
-    target: wellFormedText(facts.target) || "(missing)",
+    server: toWellFormed(request.serverId) || "(missing)",
+    target: toWellFormed(facts.target) || "(missing)",
     arguments: args,
     argumentsDigest: jsonDigest(args),
     egress: [],
@@ -70,7 +70,7 @@ function standIn(begun: Begun): Envelope {
     action: "destructive",
     subject: { ...subject, id: subject.id || "(missing)" },
     time: ctx.clock().toISOString(),
-    ...(request.requestId ? { requestId: wellFormedText(request.requestId) } : {}),
+    ...(request.requestId ? { requestId: toWellFormed(request.requestId) } : {}),
     transport: request.transport,
   });
 }
