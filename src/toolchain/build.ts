@@ -1,11 +1,11 @@
 /** @module `mcpgov build`: Rego (and data) → OPA WASM bundle → stamped with its content hash. */
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { McpgovError } from "../core/errors.js";
-import { readBundleArchive, writeBundleArchive } from "../bundle/archive.js";
+import { type BundleFiles, readBundleArchive, writeBundleArchive } from "../bundle/archive.js";
 import { bundleContentHash, parseJsonFile } from "../bundle/hash.js";
-import { withStamp } from "../bundle/manifest.js";
+import { ManifestSchema, MCPGOV_ROOTS, withStamp } from "../bundle/manifest.js";
 import { CATALOG_ENTRYPOINT, DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT } from "../engine/policy-engine.js";
 import { opaBuiltinNames, wasmCapabilities } from "./capabilities.js";
 import { parseOpaErrors } from "./diagnostics.js";
@@ -29,6 +29,8 @@ export interface BuildResult {
 
 /** All live in one policy.wasm; the engine loads them from the same module. */
 export const DEFAULT_ENTRYPOINTS: readonly string[] = [DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT, CATALOG_ENTRYPOINT];
+
+const WASM_MODULE = "policy.wasm";
 
 /** Test files are for `opa test`; they never ship in a bundle. */
 const IGNORE = ["--ignore", "*_test.rego"];
@@ -58,6 +60,34 @@ export function stagedFileMapper(staged: StagedPolicy): (opaPath: string) => str
   return (opaPath) => staged.originOf(isAbsolute(opaPath) ? relative(staged.dir, opaPath) : opaPath);
 }
 
+/**
+ * The bundle as OPA itself reads it, from what `opa build` compiled: its
+ * policy.wasm and merged data.json, with the staged Rego sources in full
+ * beside them (`opa build -t wasm` keeps the Rego with the entrypoint rules
+ * cut out, which topdown cannot evaluate). The manifest claims only
+ * mcpgov's root and records the WASM entrypoints under metadata.mcpgov.wasm
+ * (see wasmEntrypointsOf), so `opa run --bundle`, `opa eval -b` and
+ * `opa inspect` load it with or without a WASM engine.
+ */
+async function bundleFiles(staged: StagedPolicy, compiled: BundleFiles, revision: string): Promise<BundleFiles> {
+  const wasm = compiled.get(WASM_MODULE);
+  if (!wasm) throw new McpgovError("bundle_invalid", `internal error: opa build wrote no ${WASM_MODULE}`);
+  const opaManifest = ManifestSchema.parse(parseJsonFile(".manifest", compiled.get(".manifest") ?? Buffer.from("{}")));
+  const manifest = {
+    revision,
+    roots: [...MCPGOV_ROOTS],
+    ...(opaManifest.rego_version !== undefined ? { rego_version: opaManifest.rego_version } : {}),
+    metadata: { mcpgov: { wasm: opaManifest.wasm ?? [] } },
+  };
+  const files: BundleFiles = new Map([
+    [".manifest", Buffer.from(JSON.stringify(manifest))],
+    ["data.json", compiled.get("data.json") ?? Buffer.from("{}")],
+    [WASM_MODULE, wasm],
+  ]);
+  for (const rel of staged.regoSources) files.set(rel, await readFile(join(staged.dir, rel)));
+  return files;
+}
+
 export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const policyDir = resolve(options.policyDir);
   await assertDirectory(policyDir);
@@ -72,6 +102,8 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   try {
     const capabilitiesFile = join(work, "capabilities.json");
     await writeFile(capabilitiesFile, JSON.stringify(await wasmCapabilities()));
+    // OPA refuses, with the file, a package or data key outside the roots.
+    await writeFile(join(staged.dir, ".manifest"), JSON.stringify({ roots: MCPGOV_ROOTS }));
     await checkPolicy(staged, policyDir, capabilitiesFile);
 
     const raw = join(work, "opa-bundle.tar.gz");
@@ -83,7 +115,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
       throw new McpgovError("policy_compile_error", `opa build failed for ${policyDir}`, { data: { diagnostics } });
     }
 
-    const files = await readBundleArchive(raw);
+    const files = await bundleFiles(staged, await readBundleArchive(raw), revision);
     const hash = bundleContentHash(files);
     const manifest = parseJsonFile(".manifest", files.get(".manifest")!) as Record<string, unknown>;
     files.set(".manifest", Buffer.from(JSON.stringify(withStamp(manifest, hash))));

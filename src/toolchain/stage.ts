@@ -17,6 +17,8 @@ import { stageYamlRules } from "./yaml-rules.js";
 export interface StagedPolicy {
   /** The folder to run `opa` in, with `-b .`. */
   dir: string;
+  /** The Rego modules a bundle ships, relative to `dir`: library and user rules, no `_test.rego`. */
+  regoSources: string[];
   /** Maps a path relative to `dir` back to the file the user (or mcpgov) wrote. */
   originOf(stagedPath: string): string;
   cleanup(): Promise<void>;
@@ -28,6 +30,8 @@ export const libraryDir = (): string => join(packageRoot(), "policy", "lib");
 function isBundleSource(name: string): boolean {
   return name.endsWith(".rego") || name === "data.json" || name === "data.yaml" || name === ".manifest";
 }
+
+const isShippedRego = (rel: string): boolean => rel.endsWith(".rego") && !rel.endsWith("_test.rego");
 
 const listSources = (root: string): Promise<string[]> => listPolicyFiles(root, isBundleSource);
 
@@ -59,6 +63,7 @@ export async function stagePolicy(policyDir: string): Promise<StagedPolicy> {
   }
   return {
     dir,
+    regoSources: [...origins.keys()].filter(isShippedRego).sort(),
     originOf: (stagedPath) => origins.get(stagedPath.replace(/^(\.\/|\/)+/, "")) ?? stagedPath,
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
