@@ -25,6 +25,8 @@ export function parseOpaErrors(output: string, mapFile: FileMapper, knownBuiltin
   }
   if (!parsed?.errors) return parseOpaText(output, mapFile);
   return parsed.errors.map((error) => {
+    const outside = outsideRoots(error.message ?? "", mapFile);
+    if (outside) return outside;
     const file = error.location?.file ? displayPath(mapFile(error.location.file)) : undefined;
     return {
       ...(file ? { file } : {}),
@@ -50,8 +52,34 @@ function parseOpaText(output: string, mapFile: FileMapper): Diagnostic[] {
     });
   }
   if (found.length > 0) return found;
+  const outside = outsideRoots(output, mapFile);
+  if (outside) return [outside];
   const text = output.replace(/^error:\s*/i, "").trim();
   return [{ code: "opa_error", message: text || "opa failed without a message" }];
+}
+
+/**
+ * OPA's refusal of a package or data outside the manifest's roots, said in
+ * mcpgov's terms with the user's file. A bundle claims only data.mcpgov.
+ */
+function outsideRoots(message: string, mapFile: FileMapper): Diagnostic | undefined {
+  const hint = "an mcpgov bundle claims only the root mcpgov, so OPA can load it beside other bundles";
+  const pkg = /roots \[[^\]]*\] do not permit 'package ([^']+)' in module '([^']+)'/.exec(message);
+  if (pkg) {
+    return { file: displayPath(mapFile(pkg[2]!)), code: "bundle_root_error", message: `package ${pkg[1]} is outside data.mcpgov (${hint}); name it mcpgov.…` };
+  }
+  const data = /roots \[[^\]]*\] do not permit data at path '\/?([^']*)'/.exec(message);
+  if (data) {
+    const folder = data[1]!;
+    const candidates = ["data.json", "data.yaml", "data.yml"].map((name) => (folder ? `${folder}/${name}` : name));
+    const file = candidates.map((c) => mapFile(c)).find((mapped, i) => mapped !== candidates[i]);
+    return {
+      ...(file ? { file: displayPath(file) } : {}),
+      code: "bundle_root_error",
+      message: `data at data.${folder.split("/").join(".")} is outside data.mcpgov (${hint}); move it under mcpgov/`,
+    };
+  }
+  return undefined;
 }
 
 /** A path relative to the working directory when it lies inside it, else absolute. */
