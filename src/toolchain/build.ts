@@ -45,11 +45,14 @@ async function assertDirectory(dir: string): Promise<void> {
 }
 
 /**
- * Checks the policy against the WASM capabilities first: `opa check` reports
- * every error with file and line in JSON, where `opa build` stops at text.
+ * Checks the policy against the WASM capabilities and the input schemas
+ * first: `opa check` reports every error with file and line in JSON, where
+ * `opa build` stops at text. The schemas type `input` per package (see
+ * input-types.ts), so a misspelt or mistyped input field is an error here.
  */
 export async function checkPolicy(staged: StagedPolicy, policyDir: string, capabilitiesFile: string): Promise<void> {
-  const run = await runOpa(["check", "-b", ".", "--capabilities", capabilitiesFile, "--format", "json", ...IGNORE], { cwd: staged.dir });
+  const args = ["check", "-b", ".", "--capabilities", capabilitiesFile, "--schema", staged.schemaDir, "--format", "json", ...IGNORE];
+  const run = await runOpa(args, { cwd: staged.dir });
   if (run.status === 0) return;
   const diagnostics = parseOpaErrors(run.stderr || run.stdout, stagedFileMapper(staged), await opaBuiltinNames());
   throw new McpgovError("policy_compile_error", `policy in ${policyDir} does not compile`, { data: { diagnostics } });
