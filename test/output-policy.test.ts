@@ -2,6 +2,7 @@ import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readBundle } from "../src/bundle/bundle.js";
+import { wasmEntrypointsOf } from "../src/bundle/manifest.js";
 import { WasmPolicyEngine } from "../src/engine/wasm-engine.js";
 import { buildOutputInput, summariseFindings } from "../src/output/output-input.js";
 import { scanOutput } from "../src/output/result-scan.js";
@@ -46,7 +47,7 @@ describe("output-policy input", () => {
 describe("the reference output policy", () => {
   it("builds every entrypoint into one module", async () => {
     const manifest = (await readBundle(bundle)).manifest;
-    expect(manifest.wasm).toEqual([
+    expect(wasmEntrypointsOf(manifest)).toEqual([
       { entrypoint: "mcpgov/decision/result", module: "/policy.wasm" },
       { entrypoint: "mcpgov/output/result", module: "/policy.wasm" },
       { entrypoint: "mcpgov/catalog/result", module: "/policy.wasm" },

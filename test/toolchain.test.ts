@@ -2,6 +2,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readBundle } from "../src/bundle/bundle.js";
+import { wasmEntrypointsOf } from "../src/bundle/manifest.js";
 import { buildBundle } from "../src/toolchain/build.js";
 import { runOpa } from "../src/toolchain/opa.js";
 import { stagePolicy } from "../src/toolchain/stage.js";
@@ -22,11 +23,14 @@ describe("mcpgov build", () => {
     const bundle = await readBundle(reference);
     expect([...bundle.files.keys()]).toEqual(expect.arrayContaining([".manifest", "policy.wasm", "data.json"]));
     expect(bundle.manifest.revision).toBe("test");
-    expect(bundle.manifest.wasm).toEqual([
+    expect(wasmEntrypointsOf(bundle.manifest)).toEqual([
       { entrypoint: "mcpgov/decision/result", module: "/policy.wasm" },
       { entrypoint: "mcpgov/output/result", module: "/policy.wasm" },
       { entrypoint: "mcpgov/catalog/result", module: "/policy.wasm" },
     ]);
+    // not in OPA's own `wasm` field, which would make OPA require a WASM engine
+    expect(bundle.manifest.wasm).toBeUndefined();
+    expect(bundle.manifest.roots).toEqual(["mcpgov"]);
     expect(bundle.stamp).toBe(bundle.hash);
     expect(bundle.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
     // test files never ship

@@ -1,20 +1,28 @@
 /** @module Reads and writes OPA bundle archives (tar.gz) as a map of path → bytes. */
-import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import * as tar from "tar";
 import { McpgovError } from "../core/errors.js";
+import { tarGzBytes } from "./tarball.js";
 
-/** Bundle files keyed by path without a leading slash, e.g. "policy.wasm", ".manifest". */
+/**
+ * Bundle files keyed by path without a leading slash, e.g. "policy.wasm",
+ * ".manifest". Archives carry OPA's form ("/policy.wasm"); bundles written
+ * before mcpgov followed it carry the bare one. Both read the same.
+ */
 export type BundleFiles = Map<string, Buffer>;
 
 export function normaliseEntryPath(path: string): string {
-  return path.replace(/^(\.\/|\/)+/, "");
+  const name = path.replace(/^(\.\/|\/)+/, "");
+  if (name.split("/").some((segment) => segment === "..")) throw new Error(`entry ${path} leaves the bundle`);
+  return name;
 }
 
 export async function readBundleArchive(path: string): Promise<BundleFiles> {
   const files: BundleFiles = new Map();
   const pending: Promise<void>[] = [];
+  // Problems are collected, not thrown from the parser's callbacks, and reported once it is done.
+  const problems: string[] = [];
   try {
     await tar.t({
       file: path,
@@ -24,17 +32,27 @@ export async function readBundleArchive(path: string): Promise<BundleFiles> {
           entry.resume();
           return;
         }
-        const name = normaliseEntryPath(entry.path);
+        let name: string;
+        try {
+          name = normaliseEntryPath(entry.path);
+        } catch (error) {
+          problems.push((error as Error).message);
+          entry.resume();
+          return;
+        }
         pending.push(
-          new Promise((resolve, reject) => {
+          new Promise((resolve) => {
             const chunks: Buffer[] = [];
             entry.on("data", (chunk: Buffer) => chunks.push(chunk));
             entry.on("end", () => {
-              if (files.has(name)) reject(new Error(`duplicate entry ${name}`));
+              if (files.has(name)) problems.push(`duplicate entry ${name}`);
               files.set(name, Buffer.concat(chunks));
               resolve();
             });
-            entry.on("error", reject);
+            entry.on("error", (error: unknown) => {
+              problems.push(error instanceof Error ? error.message : String(error));
+              resolve();
+            });
           }),
         );
       },
@@ -46,28 +64,20 @@ export async function readBundleArchive(path: string): Promise<BundleFiles> {
     }
     throw new McpgovError("bundle_invalid", `${path}: not a readable bundle archive (${(cause as Error).message ?? cause})`, { cause });
   }
+  if (problems.length > 0) throw new McpgovError("bundle_invalid", `${path}: not a readable bundle archive (${problems.join("; ")})`);
   if (files.size === 0) throw new McpgovError("bundle_invalid", `${path}: bundle archive is empty`);
   return files;
 }
 
-/**
- * Writes files as a gzipped tar with sorted entries, fixed mode and mtime,
- * so the archive bytes depend on nothing but the content.
- */
+/** The archive bytes of a bundle: reproducible, in OPA's layout (see tarball.ts). */
+export function bundleArchiveBytes(files: BundleFiles): Buffer {
+  return tarGzBytes(files);
+}
+
+/** Writes the bundle archive; its bytes depend on nothing but the files. */
 export async function writeBundleArchive(path: string, files: BundleFiles): Promise<void> {
-  const staging = await mkdtemp(join(tmpdir(), "mcpgov-bundle-"));
-  try {
-    const names = [...files.keys()].sort();
-    for (const name of names) {
-      const target = join(staging, name);
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, files.get(name)!, { mode: 0o644 });
-    }
-    await mkdir(dirname(path), { recursive: true });
-    await tar.c({ gzip: { level: 9 }, file: path, cwd: staging, portable: true, mtime: new Date(0), noDirRecurse: true }, names);
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, bundleArchiveBytes(files), { mode: 0o644 });
 }
 
 export async function readFileBytes(path: string): Promise<Buffer> {

@@ -3,16 +3,37 @@ import { z } from "zod";
 
 export const STAMP_KEY = "content_hash";
 
+/** The data roots an mcpgov bundle owns: every package and every data key lives under data.mcpgov. */
+export const MCPGOV_ROOTS: readonly string[] = ["mcpgov"];
+
+export const WasmEntrypointSchema = z.object({ entrypoint: z.string(), module: z.string() }).passthrough();
+export type WasmEntrypoint = z.infer<typeof WasmEntrypointSchema>;
+
 export const ManifestSchema = z
   .object({
     revision: z.string().default(""),
     roots: z.array(z.string()).optional(),
-    wasm: z.array(z.object({ entrypoint: z.string(), module: z.string() }).passthrough()).optional(),
+    wasm: z.array(WasmEntrypointSchema).optional(),
     rego_version: z.number().optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
   .passthrough();
 export type Manifest = z.infer<typeof ManifestSchema>;
+
+/**
+ * The WASM module of each entrypoint. mcpgov records them at
+ * metadata.mcpgov.wasm rather than in OPA's `wasm` field: with that field
+ * OPA insists on serving the entrypoints from the module and refuses the
+ * bundle when it has no WASM engine (as `go install` and the static builds
+ * do), where the Rego beside the module serves them just as well. Bundles
+ * from `opa build`, and mcpgov's before it, use OPA's field; both are read.
+ */
+export function wasmEntrypointsOf(manifest: Manifest): WasmEntrypoint[] {
+  const ours = manifest.metadata?.["mcpgov"];
+  const recorded = ours && typeof ours === "object" ? (ours as Record<string, unknown>)["wasm"] : undefined;
+  const parsed = z.array(WasmEntrypointSchema).safeParse(recorded);
+  return parsed.success ? parsed.data : (manifest.wasm ?? []);
+}
 
 export function stampOf(manifest: Manifest): string | undefined {
   const ours = manifest.metadata?.["mcpgov"];

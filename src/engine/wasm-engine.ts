@@ -10,14 +10,15 @@ import { describeIssues } from "../core/issues.js";
 import { type OutputDecision, outputFailClosed, type OutputPolicyInput, OutputPolicyInputSchema, OutputPolicyResultSchema } from "../core/output-decision.js";
 import { assertStampMatches, type Bundle, readBundle } from "../bundle/bundle.js";
 import { parseJsonFile } from "../bundle/hash.js";
+import { wasmEntrypointsOf } from "../bundle/manifest.js";
 import { CATALOG_ENTRYPOINT, DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT, type PolicyEngine } from "./policy-engine.js";
 import { type Evaluate, fastEvaluator } from "./wasm-eval.js";
 
 /** Compiles a bundle's WASM module for one entrypoint and loads its data. */
 export async function loadWasmPolicy(bundle: Bundle, entrypoint: string): Promise<{ policy: LoadedPolicy; entrypointId: number }> {
-  const wasmEntry = bundle.manifest.wasm?.find((w) => w.entrypoint === entrypoint);
+  const wasmEntry = wasmEntrypointsOf(bundle.manifest).find((w) => w.entrypoint === entrypoint);
   if (!wasmEntry) {
-    const known = bundle.manifest.wasm?.map((w) => w.entrypoint).join(", ") || "none";
+    const known = wasmEntrypointsOf(bundle.manifest).map((w) => w.entrypoint).join(", ") || "none";
     throw new McpgovError("bundle_invalid", `${bundle.path}: no WASM module for entrypoint ${entrypoint} (bundle has: ${known})`);
   }
   const moduleName = wasmEntry.module.replace(/^\/+/, "");
@@ -41,7 +42,7 @@ export async function loadWasmPolicy(bundle: Bundle, entrypoint: string): Promis
 
 const exportedEntrypoint = (policy: LoadedPolicy, entrypoint: string): number | undefined => (policy.entrypoints as Record<string, number>)[entrypoint];
 
-const moduleOf = (bundle: Bundle, entrypoint: string): string | undefined => bundle.manifest.wasm?.find((w) => w.entrypoint === entrypoint)?.module;
+const moduleOf = (bundle: Bundle, entrypoint: string): string | undefined => wasmEntrypointsOf(bundle.manifest).find((w) => w.entrypoint === entrypoint)?.module;
 
 /**
  * The evaluator of a secondary entrypoint (output, catalog), or undefined

@@ -1,11 +1,11 @@
 /** @module `mcpgov build`: Rego (and data) → OPA WASM bundle → stamped with its content hash. */
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { McpgovError } from "../core/errors.js";
-import { readBundleArchive, writeBundleArchive } from "../bundle/archive.js";
+import { type BundleFiles, readBundleArchive, writeBundleArchive } from "../bundle/archive.js";
 import { bundleContentHash, parseJsonFile } from "../bundle/hash.js";
-import { withStamp } from "../bundle/manifest.js";
+import { ManifestSchema, MCPGOV_ROOTS, withStamp } from "../bundle/manifest.js";
 import { CATALOG_ENTRYPOINT, DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT } from "../engine/policy-engine.js";
 import { opaBuiltinNames, wasmCapabilities } from "./capabilities.js";
 import { parseOpaErrors } from "./diagnostics.js";
@@ -30,6 +30,8 @@ export interface BuildResult {
 /** All live in one policy.wasm; the engine loads them from the same module. */
 export const DEFAULT_ENTRYPOINTS: readonly string[] = [DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT, CATALOG_ENTRYPOINT];
 
+const WASM_MODULE = "policy.wasm";
+
 /** Test files are for `opa test`; they never ship in a bundle. */
 const IGNORE = ["--ignore", "*_test.rego"];
 
@@ -43,11 +45,14 @@ async function assertDirectory(dir: string): Promise<void> {
 }
 
 /**
- * Checks the policy against the WASM capabilities first: `opa check` reports
- * every error with file and line in JSON, where `opa build` stops at text.
+ * Checks the policy against the WASM capabilities and the input schemas
+ * first: `opa check` reports every error with file and line in JSON, where
+ * `opa build` stops at text. The schemas type `input` per package (see
+ * input-types.ts), so a misspelt or mistyped input field is an error here.
  */
 export async function checkPolicy(staged: StagedPolicy, policyDir: string, capabilitiesFile: string): Promise<void> {
-  const run = await runOpa(["check", "-b", ".", "--capabilities", capabilitiesFile, "--format", "json", ...IGNORE], { cwd: staged.dir });
+  const args = ["check", "-b", ".", "--capabilities", capabilitiesFile, "--schema", staged.schemaDir, "--format", "json", ...IGNORE];
+  const run = await runOpa(args, { cwd: staged.dir });
   if (run.status === 0) return;
   const diagnostics = parseOpaErrors(run.stderr || run.stdout, stagedFileMapper(staged), await opaBuiltinNames());
   throw new McpgovError("policy_compile_error", `policy in ${policyDir} does not compile`, { data: { diagnostics } });
@@ -56,6 +61,34 @@ export async function checkPolicy(staged: StagedPolicy, policyDir: string, capab
 /** opa prints paths relative to the staged folder, sometimes with its name in front. */
 export function stagedFileMapper(staged: StagedPolicy): (opaPath: string) => string {
   return (opaPath) => staged.originOf(isAbsolute(opaPath) ? relative(staged.dir, opaPath) : opaPath);
+}
+
+/**
+ * The bundle as OPA itself reads it, from what `opa build` compiled: its
+ * policy.wasm and merged data.json, with the staged Rego sources in full
+ * beside them (`opa build -t wasm` keeps the Rego with the entrypoint rules
+ * cut out, which topdown cannot evaluate). The manifest claims only
+ * mcpgov's root and records the WASM entrypoints under metadata.mcpgov.wasm
+ * (see wasmEntrypointsOf), so `opa run --bundle`, `opa eval -b` and
+ * `opa inspect` load it with or without a WASM engine.
+ */
+async function bundleFiles(staged: StagedPolicy, compiled: BundleFiles, revision: string): Promise<BundleFiles> {
+  const wasm = compiled.get(WASM_MODULE);
+  if (!wasm) throw new McpgovError("bundle_invalid", `internal error: opa build wrote no ${WASM_MODULE}`);
+  const opaManifest = ManifestSchema.parse(parseJsonFile(".manifest", compiled.get(".manifest") ?? Buffer.from("{}")));
+  const manifest = {
+    revision,
+    roots: [...MCPGOV_ROOTS],
+    ...(opaManifest.rego_version !== undefined ? { rego_version: opaManifest.rego_version } : {}),
+    metadata: { mcpgov: { wasm: opaManifest.wasm ?? [] } },
+  };
+  const files: BundleFiles = new Map([
+    [".manifest", Buffer.from(JSON.stringify(manifest))],
+    ["data.json", compiled.get("data.json") ?? Buffer.from("{}")],
+    [WASM_MODULE, wasm],
+  ]);
+  for (const rel of staged.regoSources) files.set(rel, await readFile(join(staged.dir, rel)));
+  return files;
 }
 
 export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
@@ -72,6 +105,8 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   try {
     const capabilitiesFile = join(work, "capabilities.json");
     await writeFile(capabilitiesFile, JSON.stringify(await wasmCapabilities()));
+    // OPA refuses, with the file, a package or data key outside the roots.
+    await writeFile(join(staged.dir, ".manifest"), JSON.stringify({ roots: MCPGOV_ROOTS }));
     await checkPolicy(staged, policyDir, capabilitiesFile);
 
     const raw = join(work, "opa-bundle.tar.gz");
@@ -83,7 +118,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
       throw new McpgovError("policy_compile_error", `opa build failed for ${policyDir}`, { data: { diagnostics } });
     }
 
-    const files = await readBundleArchive(raw);
+    const files = await bundleFiles(staged, await readBundleArchive(raw), revision);
     const hash = bundleContentHash(files);
     const manifest = parseJsonFile(".manifest", files.get(".manifest")!) as Record<string, unknown>;
     files.set(".manifest", Buffer.from(JSON.stringify(withStamp(manifest, hash))));

@@ -46,6 +46,9 @@ export interface RegoCoverage {
   files: Record<string, { covered?: CoverageRange[]; not_covered?: CoverageRange[] }>;
 }
 
+/** The tests are type-checked as `mcpgov build` checks the policy: input typed per package (input-types.ts). */
+const typeCheck = (staged: StagedPolicy): string[] => ["--schema", staged.schemaDir];
+
 async function compileError(run: { stderr: string; stdout: string }, staged: StagedPolicy, policyDir: string): Promise<McpgovError> {
   const diagnostics = parseOpaErrors(run.stderr || run.stdout, stagedFileMapper(staged), await opaBuiltinNames());
   return new McpgovError("policy_compile_error", `the Rego tests in ${policyDir} do not compile`, { data: { diagnostics } });
@@ -87,7 +90,7 @@ function statusOf(test: OpaTestJson): RegoTestResult["status"] {
 }
 
 async function opaTestJson(staged: StagedPolicy, args: string[], policyDir: string): Promise<OpaTestJson[]> {
-  const run = await runOpa(["test", "-b", ".", "--format", "json", ...args], { cwd: staged.dir });
+  const run = await runOpa(["test", "-b", ".", ...typeCheck(staged), "--format", "json", ...args], { cwd: staged.dir });
   let parsed: unknown;
   try {
     parsed = JSON.parse(run.stdout);
@@ -182,7 +185,7 @@ export function passingTestsPattern(results: readonly RegoTestResult[]): string 
  * the failure), so it comes back as `unavailable`.
  */
 export async function runRegoCoverage(staged: StagedPolicy, options: { run?: string }): Promise<RegoCoverage | { unavailable: string }> {
-  const args = ["test", "-b", ".", "--coverage", "--format", "json", ...(options.run !== undefined ? ["--run", options.run] : [])];
+  const args = ["test", "-b", ".", ...typeCheck(staged), "--coverage", "--format", "json", ...(options.run !== undefined ? ["--run", options.run] : [])];
   const run = await runOpa(args, { cwd: staged.dir });
   try {
     const parsed = JSON.parse(run.stdout) as Partial<RegoCoverage>;
