@@ -139,7 +139,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       auditBundleEvent("bundle.refused", { source, reason });
       logger.error({ source, reason }, "bundle refused; the previous bundle stays active");
     },
-  });
+  }, { timeoutMs: config.limits.decision_timeout_ms });
   const audit = await SqliteAuditStore.open(resolve(config.source.dir, config.data_dir), { synchronous: config.audit.synchronous });
   const quarantine = await SqliteQuarantineStore.open(resolve(config.source.dir, config.data_dir));
   metrics.watchQuarantine(quarantine);
