@@ -162,6 +162,8 @@ export class WorkerPolicyEngine implements AsyncPolicyEngine {
     // The evaluation cannot be interrupted inside WASM; only ending the thread stops it.
     void this.stop(slot);
     job.fail("timeout", `evaluation ran longer than ${this.timeoutMs} ms; its worker was stopped`);
+    // Replace it now, not at the next request: loading a bundle takes a while.
+    if (!this.retired && !this.closed) void this.spawn(slot).catch(() => undefined);
     this.dispatch();
   }
 

@@ -1,0 +1,33 @@
+/** @module A reference bundle with one rule whose evaluation time grows with `input.call.arguments.n`. */
+import { join } from "node:path";
+import { buildBundle } from "../../src/toolchain/build.js";
+import { copyReference, writeFiles } from "./bundles.js";
+
+/**
+ * Never hits (a count is never negative), but counting means building the
+ * whole list: n = 1,000,000 takes about 5 s in WASM on the dev box, n = 1,000
+ * about nothing. Other inputs decide as the reference pack does.
+ */
+export const SLOW_RULE = `# METADATA
+# title: slow-count
+# description: Test only - builds numbers.range(0, input.call.arguments.n) to count it.
+package mcpgov.rules.slow_count
+
+import rego.v1
+
+import data.mcpgov.lib.result
+
+hits contains result.deny("slow-count", "never hits") if {
+	n := input.call.arguments.n
+	is_number(n)
+	count([x | some x in numbers.range(0, n)]) < 0
+}
+`;
+
+/** Builds the reference pack plus SLOW_RULE into `output` (under `dir`). */
+export async function buildSlowBundle(dir: string, output: string, revision = "slow"): Promise<string> {
+  const policy = await copyReference(join(dir, "slow-src"));
+  await writeFiles(policy, { "mcpgov/rules/slow_count/rule.rego": SLOW_RULE });
+  await buildBundle({ policyDir: policy, output, revision });
+  return output;
+}
