@@ -18,6 +18,7 @@ export interface GatewayConfigOverrides {
   listen?: { host?: string; port?: number };
   data_dir?: string;
   bundle?: string;
+  limits?: { decision_timeout_ms?: number };
 }
 
 export interface LoadGatewayConfigOptions {
@@ -136,6 +137,7 @@ function applyPrecedence(raw: Record<string, unknown>, options: LoadGatewayConfi
   if (flags.listen?.port !== undefined) set(["listen", "port"], flags.listen.port, "--port");
   if (flags.data_dir !== undefined) set(["data_dir"], flags.data_dir, "--data-dir");
   if (flags.bundle !== undefined) set(["bundle"], flags.bundle, "--bundle");
+  if (flags.limits?.decision_timeout_ms !== undefined) set(["limits", "decision_timeout_ms"], flags.limits.decision_timeout_ms, "--decision-timeout-ms");
   return origins;
 }
 
