@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readBundle } from "../src/bundle/bundle.js";
 import { type Envelope, parseAnyEnvelope } from "../src/core/envelope.js";
 import { egressOfArguments } from "../src/core/egress-of.js";
+import type { OutputPolicyInput } from "../src/core/output-decision.js";
 import { WasmPolicyEngine } from "../src/engine/wasm-engine.js";
 import { WorkerPolicyEngine } from "../src/engine/worker-engine.js";
 import { BundleManager } from "../src/gateway/bundle-manager.js";
@@ -87,6 +88,20 @@ describe("WorkerPolicyEngine", () => {
       expect(done.d.fail_closed).toBe("timeout");
       expect(Math.max(...fast)).toBeLessThan(done.at);
       expect(Math.max(...fast)).toBeLessThan(1_500);
+    } finally {
+      await workers.close();
+    }
+  });
+
+  it("stops an output evaluation at its deadline too: the output is quarantined, fail-closed", async () => {
+    const workers = await WorkerPolicyEngine.start(await readBundle(slowPath), { timeoutMs: 300 });
+    try {
+      const input: OutputPolicyInput = { version: "v1", findings: [], scan_error: false, binary: { count: 0, mime_types: [] }, payload_kind: "tool_result", call: { server: "rug", tool: "echo" }, labels: {}, risk_tags: [] };
+      expect(await workers.decideOutputValid(input)).toMatchObject({ decision: "PASS", bundle: workers.bundle });
+      const slow = await workers.decideOutputValid({ ...input, labels: { slow_n: "2000000" } });
+      expect(slow).toMatchObject({ decision: "QUARANTINE", fail_closed: "timeout", rules: ["mcpgov.output.fail-closed.timeout"] });
+      expect(slow.reason).toContain("output policy evaluation exceeded its deadline");
+      expect(await workers.decideOutputValid(input)).toMatchObject({ decision: "PASS" });
     } finally {
       await workers.close();
     }

@@ -24,10 +24,26 @@ hits contains result.deny("slow-count", "never hits") if {
 }
 `;
 
-/** Builds the reference pack plus SLOW_RULE into `output` (under `dir`). */
+/** The output policy's counterpart: slow when the input's labels carry `slow_n`. */
+export const SLOW_OUTPUT_RULE = `# METADATA
+# title: slow-output
+# description: Test only - builds numbers.range(0, input.labels.slow_n) to count it.
+package mcpgov.output_rules.slow_output
+
+import rego.v1
+
+import data.mcpgov.lib.result
+
+hits contains result.quarantine("slow-output", "never hits", []) if {
+	n := to_number(input.labels.slow_n)
+	count([x | some x in numbers.range(0, n)]) < 0
+}
+`;
+
+/** Builds the reference pack plus SLOW_RULE and SLOW_OUTPUT_RULE into `output` (under `dir`). */
 export async function buildSlowBundle(dir: string, output: string, revision = "slow"): Promise<string> {
   const policy = await copyReference(join(dir, "slow-src"));
-  await writeFiles(policy, { "mcpgov/rules/slow_count/rule.rego": SLOW_RULE });
+  await writeFiles(policy, { "mcpgov/rules/slow_count/rule.rego": SLOW_RULE, "mcpgov/output_rules/slow_output/rule.rego": SLOW_OUTPUT_RULE });
   await buildBundle({ policyDir: policy, output, revision });
   return output;
 }
