@@ -8,6 +8,7 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readBundle } from "../src/bundle/bundle.js";
+import { buildCatalogInput } from "../src/core/catalog-decision.js";
 import { type Envelope, parseAnyEnvelope } from "../src/core/envelope.js";
 import { egressOfArguments } from "../src/core/egress-of.js";
 import type { OutputPolicyInput } from "../src/core/output-decision.js";
@@ -48,6 +49,9 @@ describe("WorkerPolicyEngine", () => {
       for (const envelope of examples) {
         expect(await workers.decideValid(envelope)).toEqual(inProcess.decideValid(envelope));
       }
+      const catalogInput = buildCatalogInput({ id: "docs", registered: true, trusted: false, risk_tags: [] }, { kind: "tool", name: "read" }, []);
+      expect(await workers.decideCatalog(catalogInput)).toEqual(inProcess.decideCatalog(catalogInput));
+      expect(await workers.decideCatalog({ not: "an input" })).toMatchObject({ decision: "HIDE", fail_closed: "invalid_input" });
       expect(workers.bundle).toEqual(inProcess.bundle);
     } finally {
       await workers.close();

@@ -57,4 +57,6 @@ export interface AsyncPolicyEngine {
   readonly bundle: BundleRef;
   decideValid(envelope: Envelope): Promise<Decision>;
   decideOutputValid(input: OutputPolicyInput): Promise<OutputDecision>;
+  /** As PolicyEngine.decideCatalog (a failure or the deadline hides). */
+  decideCatalog(input: unknown): Promise<CatalogDecision>;
 }

@@ -16,7 +16,10 @@ export interface PolicyWorkerData {
   files: Map<string, Uint8Array>;
 }
 
-export type PolicyWorkerRequest = { id: number; op: "decide"; input: Envelope } | { id: number; op: "output"; input: OutputPolicyInput };
+export type PolicyWorkerRequest =
+  | { id: number; op: "decide"; input: Envelope }
+  | { id: number; op: "output"; input: OutputPolicyInput }
+  | { id: number; op: "catalog"; input: unknown };
 
 export type PolicyWorkerReply = { ready: string } | { failed: string } | { id: number; result: unknown };
 
@@ -28,7 +31,8 @@ try {
   const files = new Map([...data.files].map(([name, bytes]) => [name, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]));
   const engine = await WasmPolicyEngine.fromBundle(inspectBundle(data.path, files));
   port.on("message", (request: PolicyWorkerRequest) => {
-    const result = request.op === "decide" ? engine.decideValid(request.input) : engine.decideOutputValid(request.input);
+    const result =
+      request.op === "decide" ? engine.decideValid(request.input) : request.op === "output" ? engine.decideOutputValid(request.input) : engine.decideCatalog(request.input);
     port.postMessage({ id: request.id, result } satisfies PolicyWorkerReply);
   });
   port.postMessage({ ready: engine.bundle.hash } satisfies PolicyWorkerReply);

@@ -27,6 +27,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Bundle } from "../bundle/bundle.js";
+import { type CatalogDecision, catalogFailClosed } from "../core/catalog-decision.js";
 import { type BundleRef, type Decision, failClosed } from "../core/decision.js";
 import type { Envelope } from "../core/envelope.js";
 import { McpgovError } from "../core/errors.js";
@@ -100,6 +101,10 @@ export class WorkerPolicyEngine implements AsyncPolicyEngine {
 
   decideOutputValid(input: OutputPolicyInput): Promise<OutputDecision> {
     return this.run<OutputDecision>({ op: "output", input }, (kind, detail) => outputFailClosed(kind, detail, this.bundle));
+  }
+
+  decideCatalog(input: unknown): Promise<CatalogDecision> {
+    return this.run<CatalogDecision>({ op: "catalog", input }, (kind, detail) => catalogFailClosed(kind, detail, this.bundle));
   }
 
   /** A newer bundle took over: stop workers as they go idle (a late request still gets one). */
