@@ -59,6 +59,18 @@ function timeInProcess(engine: WasmPolicyEngine, envelope: unknown): Summary {
   return summarise(samples);
 }
 
+/** In-process on an envelope already validated: what the gateway's decide stage did before the workers. */
+function timeInProcessValid(engine: WasmPolicyEngine, envelope: Envelope): Summary {
+  for (let i = 0; i < 2_000; i++) engine.decideValid(envelope);
+  const samples = new Array<number>(IN_PROCESS_RUNS);
+  for (let i = 0; i < IN_PROCESS_RUNS; i++) {
+    const start = nowMicros();
+    engine.decideValid(envelope);
+    samples[i] = nowMicros() - start;
+  }
+  return summarise(samples);
+}
+
 /** One decision at a time through the worker pool: postMessage, evaluate, reply (what one call waits for). */
 async function timeWorker(engine: WorkerPolicyEngine, envelope: Envelope): Promise<Summary> {
   for (let i = 0; i < 1_000; i++) await engine.decideValid(envelope);
@@ -131,7 +143,8 @@ export async function decisionBench(root: string, workDir: string): Promise<stri
   const opa = await startOpa(["run", "--server", "--addr", `127.0.0.1:${port}`, "--log-level", "error", "-b", "."], { cwd: staged.dir });
   const lines = [
     "decision latency (µs): in-process WASM vs policy worker round trip (the gateway's path) vs OPA server REST round trip on 127.0.0.1",
-    "envelope  bytes | wasm p50  wasm p99 | worker p50  worker p99 | opa p50  opa p99 | ratio p50  ratio p99 | same decision",
+    "wasm: decide() with envelope validation; valid: decideValid() in-process (the gateway before workers); worker: decideValid() in a policy worker (the gateway now)",
+    "envelope  bytes | wasm p50  wasm p99 | valid p50  valid p99 | worker p50  worker p99 | opa p50  opa p99 | ratio p50  ratio p99 | same decision",
   ];
   const startedAt = nowMicros();
   const workers = await WorkerPolicyEngine.start(await readBundle(built.output), { timeoutMs: 5_000 });
@@ -142,10 +155,12 @@ export async function decisionBench(root: string, workDir: string): Promise<stri
     for (const c of cases) {
       const wasm = timeInProcess(engine, c.envelope);
       const server = await timeServer(`${base}/v1/data/mcpgov/decision/result`, c.envelope);
+      const inProcessValid = timeInProcessValid(engine, valid(c.envelope));
       const worker = await timeWorker(workers, valid(c.envelope));
       const same = sameDecision(engine.decide(c.envelope), server.result) && sameDecision(engine.decide(c.envelope), await workers.decideValid(valid(c.envelope)));
       lines.push(
         `${c.name.padEnd(8)} ${String(c.bytes).padStart(6)} | ${fmt(wasm.median).padStart(8)} ${fmt(wasm.p99).padStart(9)} | ` +
+          `${fmt(inProcessValid.median).padStart(9)} ${fmt(inProcessValid.p99).padStart(10)} | ` +
           `${fmt(worker.median).padStart(10)} ${fmt(worker.p99).padStart(11)} | ` +
           `${fmt(server.summary.median).padStart(7)} ${fmt(server.summary.p99).padStart(8)} | ` +
           `${fmt(server.summary.median / wasm.median).padStart(8)}× ${fmt(server.summary.p99 / wasm.p99).padStart(9)}× | ${same ? "yes" : "NO"}`,
