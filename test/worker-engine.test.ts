@@ -111,6 +111,19 @@ describe("WorkerPolicyEngine", () => {
     }
   });
 
+  it("stops a catalog evaluation at its deadline too: the definition is hidden, fail-closed", async () => {
+    const workers = await WorkerPolicyEngine.start(await readBundle(slowPath), { timeoutMs: 300 });
+    try {
+      const server = { id: "docs", registered: true, trusted: false, risk_tags: [] };
+      expect(await workers.decideCatalog(buildCatalogInput(server, { kind: "tool", name: "read" }, []))).toMatchObject({ decision: "PASS" });
+      const slow = await workers.decideCatalog(buildCatalogInput(server, { kind: "tool", name: "slow-read" }, []));
+      expect(slow).toMatchObject({ decision: "HIDE", fail_closed: "timeout", bundle: workers.bundle });
+      expect(slow.reason).toContain("catalog policy evaluation exceeded its deadline");
+    } finally {
+      await workers.close();
+    }
+  });
+
   it("serves a request after it was retired (a call that began under it) and after close fails closed", async () => {
     const workers = await WorkerPolicyEngine.start(await readBundle(referencePath), { timeoutMs: 5_000 });
     workers.retire();

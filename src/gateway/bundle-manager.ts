@@ -6,11 +6,14 @@
  * bundle under a call in flight; a bad bundle is refused and the last good
  * one stays active.
  *
- * Each bundle is held twice: in-process (WasmPolicyEngine, for the
- * synchronous judgements: catalog definitions at refresh, the unknown-server
- * record) and in worker threads (WorkerPolicyEngine, `isolated`), which make
- * every per-call decision and output verdict under `limits.decision_timeout_ms`.
- * Both come from the same verified bytes and swap together.
+ * Each bundle is held twice: in worker threads (WorkerPolicyEngine,
+ * `isolated`), which make every decision the gateway acts on — calls,
+ * outputs, catalog verdicts, unknown servers — under
+ * `limits.decision_timeout_ms`; and in-process (WasmPolicyEngine), which
+ * verifies the bundle on this thread before any worker sees it and keeps
+ * the synchronous PolicyEngine role for callers that want it (none on the
+ * gateway's call path). Both come from the same verified bytes and swap
+ * together.
  */
 import { watch, type FSWatcher } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";

@@ -187,7 +187,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     if (options.only && !options.only.includes(entry.id)) continue;
     const upstream = createUpstream(entry, { env, logger, requestTimeoutMs: config.limits.upstream_timeout_sec * 1000 });
     const catalog = new ToolCatalog(upstream, readLock, (violation) => void auditPinViolation(ctx, entry.id, violation).catch(() => undefined /* logged and counted by appendEvent */), {
-      engine: () => bundles.current(),
+      engine: () => bundles.current().isolated,
       view: (lock) => catalogView(entry.id, config.servers, lock),
       onFinding: (event) => reportCatalogFinding(ctx, event),
     });

@@ -40,10 +40,30 @@ hits contains result.quarantine("slow-output", "never hits", []) if {
 }
 `;
 
-/** Builds the reference pack plus SLOW_RULE and SLOW_OUTPUT_RULE into `output` (under `dir`). */
+/** The catalog policy's counterpart: slow for a definition whose name starts with "slow-" (a server chooses its names). */
+export const SLOW_CATALOG_RULE = `# METADATA
+# title: slow-catalog
+# description: Test only - builds numbers.range(0, 2000000) for definitions named slow-*.
+package mcpgov.catalog_rules.slow_catalog
+
+import rego.v1
+
+import data.mcpgov.catalog.report
+
+hits contains report.flag("slow-catalog", "never hits", []) if {
+	startswith(input.entry.name, "slow-")
+	count([x | some x in numbers.range(0, 2000000)]) < 0
+}
+`;
+
+/** Builds the reference pack plus SLOW_RULE, SLOW_OUTPUT_RULE and SLOW_CATALOG_RULE into `output` (under `dir`). */
 export async function buildSlowBundle(dir: string, output: string, revision = "slow"): Promise<string> {
   const policy = await copyReference(join(dir, "slow-src"));
-  await writeFiles(policy, { "mcpgov/rules/slow_count/rule.rego": SLOW_RULE, "mcpgov/output_rules/slow_output/rule.rego": SLOW_OUTPUT_RULE });
+  await writeFiles(policy, {
+    "mcpgov/rules/slow_count/rule.rego": SLOW_RULE,
+    "mcpgov/output_rules/slow_output/rule.rego": SLOW_OUTPUT_RULE,
+    "mcpgov/catalog_rules/slow_catalog/rule.rego": SLOW_CATALOG_RULE,
+  });
   await buildBundle({ policyDir: policy, output, revision });
   return output;
 }
