@@ -83,6 +83,17 @@ async function timeWorker(engine: WorkerPolicyEngine, envelope: Envelope): Promi
   return summarise(samples);
 }
 
+/** Decisions per second with `callers` concurrent callers, each awaiting its decision before asking again. */
+async function workerThroughput(engine: WorkerPolicyEngine, envelope: Envelope, callers: number, perCaller: number): Promise<number> {
+  const start = nowMicros();
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      for (let i = 0; i < perCaller; i++) await engine.decideValid(envelope);
+    }),
+  );
+  return (callers * perCaller) / ((nowMicros() - start) / 1e6);
+}
+
 const valid = (envelope: unknown): Envelope => {
   const parsed = parseAnyEnvelope(envelope, egressOfArguments);
   if (!parsed.success) throw new Error(`bench envelope is invalid: ${parsed.error.message}`);
@@ -167,6 +178,18 @@ export async function decisionBench(root: string, workDir: string): Promise<stri
       );
     }
     lines.push(`goal: wasm p99 ≤ 50 µs; OPA server round trip ≥ 20× slower (runs: ${IN_PROCESS_RUNS} in-process, ${WORKER_RUNS} worker, ${SERVER_RUNS} server)`);
+    const throughput: string[] = [];
+    for (const size of [1, 2, 3]) {
+      const pool = await WorkerPolicyEngine.start(await readBundle(built.output), { timeoutMs: 5_000, workers: size });
+      try {
+        await workerThroughput(pool, valid(small), 8, 200);
+        throughput.push(`${size} worker${size > 1 ? "s" : ""} ${fmt(await workerThroughput(pool, valid(small), 8, 2_000), 0)}/s`);
+      } finally {
+        await pool.close();
+      }
+    }
+    const inProcessRate = 1e6 / timeInProcessValid(engine, valid(small)).mean;
+    lines.push(`throughput, small envelope, 8 concurrent callers: ${throughput.join(", ")}; in-process decideValid (one thread, blocking) ${fmt(inProcessRate, 0)}/s`);
     lines.push(`policy workers: ${fmt(startMs)} ms to start the pool (2 workers, bundle loaded in each); ratios are opa / wasm`);
   } finally {
     await workers.close();
