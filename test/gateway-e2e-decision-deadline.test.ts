@@ -100,6 +100,21 @@ describe("a policy evaluation that runs past its deadline", () => {
   });
 });
 
+describe("a catalog verdict that runs past its deadline", () => {
+  it("hides that tool, fail-closed, and leaves the others listed and callable", async () => {
+    const { tools } = await first.listTools();
+    const names = tools.map((t) => t.name);
+    expect(names).toContain("echo");
+    expect(names).not.toContain("slow");
+    const refused = await first.callTool({ name: "slow", arguments: { seconds: 0 } });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toContain("mcpgov.catalog.fail-closed.timeout");
+    expect(textOf(refused)).toContain("catalog policy evaluation exceeded its deadline");
+    const events = await gw.records({ kind: "event" });
+    expect(JSON.stringify(events.filter((e) => e.kind === "event" && e.event === "catalog.finding"))).toContain("mcpgov.catalog.fail-closed.timeout");
+  });
+});
+
 describe("a bundle swap under the worker engine", () => {
   it("a call in flight finishes on the bundle it started with; new calls use the new bundle", async () => {
     const old = gw.gateway.ctx.bundles.current().bundle;

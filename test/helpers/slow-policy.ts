@@ -40,10 +40,10 @@ hits contains result.quarantine("slow-output", "never hits", []) if {
 }
 `;
 
-/** The catalog policy's counterpart: slow for a definition whose name starts with "slow-" (a server chooses its names). */
+/** The catalog policy's counterpart: slow for a definition whose name starts with "slow" (a server chooses its names; the rug server has a tool "slow"). */
 export const SLOW_CATALOG_RULE = `# METADATA
 # title: slow-catalog
-# description: Test only - builds numbers.range(0, 2000000) for definitions named slow-*.
+# description: Test only - builds numbers.range(0, 2000000) for definitions named slow*.
 package mcpgov.catalog_rules.slow_catalog
 
 import rego.v1
@@ -51,7 +51,7 @@ import rego.v1
 import data.mcpgov.catalog.report
 
 hits contains report.flag("slow-catalog", "never hits", []) if {
-	startswith(input.entry.name, "slow-")
+	startswith(input.entry.name, "slow")
 	count([x | some x in numbers.range(0, 2000000)]) < 0
 }
 `;
