@@ -97,6 +97,23 @@ describe("WorkerPolicyEngine", () => {
     }
   });
 
+  it("sheds requests no worker can start within maxQueueMs (a flood of slow evaluations), fail-closed", async () => {
+    const workers = await WorkerPolicyEngine.start(await readBundle(slowPath), { timeoutMs: 300, workers: 1, maxQueueMs: 500 });
+    try {
+      const started = Date.now();
+      const flood = await Promise.all(Array.from({ length: 4 }, () => workers.decideValid(withN(examples[0]!, 2_000_000))));
+      const took = Date.now() - started;
+      expect(flood.every((d) => d.decision === "DENY" && d.fail_closed === "timeout")).toBe(true);
+      expect(flood[0]!.reason).toContain("evaluation ran longer than 300 ms");
+      const shed = flood.filter((d) => d.reason.includes("no policy worker was free within 500 ms"));
+      expect(shed.length).toBeGreaterThanOrEqual(2);
+      expect(took).toBeLessThan(2_500);
+      expect(await workers.decideValid(examples[0]!)).toMatchObject({ decision: "ALLOW" });
+    } finally {
+      await workers.close();
+    }
+  });
+
   it("stops an output evaluation at its deadline too: the output is quarantined, fail-closed", async () => {
     const workers = await WorkerPolicyEngine.start(await readBundle(slowPath), { timeoutMs: 300 });
     try {

@@ -14,8 +14,11 @@
  * worker therefore stops exactly the one evaluation that overran; nothing
  * else was sent to it, so nothing else is lost or retried. The deadline
  * counts from the moment a worker starts the evaluation, not from queueing:
- * a request behind slow ones waits for a free worker (at worst about
- * deadline × requests ahead / workers) and then gets its full deadline.
+ * a request behind slow ones waits for a free worker and then gets its full
+ * deadline. The wait is bounded too (`maxQueueMs`: four deadlines, at
+ * least 2 s, since starting a worker takes a few hundred ms): under a flood of slow evaluations the gateway sheds the
+ * requests it cannot start in time, fail-closed, instead of queueing
+ * without end.
  *
  * One engine serves one bundle. When the gateway swaps bundles it retires
  * the old engine: its workers stop once idle, and a call still holding it
@@ -42,18 +45,24 @@ const workerUrl = (): URL => (existsSync(fileURLToPath(WORKER_URL)) ? WORKER_URL
 
 export const DEFAULT_DECISION_TIMEOUT_MS = 250;
 export const DEFAULT_POLICY_WORKERS = 2;
+/** A worker that is (re)starting loads the bundle first; a request waiting for it must not be shed for that. */
+const MIN_QUEUE_MS = 2_000;
 
 export interface WorkerEngineOptions {
   /** How long one evaluation may run before its worker is terminated. */
   timeoutMs?: number;
   /** Worker threads per bundle (evaluations that may run at once). */
   workers?: number;
+  /** How long a request may wait for a free worker; four times timeoutMs, at least MIN_QUEUE_MS, by default. */
+  maxQueueMs?: number;
 }
 
 type FailKind = "timeout" | "evaluation_error";
 
 interface Job {
   request: Omit<PolicyWorkerRequest, "id">;
+  /** Fails the request if no worker takes it in time. */
+  waiting?: NodeJS.Timeout;
   settle(result: unknown): void;
   fail(kind: FailKind, detail: string): void;
 }
@@ -69,6 +78,7 @@ export class WorkerPolicyEngine implements AsyncPolicyEngine {
   private readonly queue: Job[] = [];
   private readonly slots: Slot[];
   private readonly timeoutMs: number;
+  private readonly maxQueueMs: number;
   private nextId = 1;
   private retired = false;
   private closed = false;
@@ -81,6 +91,7 @@ export class WorkerPolicyEngine implements AsyncPolicyEngine {
     options: WorkerEngineOptions,
   ) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_DECISION_TIMEOUT_MS;
+    this.maxQueueMs = options.maxQueueMs ?? Math.max(MIN_QUEUE_MS, 4 * this.timeoutMs);
     this.slots = Array.from({ length: Math.max(1, options.workers ?? DEFAULT_POLICY_WORKERS) }, () => ({ worker: undefined, ready: false, job: undefined }));
   }
 
@@ -116,7 +127,10 @@ export class WorkerPolicyEngine implements AsyncPolicyEngine {
   /** Stops every worker; queued and running requests fail closed. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.fail("evaluation_error", "the policy engine was closed");
+    for (const job of this.queue.splice(0)) {
+      clearTimeout(job.waiting);
+      job.fail("evaluation_error", "the policy engine was closed");
+    }
     await Promise.all(
       this.slots.map(async (slot) => {
         const running = slot.job;
@@ -136,8 +150,10 @@ export class WorkerPolicyEngine implements AsyncPolicyEngine {
         resolve(failed("evaluation_error", "the policy engine was closed"));
         return;
       }
-      this.queue.push({ request, settle: (result) => resolve(result as T), fail: (kind, detail) => resolve(failed(kind, detail)) });
+      const job: Job = { request, settle: (result) => resolve(result as T), fail: (kind, detail) => resolve(failed(kind, detail)) };
+      this.queue.push(job);
       this.dispatch();
+      if (this.queue.includes(job)) job.waiting = setTimeout(() => this.shed(job), this.maxQueueMs);
     });
   }
 
@@ -152,11 +168,19 @@ export class WorkerPolicyEngine implements AsyncPolicyEngine {
       }
       if (!slot.ready) continue;
       const job = this.queue.shift()!;
+      clearTimeout(job.waiting);
       const id = this.nextId++;
       const timer = setTimeout(() => this.expire(slot, id), this.timeoutMs);
       slot.job = { ...job, id, timer };
       slot.worker.postMessage({ id, ...job.request } as PolicyWorkerRequest);
     }
+  }
+
+  private shed(job: Job): void {
+    const index = this.queue.indexOf(job);
+    if (index < 0) return;
+    this.queue.splice(index, 1);
+    job.fail("timeout", `no policy worker was free within ${this.maxQueueMs} ms (every worker was busy with other evaluations)`);
   }
 
   private expire(slot: Slot, id: number): void {
@@ -193,7 +217,10 @@ export class WorkerPolicyEngine implements AsyncPolicyEngine {
           job.fail("evaluation_error", detail);
         } else if (this.slots.every((s) => !s.worker)) {
           // No worker can load the bundle: nothing queued would ever run.
-          for (const queued of this.queue.splice(0)) queued.fail("evaluation_error", detail);
+          for (const queued of this.queue.splice(0)) {
+            clearTimeout(queued.waiting);
+            queued.fail("evaluation_error", detail);
+          }
         }
         reject(new McpgovError("bundle_invalid", `${this.data.path}: the policy worker could not run the bundle: ${detail}`));
         this.dispatch();
