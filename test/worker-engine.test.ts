@@ -77,6 +77,22 @@ describe("WorkerPolicyEngine", () => {
     }
   });
 
+  it("does not count this thread's own stalls against the deadline: a reply that arrived in time wins", async () => {
+    const workers = await WorkerPolicyEngine.start(await readBundle(slowPath), { timeoutMs: 100, workers: 1 });
+    try {
+      const pending = workers.decideValid(examples[0]!);
+      // Block this thread past the deadline; the worker answers within it meanwhile.
+      const until = Date.now() + 400;
+      while (Date.now() < until) {
+        // busy
+      }
+      expect(await pending).toMatchObject({ decision: "ALLOW" });
+      expect(workers.timeouts).toBe(0);
+    } finally {
+      await workers.close();
+    }
+  });
+
   it("decides other calls while one evaluation runs long", async () => {
     const workers = await WorkerPolicyEngine.start(await readBundle(slowPath), { timeoutMs: 1_500 });
     try {

@@ -21,7 +21,7 @@
  * without end.
  *
  * One engine serves one bundle. When the gateway swaps bundles it retires
- * the old engine: its workers stop once idle, and a call still holding it
+ * the old engine: its workers stop after a few idle seconds, and a call still holding it
  * (a decision made under the old bundle whose output is guarded later)
  * starts a worker again on demand, so it finishes on the bundle it began
  * with. Workers are unref'd: they never keep the process alive.
@@ -47,6 +47,8 @@ export const DEFAULT_DECISION_TIMEOUT_MS = 250;
 export const DEFAULT_POLICY_WORKERS = 2;
 /** A worker that is (re)starting loads the bundle first; a request waiting for it must not be shed for that. */
 const MIN_QUEUE_MS = 2_000;
+/** How long a retired engine keeps idle workers for the calls that began under its bundle. */
+const RETIRED_LINGER_MS = 5_000;
 
 export interface WorkerEngineOptions {
   /** How long one evaluation may run before its worker is terminated. */
@@ -81,6 +83,7 @@ export class WorkerPolicyEngine implements AsyncPolicyEngine {
   private readonly maxQueueMs: number;
   private nextId = 1;
   private retired = false;
+  private linger: NodeJS.Timeout | undefined;
   private closed = false;
   /** Times a worker was terminated at the deadline (for tests and metrics). */
   timeouts = 0;
@@ -118,15 +121,28 @@ export class WorkerPolicyEngine implements AsyncPolicyEngine {
     return this.run<CatalogDecision>({ op: "catalog", input }, (kind, detail) => catalogFailClosed(kind, detail, this.bundle));
   }
 
-  /** A newer bundle took over: stop workers as they go idle (a late request still gets one). */
+  /**
+   * A newer bundle took over: stop the workers once they have been idle for
+   * RETIRED_LINGER_MS (calls that began under this bundle still ask for
+   * output verdicts for a while; after that a late request starts a worker).
+   */
   retire(): void {
     this.retired = true;
-    for (const slot of this.slots) if (!slot.job) this.stop(slot);
+    this.lingerThenStop();
+  }
+
+  private lingerThenStop(): void {
+    clearTimeout(this.linger);
+    this.linger = setTimeout(() => {
+      for (const slot of this.slots) if (!slot.job) void this.stop(slot);
+    }, RETIRED_LINGER_MS);
+    this.linger.unref();
   }
 
   /** Stops every worker; queued and running requests fail closed. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.linger);
     for (const job of this.queue.splice(0)) {
       clearTimeout(job.waiting);
       job.fail("evaluation_error", "the policy engine was closed");
@@ -170,7 +186,9 @@ export class WorkerPolicyEngine implements AsyncPolicyEngine {
       const job = this.queue.shift()!;
       clearTimeout(job.waiting);
       const id = this.nextId++;
-      const timer = setTimeout(() => this.expire(slot, id), this.timeoutMs);
+      // When the timer fires late (this thread was busy or descheduled), a reply may already wait in
+      // the port: timers run before I/O in an event loop turn, so look again after I/O (setImmediate).
+      const timer = setTimeout(() => setImmediate(() => this.expire(slot, id)), this.timeoutMs);
       slot.job = { ...job, id, timer };
       slot.worker.postMessage({ id, ...job.request } as PolicyWorkerRequest);
     }
@@ -179,6 +197,11 @@ export class WorkerPolicyEngine implements AsyncPolicyEngine {
   private shed(job: Job): void {
     const index = this.queue.indexOf(job);
     if (index < 0) return;
+    if (this.slots.some((slot) => !slot.job)) {
+      // A worker is starting (after a timeout, or for a retired bundle), not stuck: keep waiting.
+      job.waiting = setTimeout(() => this.shed(job), this.maxQueueMs);
+      return;
+    }
     this.queue.splice(index, 1);
     job.fail("timeout", `no policy worker was free within ${this.maxQueueMs} ms (every worker was busy with other evaluations)`);
   }
@@ -239,8 +262,8 @@ export class WorkerPolicyEngine implements AsyncPolicyEngine {
           clearTimeout(job.timer);
           slot.job = undefined;
           job.settle(reply.result);
-          if (this.retired && this.queue.length === 0) void this.stop(slot);
-          else this.dispatch();
+          if (this.retired) this.lingerThenStop();
+          this.dispatch();
         }
       });
       worker.on("error", (error) => gone(`the policy worker failed: ${error.message}`));
