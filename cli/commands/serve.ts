@@ -14,11 +14,15 @@ export function serveCommand(io: CliIo) {
         .option("config", { alias: "c", type: "string", default: "mcpgov.yaml", describe: "gateway configuration" })
         .option("host", { type: "string", describe: "listen address (overrides the config and MCPGOV_LISTEN_HOST)" })
         .option("port", { type: "number", describe: "listen port (overrides the config and MCPGOV_LISTEN_PORT)" })
+        .option("decision-timeout-ms", { type: "number", describe: "deadline of one policy evaluation (overrides limits.decision_timeout_ms and MCPGOV_DECISION_TIMEOUT_MS)" })
         .option("log-level", { choices: ["debug", "info", "warn", "error"] as const, default: "info" as const }),
-    handler: async (argv: { config: string; host?: string; port?: number; logLevel: string }) => {
+    handler: async (argv: { config: string; host?: string; port?: number; decisionTimeoutMs?: number; logLevel: string }) => {
       const config = await loadGatewayConfig(argv.config, {
         env: io.env,
-        overrides: { listen: { ...(argv.host ? { host: argv.host } : {}), ...(argv.port !== undefined ? { port: argv.port } : {}) } },
+        overrides: {
+          listen: { ...(argv.host ? { host: argv.host } : {}), ...(argv.port !== undefined ? { port: argv.port } : {}) },
+          ...(argv.decisionTimeoutMs !== undefined ? { limits: { decision_timeout_ms: argv.decisionTimeoutMs } } : {}),
+        },
       });
       for (const warning of config.warnings) io.err(`mcpgov: warning: ${warning}`);
       // Logs are JSON on stderr; stdout carries only what a person needs to connect.

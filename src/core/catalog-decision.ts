@@ -79,7 +79,7 @@ export const CatalogPolicyResultSchema = z.strictObject({
 });
 export type CatalogPolicyResult = z.infer<typeof CatalogPolicyResultSchema>;
 
-export const CatalogFailClosedKindSchema = z.enum(["invalid_input", "missing_entrypoint", "evaluation_error", "undefined_result", "invalid_result"]);
+export const CatalogFailClosedKindSchema = z.enum(["invalid_input", "missing_entrypoint", "evaluation_error", "undefined_result", "invalid_result", "timeout"]);
 export type CatalogFailClosedKind = z.infer<typeof CatalogFailClosedKindSchema>;
 
 export const CatalogDecisionSchema = CatalogPolicyResultSchema.extend({
@@ -94,6 +94,7 @@ const FAIL_CLOSED_TEXT: Record<CatalogFailClosedKind, string> = {
   evaluation_error: "catalog policy evaluation failed",
   undefined_result: "the catalog policy returned no decision (undefined result)",
   invalid_result: "the catalog policy result does not match the catalog decision schema",
+  timeout: "catalog policy evaluation exceeded its deadline",
 };
 
 /** A HIDE that says why the catalog policy could not decide. Never a PASS. */

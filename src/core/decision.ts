@@ -40,7 +40,7 @@ export const BundleRefSchema = z.object({
 });
 export type BundleRef = z.infer<typeof BundleRefSchema>;
 
-export const FailClosedKindSchema = z.enum(["invalid_envelope", "evaluation_error", "undefined_result", "invalid_result"]);
+export const FailClosedKindSchema = z.enum(["invalid_envelope", "evaluation_error", "undefined_result", "invalid_result", "timeout"]);
 export type FailClosedKind = z.infer<typeof FailClosedKindSchema>;
 
 export const DecisionSchema = PolicyResultSchema.extend({
@@ -54,6 +54,7 @@ const FAIL_CLOSED_TEXT: Record<FailClosedKind, string> = {
   evaluation_error: "policy evaluation failed",
   undefined_result: "the policy returned no decision (undefined result)",
   invalid_result: "the policy result does not match the decision schema",
+  timeout: "policy evaluation exceeded its deadline",
 };
 
 /** A DENY that says why the policy could not decide. Never an ALLOW. */

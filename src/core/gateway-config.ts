@@ -231,6 +231,13 @@ export const GatewayConfigSchema = z
       .strictObject({
         max_body_bytes: z.number().int().positive().default(1024 * 1024),
         upstream_timeout_sec: z.number().positive().max(3600).default(60),
+        decision_timeout_ms: z
+          .number()
+          .int()
+          .positive()
+          .max(60_000)
+          .default(250)
+          .describe("How long one policy evaluation (decision or output) may run in its worker thread; past it the worker is stopped and the call fails closed (DENY / QUARANTINE)."),
       })
       .prefault({}),
     output: z

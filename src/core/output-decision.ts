@@ -66,7 +66,7 @@ export const OutputPolicyResultSchema = z
   .strict();
 export type OutputPolicyResult = z.infer<typeof OutputPolicyResultSchema>;
 
-export const OutputFailClosedKindSchema = z.enum(["invalid_input", "missing_entrypoint", "evaluation_error", "undefined_result", "invalid_result"]);
+export const OutputFailClosedKindSchema = z.enum(["invalid_input", "missing_entrypoint", "evaluation_error", "undefined_result", "invalid_result", "timeout"]);
 export type OutputFailClosedKind = z.infer<typeof OutputFailClosedKindSchema>;
 
 export const OutputDecisionSchema = OutputPolicyResultSchema.extend({
@@ -81,6 +81,7 @@ const FAIL_CLOSED_TEXT: Record<OutputFailClosedKind, string> = {
   evaluation_error: "output policy evaluation failed",
   undefined_result: "the output policy returned no decision (undefined result)",
   invalid_result: "the output policy result does not match the output decision schema",
+  timeout: "output policy evaluation exceeded its deadline",
 };
 
 /** A QUARANTINE that says why the output policy could not decide. Never a PASS. */

@@ -46,3 +46,17 @@ export interface PolicyEngine {
    */
   decideCatalog(input: unknown): CatalogDecision;
 }
+
+/**
+ * The gateway's role: the decisions a call waits for, as promises, made
+ * where an evaluation that runs long cannot block the caller's thread and
+ * is stopped at a deadline. Never rejects: a stopped or failed evaluation
+ * is a fail-closed DENY (QUARANTINE for output) that says what happened.
+ */
+export interface AsyncPolicyEngine {
+  readonly bundle: BundleRef;
+  decideValid(envelope: Envelope): Promise<Decision>;
+  decideOutputValid(input: OutputPolicyInput): Promise<OutputDecision>;
+  /** As PolicyEngine.decideCatalog (a failure or the deadline hides). */
+  decideCatalog(input: unknown): Promise<CatalogDecision>;
+}

@@ -5,57 +5,99 @@
  * A decision takes the engine reference once, so a swap never changes the
  * bundle under a call in flight; a bad bundle is refused and the last good
  * one stays active.
+ *
+ * Each bundle is held twice: in worker threads (WorkerPolicyEngine,
+ * `isolated`), which make every decision the gateway acts on — calls,
+ * outputs, catalog verdicts, unknown servers — under
+ * `limits.decision_timeout_ms`; and in-process (WasmPolicyEngine), which
+ * verifies the bundle on this thread before any worker sees it and keeps
+ * the synchronous PolicyEngine role for callers that want it (none on the
+ * gateway's call path). Both come from the same verified bytes and swap
+ * together.
  */
 import { watch, type FSWatcher } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { readBundle } from "../bundle/bundle.js";
 import { describeThrown } from "../core/errors.js";
-import type { PolicyEngine } from "../engine/policy-engine.js";
+import type { AsyncPolicyEngine, PolicyEngine } from "../engine/policy-engine.js";
 import { WasmPolicyEngine } from "../engine/wasm-engine.js";
+import { type WorkerEngineOptions, WorkerPolicyEngine } from "../engine/worker-engine.js";
 
 export interface BundleEvents {
   onSwap?(previous: PolicyEngine["bundle"], next: PolicyEngine["bundle"], source: string): void;
   onRefused?(source: string, reason: string): void;
 }
 
+/** One bundle, in-process and isolated; a call keeps the one it started with. */
+export interface ActiveEngine extends PolicyEngine {
+  /** The same bundle in worker threads: decisions that cannot stall the event loop, under the deadline. */
+  readonly isolated: AsyncPolicyEngine;
+}
+
+interface Loaded {
+  active: ActiveEngine;
+  workers: WorkerPolicyEngine;
+}
+
+async function load(path: string, options: WorkerEngineOptions): Promise<Loaded> {
+  const bundle = await readBundle(path);
+  // fromBundle verifies the stamp; the workers get the very bytes verified here.
+  const inProcess = await WasmPolicyEngine.fromBundle(bundle);
+  const workers = await WorkerPolicyEngine.start(bundle, options);
+  const active: ActiveEngine = Object.freeze({
+    bundle: inProcess.bundle,
+    isolated: workers,
+    decide: (envelope: unknown) => inProcess.decide(envelope),
+    decideValid: (envelope: Parameters<PolicyEngine["decideValid"]>[0]) => inProcess.decideValid(envelope),
+    decideOutput: (input: unknown) => inProcess.decideOutput(input),
+    decideOutputValid: (input: Parameters<PolicyEngine["decideOutputValid"]>[0]) => inProcess.decideOutputValid(input),
+    decideCatalog: (input: unknown) => inProcess.decideCatalog(input),
+  });
+  return { active, workers };
+}
+
 export class BundleManager {
-  private engine: PolicyEngine;
+  private loaded: Loaded;
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private swapping: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly path: string,
-    engine: PolicyEngine,
+    loaded: Loaded,
     private readonly events: BundleEvents,
+    private readonly options: WorkerEngineOptions,
   ) {
-    this.engine = engine;
+    this.loaded = loaded;
   }
 
   /** Loads the configured bundle; refusing to start is right when it cannot be verified. */
-  static async open(path: string, events: BundleEvents = {}): Promise<BundleManager> {
-    return new BundleManager(path, await WasmPolicyEngine.fromFile(path), events);
+  static async open(path: string, events: BundleEvents = {}, options: WorkerEngineOptions = {}): Promise<BundleManager> {
+    return new BundleManager(path, await load(path, options), events, options);
   }
 
-  current(): PolicyEngine {
-    return this.engine;
+  current(): ActiveEngine {
+    return this.loaded.active;
   }
 
   /** Verifies and activates a bundle file; on failure the active bundle is kept and the error thrown. */
   async swapFromFile(path: string, source = path): Promise<PolicyEngine["bundle"]> {
     const attempt = this.swapping.then(async () => {
-      let next: PolicyEngine;
+      let next: Loaded;
       try {
-        next = await WasmPolicyEngine.fromFile(path);
+        next = await load(path, this.options);
       } catch (error) {
         this.events.onRefused?.(source, describeThrown(error));
         throw error;
       }
-      const previous = this.engine.bundle;
-      this.engine = next;
-      if (previous.hash !== next.bundle.hash) this.events.onSwap?.(previous, next.bundle, source);
-      return next.bundle;
+      const previous = this.loaded;
+      this.loaded = next;
+      // Calls that took the previous engine finish on it; its workers stop once idle.
+      previous.workers.retire();
+      if (previous.active.bundle.hash !== next.active.bundle.hash) this.events.onSwap?.(previous.active.bundle, next.active.bundle, source);
+      return next.active.bundle;
     });
     this.swapping = attempt.catch(() => undefined);
     return attempt;
@@ -94,5 +136,7 @@ export class BundleManager {
     clearTimeout(this.reloadTimer);
     this.watcher?.close();
     this.watcher = undefined;
+    // Workers are unref'd; retiring stops them now (or as soon as their evaluation ends).
+    this.loaded.workers.retire();
   }
 }

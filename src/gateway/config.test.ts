@@ -131,7 +131,7 @@ auth:
       "/etc/mcpgov/mcpgov.yaml",
     );
     expect(config.listen).toEqual({ host: "127.0.0.1", port: 8787 });
-    expect(config.limits).toEqual({ max_body_bytes: 1048576, upstream_timeout_sec: 60 });
+    expect(config.limits).toEqual({ max_body_bytes: 1048576, upstream_timeout_sec: 60, decision_timeout_ms: 250 });
     expect(config.output).toEqual({ max_scan_bytes: 8 * 1024 * 1024, max_held_bytes: 16 * 1024 * 1024, retention_hours: 168 });
     expect(config.data_dir).toBe("/etc/mcpgov/.mcpgov-data");
     expect(config.bundle).toBe("/etc/mcpgov/bundles/reference.tar.gz");
@@ -170,6 +170,17 @@ describe("precedence: flags > MCPGOV_* environment > file > defaults", () => {
   it("resolves file paths against the file's folder and environment paths against the working directory", () => {
     expect(parseGatewayConfig(file, "/cfg/mcpgov.yaml").data_dir).toBe("/cfg/state");
     expect(parseGatewayConfig(file, "/cfg/mcpgov.yaml", { env, cwd: "/work" }).data_dir).toBe("/work/env-state");
+  });
+
+  it("takes limits.decision_timeout_ms from --decision-timeout-ms over MCPGOV_DECISION_TIMEOUT_MS over the file", () => {
+    const limited = `${BASE}limits: { decision_timeout_ms: 500 }\n`;
+    expect(parseGatewayConfig(limited, "/cfg/mcpgov.yaml").limits.decision_timeout_ms).toBe(500);
+    const timeoutEnv = { MCPGOV_DECISION_TIMEOUT_MS: "750" };
+    expect(parseGatewayConfig(limited, "/cfg/mcpgov.yaml", { env: timeoutEnv }).limits.decision_timeout_ms).toBe(750);
+    expect(parseGatewayConfig(limited, "/cfg/mcpgov.yaml", { env: timeoutEnv, overrides: { limits: { decision_timeout_ms: 100 } } }).limits.decision_timeout_ms).toBe(100);
+    expect(problems(limited, { env: { MCPGOV_DECISION_TIMEOUT_MS: "soon" } })).toEqual([
+      "MCPGOV_DECISION_TIMEOUT_MS: limits.decision_timeout_ms: Invalid input: expected number, received string",
+    ]);
   });
 
   it("names the variable, not a line, when an environment value is wrong", () => {

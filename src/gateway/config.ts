@@ -18,6 +18,7 @@ export interface GatewayConfigOverrides {
   listen?: { host?: string; port?: number };
   data_dir?: string;
   bundle?: string;
+  limits?: { decision_timeout_ms?: number };
 }
 
 export interface LoadGatewayConfigOptions {
@@ -37,11 +38,12 @@ export type LoadedGatewayConfig = GatewayConfig & {
 };
 
 /** Environment variables that override file settings, with the config path each sets. */
-export const ENV_SETTINGS: ReadonlyArray<{ name: string; path: readonly [string, ...string[]]; kind: "string" | "port" }> = [
+export const ENV_SETTINGS: ReadonlyArray<{ name: string; path: readonly [string, ...string[]]; kind: "string" | "port" | "integer" }> = [
   { name: "MCPGOV_LISTEN_HOST", path: ["listen", "host"], kind: "string" },
   { name: "MCPGOV_LISTEN_PORT", path: ["listen", "port"], kind: "port" },
   { name: "MCPGOV_DATA_DIR", path: ["data_dir"], kind: "string" },
   { name: "MCPGOV_BUNDLE", path: ["bundle"], kind: "string" },
+  { name: "MCPGOV_DECISION_TIMEOUT_MS", path: ["limits", "decision_timeout_ms"], kind: "integer" },
 ];
 
 /** The lock file beside a config: `mcpgov.yaml` → `mcpgov.lock.json`, `demo.mcpgov.yaml` → `demo.mcpgov.lock.json`. */
@@ -128,13 +130,14 @@ function applyPrecedence(raw: Record<string, unknown>, options: LoadGatewayConfi
   for (const setting of ENV_SETTINGS) {
     const value = options.env?.[setting.name];
     if (value === undefined || value === "") continue;
-    set(setting.path, setting.kind === "port" && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value, setting.name);
+    set(setting.path, setting.kind !== "string" && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value, setting.name);
   }
   const flags = options.overrides ?? {};
   if (flags.listen?.host !== undefined) set(["listen", "host"], flags.listen.host, "--host");
   if (flags.listen?.port !== undefined) set(["listen", "port"], flags.listen.port, "--port");
   if (flags.data_dir !== undefined) set(["data_dir"], flags.data_dir, "--data-dir");
   if (flags.bundle !== undefined) set(["bundle"], flags.bundle, "--bundle");
+  if (flags.limits?.decision_timeout_ms !== undefined) set(["limits", "decision_timeout_ms"], flags.limits.decision_timeout_ms, "--decision-timeout-ms");
   return origins;
 }
 

@@ -66,6 +66,11 @@ export function catalogView(serverId: string, entries: readonly RegistryEntry[],
 /** What judging needs of an engine: only the catalog decision. */
 export type CatalogJudge = Pick<PolicyEngine, "decideCatalog">;
 
+/** A judge that may answer later: the gateway's policy workers, under the decision deadline (a timeout hides). */
+export interface AnyCatalogJudge {
+  decideCatalog(input: unknown): CatalogDecision | Promise<CatalogDecision>;
+}
+
 /**
  * A judge for when no bundle can be loaded (`mcpgov registry pin` before
  * the first build): the same rule as a bundle without a catalog policy,
@@ -82,13 +87,23 @@ export function withoutCatalogPolicy(): CatalogJudge {
   };
 }
 
-/** Scans one definition and decides it. Never throws: the engine hides on any error. */
-export function judgeDefinition(engine: CatalogJudge, kind: DefinitionKind, raw: unknown, view: CatalogView): JudgedDefinition {
+function scanned(kind: DefinitionKind, raw: unknown, view: CatalogView) {
   const name = definitionName(raw);
   const findings = scanDefinition(kind, raw, view);
   const server: CatalogServerFacts = { id: view.serverId, registered: view.server !== undefined, ...view.server };
-  const decision = engine.decideCatalog(buildCatalogInput(server, { kind, name }, findings));
-  return { kind, name, findings, decision };
+  return { name, findings, input: buildCatalogInput(server, { kind, name }, findings) };
+}
+
+/** Scans one definition and decides it. Never throws: the engine hides on any error. */
+export function judgeDefinition(engine: CatalogJudge, kind: DefinitionKind, raw: unknown, view: CatalogView): JudgedDefinition {
+  const { name, findings, input } = scanned(kind, raw, view);
+  return { kind, name, findings, decision: engine.decideCatalog(input) };
+}
+
+/** judgeDefinition with a judge that may answer later (the gateway's policy workers). Never rejects. */
+export async function judgeDefinitionLater(engine: AnyCatalogJudge, kind: DefinitionKind, raw: unknown, view: CatalogView): Promise<JudgedDefinition> {
+  const { name, findings, input } = scanned(kind, raw, view);
+  return { kind, name, findings, decision: await engine.decideCatalog(input) };
 }
 
 /** Whether a judged definition is worth an event: something was found, or the policy did not simply pass it. */
@@ -129,13 +144,15 @@ export interface FilteredDefinitions<T> {
  * HIDE entries are dropped, FLAG entries stay (and are reported in
  * `findings`). The caller records `findings` (see CatalogFindingEvent).
  */
-export function filterDefinitions<T>(engine: CatalogJudge, serverId: string, kind: DefinitionKind, entries: readonly T[], view: CatalogView): FilteredDefinitions<T> {
+export async function filterDefinitions<T>(engine: AnyCatalogJudge, serverId: string, kind: DefinitionKind, entries: readonly T[], view: CatalogView): Promise<FilteredDefinitions<T>> {
   const scoped = view.serverId === serverId ? view : { ...view, serverId };
   const kept: T[] = [];
   const hidden: string[] = [];
   const findings: JudgedDefinition[] = [];
-  for (const entry of entries) {
-    const judged = judgeDefinition(engine, kind, entry, scoped);
+  // Judged together: the gateway's workers decide them in parallel.
+  const verdicts = await Promise.all(entries.map((entry) => judgeDefinitionLater(engine, kind, entry, scoped)));
+  for (const [index, entry] of entries.entries()) {
+    const judged = verdicts[index]!;
     if (isNoteworthy(judged)) findings.push(judged);
     if (judged.decision.decision === "HIDE") hidden.push(judged.name);
     else kept.push(entry);
@@ -158,18 +175,18 @@ export interface HiddenCheck {
  * An entry that is not listed is not hidden here: the server decides
  * whether it exists.
  */
-export function isHiddenDefinition(
-  engine: CatalogJudge,
+export async function isHiddenDefinition(
+  engine: AnyCatalogJudge,
   serverId: string,
   listings: ReadonlyArray<{ kind: DefinitionKind; entries: readonly unknown[] }>,
   requested: string,
   view: CatalogView,
-): HiddenCheck {
+): Promise<HiddenCheck> {
   const scoped = view.serverId === serverId ? view : { ...view, serverId };
   for (const { kind, entries } of listings) {
     for (const entry of entries) {
       if (!refersTo(kind, entry, requested)) continue;
-      const judged = judgeDefinition(engine, kind, entry, scoped);
+      const judged = await judgeDefinitionLater(engine, kind, entry, scoped);
       if (judged.decision.decision === "HIDE") {
         return { hidden: true, judged, reason: `${kind.replace("_", " ")} "${judged.name}" of server "${serverId}" is hidden by the catalog policy (${judged.decision.rules.join(", ")}): ${judged.decision.reason}` };
       }

@@ -139,7 +139,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       auditBundleEvent("bundle.refused", { source, reason });
       logger.error({ source, reason }, "bundle refused; the previous bundle stays active");
     },
-  });
+  }, { timeoutMs: config.limits.decision_timeout_ms });
   const audit = await SqliteAuditStore.open(resolve(config.source.dir, config.data_dir), { synchronous: config.audit.synchronous });
   const quarantine = await SqliteQuarantineStore.open(resolve(config.source.dir, config.data_dir));
   metrics.watchQuarantine(quarantine);
@@ -187,7 +187,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     if (options.only && !options.only.includes(entry.id)) continue;
     const upstream = createUpstream(entry, { env, logger, requestTimeoutMs: config.limits.upstream_timeout_sec * 1000 });
     const catalog = new ToolCatalog(upstream, readLock, (violation) => void auditPinViolation(ctx, entry.id, violation).catch(() => undefined /* logged and counted by appendEvent */), {
-      engine: () => bundles.current(),
+      engine: () => bundles.current().isolated,
       view: (lock) => catalogView(entry.id, config.servers, lock),
       onFinding: (event) => reportCatalogFinding(ctx, event),
     });

@@ -31,7 +31,7 @@ import type { AuditExtra } from "../core/audit-record.js";
 import { describeThrown } from "../core/errors.js";
 import { enforceScanIntegrity, type OutputDecision, type PayloadKind } from "../core/output-decision.js";
 import type { Envelope } from "../core/envelope.js";
-import type { PolicyEngine } from "../engine/policy-engine.js";
+import type { AsyncPolicyEngine, PolicyEngine } from "../engine/policy-engine.js";
 import { buildOutputInput } from "../output/output-input.js";
 import { redactOutput } from "../output/redact.js";
 import { scanOutput } from "../output/result-scan.js";
@@ -66,6 +66,9 @@ export interface GuardedOutput<T> extends GuardFacts {
   result: T | { content: unknown[]; isError: true; _meta: Record<string, unknown> };
 }
 
+/** Who decides the output policy: in-process, or in a policy worker under the deadline (the gateway). */
+export type OutputJudge = Pick<PolicyEngine, "decideOutputValid"> | Pick<AsyncPolicyEngine, "decideOutputValid">;
+
 type GuardContext = Pick<GatewayContext, "config" | "quarantine" | "logger" | "clock">;
 
 export interface GuardOptions {
@@ -86,11 +89,11 @@ const NOUN: Record<PayloadKind, string> = {
 };
 
 /** Guards any payload a server sends toward the client. Never throws for a bad payload: it withholds it. */
-export async function guardPayload<T>(ctx: GuardContext, engine: PolicyEngine, payload: T, envelope: Envelope, callId: string, options: GuardOptions = {}): Promise<GuardedPayload<T>> {
+export async function guardPayload<T>(ctx: GuardContext, engine: OutputJudge, payload: T, envelope: Envelope, callId: string, options: GuardOptions = {}): Promise<GuardedPayload<T>> {
   const kind = options.kind ?? "tool_result";
   const scan = scanOutput(payload, { maxBytes: ctx.config.output.max_scan_bytes });
   // Built here from the scan and the envelope, both typed and validated: no second parse.
-  const decided = engine.decideOutputValid(
+  const decided = await engine.decideOutputValid(
     buildOutputInput(scan, {
       server: envelope.call.server,
       tool: envelope.call.tool ?? envelope.call.target.name,
@@ -140,7 +143,7 @@ async function withhold<T>(ctx: GuardContext, payload: T, envelope: Envelope, ca
 }
 
 /** Guards a tool result; a withheld one becomes an isError result that says why. */
-export async function guardOutput<T>(ctx: GuardContext, engine: PolicyEngine, result: T, envelope: Envelope, callId: string): Promise<GuardedOutput<T>> {
+export async function guardOutput<T>(ctx: GuardContext, engine: OutputJudge, result: T, envelope: Envelope, callId: string): Promise<GuardedOutput<T>> {
   const guarded = await guardPayload(ctx, engine, result, envelope, callId, { kind: "tool_result" });
   const { verdict, findings, audit } = guarded;
   if (guarded.withheld) return { result: withheldToolResult(guarded.withheld), verdict, findings, audit };

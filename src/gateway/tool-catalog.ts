@@ -14,9 +14,9 @@
 import type { CatalogDecision } from "../core/catalog-decision.js";
 import { describeThrown } from "../core/errors.js";
 import type { RawTool } from "../core/raw-tool.js";
-import type { PolicyEngine } from "../engine/policy-engine.js";
+import type { BundleRef } from "../core/decision.js";
 import type { Upstream } from "../upstream/upstream.js";
-import { type CatalogFindingEvent, type CatalogView, judgeDefinition, VerdictMemory } from "./definition-guard.js";
+import { type AnyCatalogJudge, type CatalogFindingEvent, type CatalogView, judgeDefinitionLater, VerdictMemory } from "./definition-guard.js";
 import { checkTools, type LockFile, type PinViolation } from "./pins.js";
 
 export type ToolLookup =
@@ -29,8 +29,11 @@ export type ToolLookup =
 
 /** How the catalog judges definitions; the gateway builds one per server. */
 export interface DefinitionPolicy {
-  /** The engine of the active bundle, read at every judgement (bundles swap). */
-  engine(): PolicyEngine;
+  /**
+   * The engine of the active bundle, read at every judgement (bundles swap);
+   * the gateway's answers from its policy workers, under the decision deadline.
+   */
+  engine(): AnyCatalogJudge & { readonly bundle: BundleRef };
   /** The rest of the registry, built from the lock read at this refresh. */
   view(lock: LockFile): CatalogView;
   /**
@@ -77,7 +80,8 @@ export class ToolCatalog {
       if (generation !== this.generation) return;
       this.pinned = check.allowed;
       this.view = this.definitions.view(lock);
-      this.judge();
+      await this.judge();
+      if (generation !== this.generation) return;
       const next = new Map(check.violations.map((v) => [v.tool, v]));
       for (const [name, violation] of next) {
         const before = this.violations.get(name);
@@ -120,14 +124,18 @@ export class ToolCatalog {
   }
 
   /** Decides every pinned tool under the active bundle; a tool the policy hides is not allowed. */
-  private judge(): void {
+  private async judge(): Promise<void> {
     const engine = this.definitions.engine();
     const view = this.view;
     if (!view) return;
+    const { generation, pinned } = this;
+    const verdicts = await Promise.all(pinned.map((tool) => judgeDefinitionLater(engine, "tool", tool, view)));
+    // A refresh (or the server going away) while the policy decided: its tools are not these.
+    if (generation !== this.generation || pinned !== this.pinned) return;
     const allowed = new Map<string, RawTool>();
     const hidden = new Map<string, CatalogDecision>();
-    for (const tool of this.pinned) {
-      const judged = judgeDefinition(engine, "tool", tool, view);
+    for (const [index, tool] of pinned.entries()) {
+      const judged = verdicts[index]!;
       if (judged.decision.decision === "HIDE") hidden.set(tool.name, judged.decision);
       else allowed.set(tool.name, tool);
       if (this.reported.changed(this.upstream.id, judged)) this.definitions.onFinding({ server: this.upstream.id, ...judged });
@@ -138,8 +146,8 @@ export class ToolCatalog {
   }
 
   /** A swapped bundle may decide differently: judge again from the tools already listed. */
-  private rejudgeOnSwap(): void {
-    if (this.failure === undefined && this.judgedUnder !== undefined && this.judgedUnder !== this.definitions.engine().bundle.hash) this.judge();
+  private async rejudgeOnSwap(): Promise<void> {
+    if (this.failure === undefined && this.judgedUnder !== undefined && this.judgedUnder !== this.definitions.engine().bundle.hash) await this.judge();
   }
 
   /** Waits for the latest refresh (starting one when none ran, the last failed, or the server went away meanwhile). */
@@ -157,13 +165,13 @@ export class ToolCatalog {
   async list(): Promise<RawTool[]> {
     await this.ensureLoaded();
     if (this.failure !== undefined) throw this.failure;
-    this.rejudgeOnSwap();
+    await this.rejudgeOnSwap();
     return [...this.allowed.values()];
   }
 
   async lookup(name: string): Promise<ToolLookup> {
     await this.ensureLoaded();
-    this.rejudgeOnSwap();
+    await this.rejudgeOnSwap();
     let found = this.find(name);
     if (!found.ok && found.kind === "unknown") {
       // A server can add a tool without announcing it: list once more before saying it does not exist.

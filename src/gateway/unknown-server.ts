@@ -30,7 +30,8 @@ export async function denyUnknownServer(ctx: GatewayContext, serverId: string, s
     transport: "streamable-http",
   });
   const started = process.hrtime.bigint();
-  let decision = ctx.bundles.current().decide(envelope);
+  // In a policy worker under the deadline: the server id comes from the URL, and a policy may loop on it.
+  let decision = await ctx.bundles.current().isolated.decideValid(envelope);
   const decisionLatencyUs = Number(process.hrtime.bigint() - started) / 1000;
   if (decision.decision !== "DENY") {
     // Registry membership is not the policy's to waive: no upstream exists to forward to.

@@ -47,7 +47,7 @@ async function viewFor(ctx: GatewayContext, serverId: string): Promise<CatalogVi
   return ctx.catalogs.get(serverId)?.registryView() ?? catalogView(serverId, ctx.registry.list(), await readLockFile(ctx.config.source.lock_path));
 }
 
-function report(ctx: GatewayContext, serverId: string, findings: CatalogFindingEvent[] | ReturnType<typeof filterDefinitions>["findings"]): void {
+function report(ctx: GatewayContext, serverId: string, findings: CatalogFindingEvent[] | Awaited<ReturnType<typeof filterDefinitions>>["findings"]): void {
   const verdicts = stateOf(ctx).verdicts;
   for (const judged of findings) {
     if (verdicts.changed(serverId, judged)) ctx.onCatalogFinding?.({ ...judged, server: serverId });
@@ -60,7 +60,7 @@ export async function filterListing(state: CallState): Promise<StageResult> {
   const result = state.result as Record<string, unknown> | undefined;
   if (!listed || !result || !Array.isArray(result[listed.key])) return state;
   const { ctx, request, engine } = state;
-  const filtered = filterDefinitions(engine, request.serverId, listed.kind, result[listed.key] as unknown[], await viewFor(ctx, request.serverId));
+  const filtered = await filterDefinitions(engine.isolated, request.serverId, listed.kind, result[listed.key] as unknown[], await viewFor(ctx, request.serverId));
   report(ctx, request.serverId, filtered.findings);
   if (filtered.hidden.length === 0) return state;
   return { ...state, result: { ...result, [listed.key]: filtered.entries }, extra: { ...state.extra, hidden_definitions: filtered.hidden.length } };
@@ -111,7 +111,7 @@ export async function checkHiddenDefinition(state: CallState): Promise<StageResu
     const text = `mcpgov could not check ${request.method} against server "${request.serverId}"'s listing: ${describeThrown(error)} (call id ${state.callId})`;
     return refuse(state, "failed", text, { error: describeThrown(error) });
   }
-  const check = isHiddenDefinition(engine, request.serverId, listings, state.facts.target, await viewFor(ctx, request.serverId));
+  const check = await isHiddenDefinition(engine.isolated, request.serverId, listings, state.facts.target, await viewFor(ctx, request.serverId));
   if (check.judged) report(ctx, request.serverId, [{ ...check.judged, server: request.serverId }]);
   if (!check.hidden) return state;
   const decision = gatewayDecision("mcpgov.catalog-hidden", check.reason ?? "hidden by the catalog policy", state.decision);

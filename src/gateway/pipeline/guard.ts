@@ -27,7 +27,7 @@ export async function guard(state: CallState): Promise<StageResult> {
   const { ctx, engine, envelope, callId, request } = state;
   // A server's request relayed to the client was guarded on the way out; the answer is the client's own.
   if (envelope.call.direction === "server_to_client") return state;
-  const guarded = await guardPayload(ctx, engine, state.result, envelope, callId, { kind: KIND_OF[request.method] ?? "resource" });
+  const guarded = await guardPayload(ctx, engine.isolated, state.result, envelope, callId, { kind: KIND_OF[request.method] ?? "resource" });
   const extra = account(state, guarded);
   if (guarded.withheld === undefined) return { ...state, result: guarded.payload, extra };
   // The output was withheld: the call ran, so the outcome is still "executed".
@@ -40,7 +40,7 @@ export async function guardUpstreamError(state: CallState, error: McpError): Pro
   const { ctx, engine, envelope, callId } = state;
   // McpError prefixes "MCP error <code>: " to what the server sent.
   const sent = { code: error.code, message: error.message.replace(/^MCP error -?\d+: /, ""), ...(error.data !== undefined ? { data: error.data } : {}) };
-  const guarded = await guardPayload(ctx, engine, sent, envelope, callId, { kind: "error" });
+  const guarded = await guardPayload(ctx, engine.isolated, sent, envelope, callId, { kind: "error" });
   if (guarded.withheld !== undefined) {
     const e = withheldError(guarded.withheld, error.code);
     return new McpError(e.code, e.message, e.data);
@@ -55,7 +55,7 @@ export async function guardUpstreamError(state: CallState, error: McpError): Pro
  */
 export async function guardServerRequest(state: CallState): Promise<StageResult> {
   const { ctx, engine, envelope, callId } = state;
-  const guarded = await guardPayload(ctx, engine, state.facts.forward, envelope, callId, { kind: "prompt" });
+  const guarded = await guardPayload(ctx, engine.isolated, state.facts.forward, envelope, callId, { kind: "prompt" });
   const extra = account(state, guarded);
   if (guarded.withheld !== undefined) return refuse(state, "blocked", guarded.withheld.text, { extra, meta: { "mcpgov/output": guarded.withheld.meta } });
   return { ...state, facts: { ...state.facts, forward: guarded.payload }, extra };

@@ -8,9 +8,9 @@ import type { ApprovalRequest } from "../../core/approval.js";
 import type { AuditExtra, Outcome } from "../../core/audit-record.js";
 import type { Decision } from "../../core/decision.js";
 import type { Envelope } from "../../core/envelope.js";
-import type { PolicyEngine } from "../../engine/policy-engine.js";
 import type { Logger } from "../../logger.js";
 import type { Upstream } from "../../upstream/upstream.js";
+import type { ActiveEngine } from "../bundle-manager.js";
 import type { GatewayContext } from "../context.js";
 import type { RegistryEntry } from "../../core/gateway-config.js";
 import type { ToolLookup } from "../tool-catalog.js";
@@ -22,7 +22,7 @@ export interface CallState {
   logger: Logger;
   callId: string;
   /** The bundle that decides this call, from prepare to record (a swap mid-call does not change it). */
-  engine: PolicyEngine;
+  engine: ActiveEngine;
   facts: RequestFacts;
   entry: RegistryEntry | undefined;
   upstream: Upstream | undefined;
