@@ -65,7 +65,8 @@ function context(engine: PolicyEngine, audit: MemoryAudit, dispatch = vi.fn(asyn
   const ctx = {
     config,
     registry: new Registry(config.servers),
-    bundles: { current: () => engine },
+    // The gateway decides in policy workers (engine.isolated); the double answers both ways.
+    bundles: { current: () => Object.assign(engine, { isolated: engine }) },
     audit: audit as unknown as AuditStore,
     quarantine: {},
     metrics: createMetrics(),
