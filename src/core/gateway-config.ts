@@ -199,7 +199,7 @@ export type ApprovalsConfig = z.infer<typeof ApprovalsConfigSchema>;
  * What is wrong with the state settings. The URL is never quoted back: a
  * password in it must not reach a log line.
  */
-function stateIssues(config: { state?: string | undefined; state_password_env?: string | undefined; state_password_file?: string | undefined }): Array<{ path: string[]; message: string }> {
+export function stateIssues(config: { state?: string | undefined; state_password_env?: string | undefined; state_password_file?: string | undefined }): Array<{ path: string[]; message: string }> {
   const issues: Array<{ path: string[]; message: string }> = [];
   if (config.state_password_env !== undefined && config.state_password_file !== undefined) {
     issues.push({ path: ["state_password_file"], message: "set state_password_env or state_password_file, not both" });

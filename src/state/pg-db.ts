@@ -23,6 +23,8 @@ export interface PgStateOptions {
   maxConnections?: number;
   /** How long to wait for a connection or a lock before refusing (default 2000 ms). */
   timeoutMs?: number;
+  /** Create or migrate the schema (default true). Readers such as the CLI pass false: they never write to a database that holds no mcpgov state. */
+  create?: boolean;
 }
 
 /** pg hands bigint (int8) back as text; our counters and seqs fit a double. */
@@ -52,7 +54,7 @@ export async function openPgPool(options: PgStateOptions, what: string): Promise
   // Nor one that dies while checked out between two queries: the next query on it fails and says so.
   pool.on("connect", (client) => void client.on("error", () => undefined));
   try {
-    await migrate(pool);
+    await (options.create === false ? checkMigrated(pool) : migrate(pool));
   } catch (cause) {
     await pool.end().catch(() => undefined);
     throw pgError(`${what}: cannot prepare the database`, cause);
@@ -92,6 +94,15 @@ async function migrate(pool: pg.Pool): Promise<void> {
   } finally {
     client.release();
   }
+}
+
+/** For a reader: the schema must be there and current (a gateway of this version migrates it). */
+async function checkMigrated(pool: pg.Pool): Promise<void> {
+  const { rows } = await pool.query<{ found: string | null }>("SELECT to_regclass('schema_migrations')::text AS found");
+  if (!rows[0]?.found) throw new McpgovError("io_error", "no mcpgov state in this database (no schema_migrations table); point --state or MCPGOV_STATE at the gateway's database");
+  const version = (await pool.query<{ version: number | null }>("SELECT max(version) AS version FROM schema_migrations")).rows[0]?.version ?? 0;
+  const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+  if (version !== latest) throw new McpgovError("io_error", `the database's mcpgov schema is version ${version}, this mcpgov reads ${latest}; start a gateway of the same version first`);
 }
 
 /** Runs `fn` in one transaction on one connection; rolls back when it throws. */
