@@ -33,6 +33,22 @@ describe("PgAuditStore", () => {
     }
   });
 
+  it("stores a NUL of a plain field as U+FFFD, noted and sealed as stored; a NUL inside the envelope stays", async () => {
+    const { drop, ...options } = await postgres().freshSchema();
+    const store = await PgAuditStore.open(options);
+    try {
+      const entry = entryFor("c-nul", { arguments: { text: "a\u0000b" } });
+      const record = await store.append({ ...entry, reason: "upstream said \u0000" });
+      expect(record).toMatchObject({ reason: "upstream said \uFFFD", extra: { nul_replaced: true } });
+      expect(record.envelope.call.arguments).toEqual({ text: "a\u0000b" });
+      expect(await store.get("c-nul")).toEqual(record);
+      expect((await verifyChain(store.iterate(), { head: (await store.head())! })).ok).toBe(true);
+    } finally {
+      await store.close();
+      await drop();
+    }
+  });
+
   it("refuses an append with audit_unavailable while another writer holds the chain head past the timeout", async () => {
     const { drop, ...options } = await postgres().freshSchema();
     const store = await PgAuditStore.open({ ...options, timeoutMs: 200 });

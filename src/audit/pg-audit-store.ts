@@ -44,6 +44,40 @@ interface PendingAppend {
   reject(error: unknown): void;
 }
 
+/**
+ * PostgreSQL text cannot hold U+0000 (SQLite can). Values stored as JSON
+ * text (envelope, extra, details…) escape it; a NUL in a plain column (an
+ * upstream's error text, a reason) is replaced by U+FFFD before sealing and
+ * noted as nul_replaced, so what is sealed is what is stored, and a record
+ * is never refused for it.
+ */
+function withoutNul(entry: AuditEntry): AuditEntry {
+  const json = JSON.stringify(entry);
+  if (!json.includes("\\u0000")) return entry;
+  let changed = false;
+  const plain = (value: unknown): unknown => {
+    if (typeof value === "string" && value.includes("\0")) {
+      changed = true;
+      return value.replaceAll("\0", "\uFFFD");
+    }
+    if (Array.isArray(value)) return value.map(plain);
+    return value;
+  };
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(entry)) {
+    if (key === "subject" || key === "bundle") out[key] = Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, plain(v)]));
+    else if (JSON_COLUMNS.has(key)) out[key] = value;
+    else out[key] = plain(value);
+  }
+  if (!changed) return entry;
+  const noted = out as AuditEntry;
+  if (noted.kind === "event") return { ...noted, details: { ...noted.details, nul_replaced: true } };
+  return { ...noted, extra: { ...noted.extra, nul_replaced: true } };
+}
+
+/** Fields stored as JSON text, where a NUL is escaped and kept. */
+const JSON_COLUMNS = new Set(["envelope", "constraints", "matched", "extra", "details"]);
+
 function columnsOf(record: AuditRecord): unknown[] {
   const columns: Record<string, unknown> = toColumns(record);
   const extra = "extra" in record ? (record.extra as Record<string, unknown> | undefined) : undefined;
@@ -84,7 +118,7 @@ export class PgAuditStore implements AuditStore {
   append(entry: AuditEntryInput): Promise<AuditRecord>;
   async append(entry: AuditEntryInput): Promise<AuditRecord> {
     if (this.closed) throw new McpgovError("io_error", "audit store: append after close");
-    const clean = checkedEntry(entry);
+    const clean = withoutNul(checkedEntry(entry));
     return new Promise<AuditRecord>((resolve, reject) => {
       this.pending.push({ entry: clean, resolve, reject });
       this.flushing ??= this.flush();
