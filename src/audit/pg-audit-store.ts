@@ -153,14 +153,22 @@ export class PgAuditStore implements AuditStore {
     this.flushing = undefined;
   }
 
-  /** One transaction: lock the head, seal after it, insert, move the head, COMMIT. */
+  /**
+   * One transaction: lock the head, seal after it, insert and move the
+   * head, COMMIT. Three round trips, two of them while holding the head
+   * lock (which PostgreSQL keeps until the COMMIT is flushed): every
+   * gateway on the database waits for it, so it is held as briefly as the
+   * chain allows.
+   */
   private async commit(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      await client.query("BEGIN");
-      await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(this.timeoutMs))}`);
-      const locked = (await client.query<ChainHead>("SELECT seq, hash FROM audit_head WHERE one = 1 FOR UPDATE")).rows[0];
+      // One simple-protocol round trip for all three statements.
+      const results = (await client.query(
+        `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(this.timeoutMs))}; SELECT seq, hash FROM audit_head WHERE one = 1 FOR UPDATE`,
+      )) as unknown as Array<pg.QueryResult<ChainHead>>;
+      const locked = results[2]?.rows[0];
       if (!locked) throw new Error("the audit_head row is missing");
       let head: ChainHead | undefined = locked.seq > 0 ? locked : undefined;
       const records: AuditRecord[] = [];
@@ -174,8 +182,12 @@ export class PgAuditStore implements AuditStore {
         values.push(`(${row.map((_, i) => `$${params.length + i + 1}`).join(", ")})`);
         params.push(...row);
       }
-      await client.query(`INSERT INTO audit_records (${INSERT_COLUMNS}) VALUES ${values.join(", ")}`, params);
-      await client.query("UPDATE audit_head SET seq = $1, hash = $2 WHERE one = 1", [head!.seq, head!.hash]);
+      params.push(head!.seq, head!.hash);
+      await client.query(
+        `WITH inserted AS (INSERT INTO audit_records (${INSERT_COLUMNS}) VALUES ${values.join(", ")})
+         UPDATE audit_head SET seq = $${params.length - 1}, hash = $${params.length} WHERE one = 1`,
+        params,
+      );
       await client.query("COMMIT");
       return records;
     } catch (cause) {
