@@ -10,8 +10,8 @@
  * linear across processes. Appends that queue while a commit is in flight
  * share the next transaction (group commit), so the lock and the COMMIT's
  * WAL flush are paid per batch, not per record. An append resolves only
- * after the COMMIT holding its record returned (synchronous_commit as the
- * server has it; `on`, the default, means flushed to the server's WAL).
+ * after the COMMIT holding its record returned, flushed to the server's WAL
+ * (the append transaction raises synchronous_commit=off to `local`).
  *
  * A head lock held past `timeoutMs` (lock_timeout), an unreachable server
  * or one out of connections or disk refuses the append with
@@ -164,11 +164,15 @@ export class PgAuditStore implements AuditStore {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      // One simple-protocol round trip for all three statements.
+      // One simple-protocol round trip for all four statements. A server or
+      // role set to synchronous_commit=off would answer COMMIT before the
+      // WAL reaches disk: this transaction then asks for at least `local`.
       const results = (await client.query(
-        `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(this.timeoutMs))}; SELECT seq, hash FROM audit_head WHERE one = 1 FOR UPDATE`,
+        `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(this.timeoutMs))};
+         SELECT set_config('synchronous_commit', 'local', true) WHERE current_setting('synchronous_commit') = 'off';
+         SELECT seq, hash FROM audit_head WHERE one = 1 FOR UPDATE`,
       )) as unknown as Array<pg.QueryResult<ChainHead>>;
-      const locked = results[2]?.rows[0];
+      const locked = results[3]?.rows[0];
       if (!locked) throw new Error("the audit_head row is missing");
       let head: ChainHead | undefined = locked.seq > 0 ? locked : undefined;
       const records: AuditRecord[] = [];
