@@ -19,7 +19,7 @@ export interface PgStateOptions {
   password?: string;
   /** A schema to keep the tables in (tests use one per test); default the connection's search_path. */
   schema?: string;
-  /** Connections per store (default 8). */
+  /** Connections per store (default 4: a gateway opens three stores, and a fleet shares max_connections). */
   maxConnections?: number;
   /** How long to wait for a connection or a lock before refusing (default 2000 ms). */
   timeoutMs?: number;
@@ -43,7 +43,7 @@ export async function openPgPool(options: PgStateOptions, what: string): Promise
   const pool = new pg.Pool({
     ...fromUrl,
     ...(password !== undefined ? { password } : {}),
-    max: options.maxConnections ?? 8,
+    max: options.maxConnections ?? 4,
     connectionTimeoutMillis: options.timeoutMs ?? 2_000,
     application_name: "mcpgov",
     ...(options.schema !== undefined ? { options: `-c search_path=${options.schema}` } : {}),
