@@ -217,7 +217,7 @@ export function stateIssues(config: { state?: string | undefined; state_password
     return [...issues, { path: ["state"], message: "expected a URL such as postgres://mcpgov@db.internal:5432/mcpgov" }];
   }
   if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") issues.push({ path: ["state"], message: "only postgres:// (or postgresql://) URLs are supported" });
-  if (url.password !== "") {
+  if (url.password !== "" || url.searchParams.has("password")) {
     issues.push({ path: ["state"], message: "must not contain a password: put it in the environment variable named by state_password_env, or the file named by state_password_file" });
   }
   if (url.hostname === "") issues.push({ path: ["state"], message: "names no host" });

@@ -229,6 +229,7 @@ describe("state on PostgreSQL", () => {
     const lines = problems(`${BASE}state: postgres://mcpgov:hunter2@db.internal:5432/mcpgov\n`);
     expect(lines).toEqual([expect.stringMatching(/^mcpgov\.yaml:4: state: must not contain a password/)]);
     expect(lines.join("\n")).not.toContain("hunter2");
+    expect(problems(`${BASE}state: postgres://mcpgov@db/mcpgov?sslmode=require&password=hunter2\n`)).toEqual([expect.stringContaining("must not contain a password")]);
   });
 
   it("refuses other schemes, both password sources, and a password source without state", () => {
