@@ -62,7 +62,7 @@ describe("folder dependency graph", () => {
     // Known edges of each kind: relative, package, node builtin, re-export.
     expect(edges.map(show)).toEqual(
       expect.arrayContaining([
-        "src/gateway/gateway.ts -> ../audit/sqlite-audit-store.js",
+        "src/gateway/open-stores.ts -> ../audit/sqlite-audit-store.js",
         "src/core/decision.ts -> zod",
         "src/audit/sqlite-audit-store.ts -> node:worker_threads",
         "cli/commands/audit.ts -> ../../src/audit/sqlite-audit-store.js",

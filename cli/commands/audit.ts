@@ -11,7 +11,10 @@ import type { Argv } from "yargs";
 import { exportAudit, fileSink, lineSink, type JsonlSink } from "../../src/audit/audit-export.js";
 import type { AuditQuery, OutcomeUnknown } from "../../src/audit/audit-store.js";
 import { recordHash, verifyChain } from "../../src/audit/hash-chain.js";
+import type { AuditStore } from "../../src/audit/audit-store.js";
+import { PgAuditStore } from "../../src/audit/pg-audit-store.js";
 import { SqliteAuditStore } from "../../src/audit/sqlite-audit-store.js";
+import { stateIssues } from "../../src/core/gateway-config.js";
 import { isCallRecord, type AuditRecord } from "../../src/core/audit-record.js";
 import { DecisionKindSchema, type DecisionKind } from "../../src/core/decision.js";
 import { McpgovError } from "../../src/core/errors.js";
@@ -27,6 +30,7 @@ interface AuditArgs {
   subcommand: Subcommand;
   call_id?: string;
   data?: string;
+  state?: string;
   format: AuditFormat;
   envelopes?: string;
   decisionLog?: string;
@@ -47,6 +51,25 @@ const FLAG: Record<(typeof EXPORT_ONLY)[number], string> = {
   tool: "--tool",
   decision: "--decision",
 };
+
+/**
+ * The audit store to read: PostgreSQL when --state or MCPGOV_STATE names one
+ * (password from PGPASSWORD or ~/.pgpass, never in the URL), else the
+ * SQLite file in the data folder. Never creates either.
+ */
+async function openAudit(argv: AuditArgs, env: CliIo["env"]): Promise<{ store: AuditStore; where: string }> {
+  const state = argv.state || env["MCPGOV_STATE"];
+  if (!state) {
+    const dir = dataDir(argv.data, env);
+    return { store: await SqliteAuditStore.open(dir, { create: false }), where: dir };
+  }
+  if (argv.data !== undefined) throw new McpgovError("usage", "give --data (SQLite) or --state (PostgreSQL), not both");
+  const problem = stateIssues({ state })[0];
+  if (problem) throw new McpgovError("usage", `--state ${problem.message}`);
+  const password = env["PGPASSWORD"];
+  const store = await PgAuditStore.open({ url: state, create: false, ...(password ? { password } : {}) });
+  return { store, where: new URL(state).host };
+}
 
 /** Flags > MCPGOV_DATA > the default, like every other setting. */
 export function dataDir(flag: string | undefined, env: CliIo["env"]): string {
@@ -73,7 +96,7 @@ function checkArguments(argv: AuditArgs): void {
  * creation, routing, decision, expiry and the call that ran on it), in
  * chain order. An intent without an outcome is said so.
  */
-async function why(store: SqliteAuditStore, callId: string, dir: string, format: AuditFormat, io: CliIo): Promise<ExitCode> {
+async function why(store: AuditStore, callId: string, dir: string, format: AuditFormat, io: CliIo): Promise<ExitCode> {
   const head = await store.head();
   const bySeq = new Map<number, AuditRecord>();
   for await (const record of store.query({ callId })) bySeq.set(record.seq, record);
@@ -96,7 +119,7 @@ async function why(store: SqliteAuditStore, callId: string, dir: string, format:
 }
 
 /** The chain's verdict, and the dispatched calls whose outcome was never recorded (reported, not a break). */
-async function verify(store: SqliteAuditStore, format: AuditFormat, io: CliIo): Promise<ExitCode> {
+async function verify(store: AuditStore, format: AuditFormat, io: CliIo): Promise<ExitCode> {
   const head = await store.head();
   const verdict = await verifyChain(store.iterate(), head ? { head } : {});
   const unknown: OutcomeUnknown[] = [];
@@ -105,7 +128,7 @@ async function verify(store: SqliteAuditStore, format: AuditFormat, io: CliIo): 
   return verdict.ok ? 0 : 2;
 }
 
-async function exportRecords(store: SqliteAuditStore, argv: AuditArgs, io: CliIo): Promise<ExitCode> {
+async function exportRecords(store: AuditStore, argv: AuditArgs, io: CliIo): Promise<ExitCode> {
   const filter: AuditQuery = {};
   if (argv.since !== undefined) filter.since = argv.since;
   if (argv.until !== undefined) filter.until = argv.until;
@@ -130,6 +153,7 @@ export function auditCommand(io: CliIo) {
         .positional("subcommand", { choices: SUBCOMMANDS, describe: "why CALL_ID | verify | export" })
         .positional("call_id", { type: "string", describe: "why: the call to explain" })
         .option("data", { type: "string", describe: `data folder holding audit.sqlite [default: $MCPGOV_DATA or ${DEFAULT_DATA_DIR}]` })
+        .option("state", { type: "string", describe: "read the chain from PostgreSQL instead: postgres://user@host:port/db, password in $PGPASSWORD [default: $MCPGOV_STATE]" })
         .option("format", { choices: ["pretty", "json"] as const, default: "pretty" as const, describe: "why, verify: output format" })
         .option("envelopes", { type: "string", nargs: 1, describe: "write the stored (masked) envelopes as JSONL, - for stdout" })
         .option("decision-log", { type: "string", nargs: 1, describe: "write OPA decision-log events as JSONL, - for stdout" })
@@ -144,8 +168,7 @@ export function auditCommand(io: CliIo) {
         .example("$0 audit export --since 2026-04-01T00:00:00Z --envelopes calls.jsonl", "replay corpus for mcpgov diff / mcpgov test"),
     handler: async (argv: AuditArgs): Promise<ExitCode> => {
       checkArguments(argv);
-      const dir = dataDir(argv.data, io.env);
-      const store = await SqliteAuditStore.open(dir, { create: false });
+      const { store, where: dir } = await openAudit(argv, io.env);
       try {
         switch (argv.subcommand) {
           case "why":

@@ -39,7 +39,8 @@ CREATE INDEX IF NOT EXISTS approvals_digest ON approvals (call_digest, subject_i
 CREATE INDEX IF NOT EXISTS approvals_created ON approvals (created_at);
 `;
 
-interface Row {
+/** A stored request; the PostgreSQL store reads the same columns. */
+export interface Row {
   id: string;
   call_id: string;
   created_at: string;
@@ -58,9 +59,9 @@ interface Row {
   void_reason: string | null;
 }
 
-const IMMUTABLE = ["server", "tool", "arguments", "subject", "bundle", "rules", "reason", "constraints", "envelope"] as const;
+export const IMMUTABLE = ["server", "tool", "arguments", "subject", "bundle", "rules", "reason", "constraints", "envelope"] as const;
 
-function toRequest(row: Row): ApprovalRequest {
+export function toRequest(row: Row): ApprovalRequest {
   const body = JSON.parse(row.body) as Record<string, unknown>;
   const candidate = {
     ...body,

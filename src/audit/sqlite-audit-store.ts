@@ -29,8 +29,6 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import {
-  entrySchemaFor,
-  isBuiltAuditEntry,
   type AuditEntry,
   type AuditEntryInput,
   type AuditRecord,
@@ -41,9 +39,8 @@ import {
   type IntentEntry,
   type IntentRecord,
 } from "../core/audit-record.js";
-import { jsonHasLoneSurrogate, wellFormedJson } from "../core/well-formed.js";
 import { describeThrown, McpgovError } from "../core/errors.js";
-import { describeIssues } from "../core/issues.js";
+import { checkedEntry } from "./checked-entry.js";
 import type { AuditQuery, AuditStore, OutcomeUnknown } from "./audit-store.js";
 import { type AppendOutcome, type CommitBatch, DEFAULT_BUSY_TIMEOUT_MS, prepareAppend, prepareWriter } from "./sqlite-audit-append.js";
 import { MIGRATE_V1_TO_V2, SCHEMA, SCHEMA_VERSION, SELECT, toRecord, type Row } from "./sqlite-audit-schema.js";
@@ -127,19 +124,6 @@ export function appendError(failure: { message: string; code?: string }, busyTim
   if (why === undefined) return new McpgovError("io_error", `audit store: append failed: ${failure.message}`, { data: { sqlite_code: code } });
   return new McpgovError("audit_unavailable", `audit store unavailable: ${why} (${code}: ${failure.message})`, { data: { sqlite_code: code } });
 }
-
-/**
- * The entry with lone surrogates replaced (U+FFFD), and a note that this
- * happened, so what is sealed is what SQLite stores (it has no UTF-8 form
- * for a lone surrogate) and a reader knows the text was changed.
- */
-function wellFormedEntry(entry: AuditEntry): AuditEntry {
-  const { value, changed } = wellFormedJson(entry);
-  if (!changed) return entry;
-  if (value.kind === "event") return { ...value, details: { ...value.details, ill_formed_unicode: true } };
-  return { ...value, extra: { ...value.extra, ill_formed_unicode: true } };
-}
-
 
 export class SqliteAuditStore implements AuditStore {
   private readonly db: Database.Database;
@@ -229,26 +213,7 @@ export class SqliteAuditStore implements AuditStore {
   async append(entry: AuditEntryInput): Promise<AuditRecord> {
     if (!this.db.open) throw new McpgovError("io_error", "audit store: append after close");
     if (this.writerFailure) throw this.writerFailure;
-    let valid: AuditEntry;
-    if (isBuiltAuditEntry(entry)) {
-      // buildAuditEntry made it from typed, already validated parts (see
-      // there), and the gateway hands it here untouched: a second zod pass
-      // over the whole envelope was a tenth of the pipeline's CPU.
-      valid = entry;
-    } else {
-      const parsed = entrySchemaFor(entry).safeParse(entry);
-      if (!parsed.success) throw new McpgovError("input_invalid", `audit entry is invalid: ${describeIssues(parsed.error)}`);
-      valid = parsed.data;
-    }
-    let clean: AuditEntry;
-    try {
-      // A JSON round trip drops keys set to undefined, so the sealed content is exactly what a read rebuilds.
-      const json = JSON.stringify(valid);
-      clean = JSON.parse(json) as AuditEntry;
-      if (jsonHasLoneSurrogate(json)) clean = wellFormedEntry(clean);
-    } catch (cause) {
-      throw new McpgovError("input_invalid", `audit entry is not JSON: ${describeThrown(cause)}`, { cause });
-    }
+    const clean = checkedEntry(entry);
     return new Promise<AuditRecord>((resolve, reject) => {
       this.pending.push({ entry: clean, resolve, reject });
       this.scheduleFlush();

@@ -24,6 +24,13 @@ export interface SecretProblem {
   message: string;
 }
 
+/** The PostgreSQL password the config names, or undefined (pg then reads PGPASSWORD or ~/.pgpass). */
+export async function resolveStatePassword(config: GatewayConfig, env: Env): Promise<string | undefined> {
+  if (config.state_password_env !== undefined) return fromEnv(config.state_password_env, "state_password_env", env);
+  if (config.state_password_file !== undefined) return fromFile(config.state_password_file, "state_password_file");
+  return undefined;
+}
+
 export async function resolveSecret(source: SecretSource, field: string, env: Env): Promise<string> {
   if (typeof source === "string") return source;
   if ("from_env" in source) return fromEnv(source.from_env, field, env);
@@ -102,6 +109,8 @@ export function secretReferences(config: GatewayConfig): SecretReference[] {
   };
   authRefs(config.auth, "auth");
   if (config.admin_auth) authRefs(config.admin_auth, "admin_auth");
+  if (config.state_password_env !== undefined) refs.push({ path: ["state_password_env"], env: config.state_password_env });
+  if (config.state_password_file !== undefined) refs.push({ path: ["state_password_file"], file: config.state_password_file });
   const webhook = config.approvals.webhook;
   if (webhook) for (const [name, source] of Object.entries(webhook.headers)) add(["approvals", "webhook", "headers", name], source);
   return refs;

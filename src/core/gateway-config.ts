@@ -195,6 +195,35 @@ export const ApprovalsConfigSchema = z
   .prefault({});
 export type ApprovalsConfig = z.infer<typeof ApprovalsConfigSchema>;
 
+/**
+ * What is wrong with the state settings. The URL is never quoted back: a
+ * password in it must not reach a log line.
+ */
+export function stateIssues(config: { state?: string | undefined; state_password_env?: string | undefined; state_password_file?: string | undefined }): Array<{ path: string[]; message: string }> {
+  const issues: Array<{ path: string[]; message: string }> = [];
+  if (config.state_password_env !== undefined && config.state_password_file !== undefined) {
+    issues.push({ path: ["state_password_file"], message: "set state_password_env or state_password_file, not both" });
+  }
+  if (config.state === undefined) {
+    for (const key of ["state_password_env", "state_password_file"] as const) {
+      if (config[key] !== undefined) issues.push({ path: [key], message: "only used with state: postgres://…" });
+    }
+    return issues;
+  }
+  let url: URL;
+  try {
+    url = new URL(config.state);
+  } catch {
+    return [...issues, { path: ["state"], message: "expected a URL such as postgres://mcpgov@db.internal:5432/mcpgov" }];
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") issues.push({ path: ["state"], message: "only postgres:// (or postgresql://) URLs are supported" });
+  if (url.password !== "" || url.searchParams.has("password")) {
+    issues.push({ path: ["state"], message: "must not contain a password: put it in the environment variable named by state_password_env, or the file named by state_password_file" });
+  }
+  if (url.hostname === "") issues.push({ path: ["state"], message: "names no host" });
+  return issues;
+}
+
 export const GatewayConfigSchema = z
   .strictObject({
     listen: z
@@ -204,6 +233,17 @@ export const GatewayConfigSchema = z
       })
       .prefault({}),
     data_dir: PathSchema.default(".mcpgov-data").describe("Relative paths resolve against the config file's folder."),
+    state: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Where approvals, held outputs and the audit chain live: absent keeps them in SQLite files in data_dir; " +
+          "postgres://user@host:port/db keeps them in PostgreSQL, shared by every gateway pointed at it. No password in the URL: " +
+          "set state_password_env or state_password_file (or PGPASSWORD in the gateway's environment).",
+      ),
+    state_password_env: EnvNameSchema.optional().describe("The environment variable holding the PostgreSQL password."),
+    state_password_file: PathSchema.optional().describe("A file holding the PostgreSQL password (one trailing line break removed)."),
     audit: z
       .strictObject({
         synchronous: z
@@ -266,6 +306,7 @@ export const GatewayConfigSchema = z
     servers: z.array(RegistryEntrySchema).default([]),
   })
   .superRefine((config, ctx) => {
+    for (const issue of stateIssues(config)) ctx.addIssue({ code: "custom", ...issue });
     const seen = new Set<string>();
     config.servers.forEach((server, index) => {
       if (seen.has(server.id)) ctx.addIssue({ code: "custom", path: ["servers", index, "id"], message: `duplicate server id '${server.id}'` });

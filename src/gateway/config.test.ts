@@ -225,3 +225,27 @@ servers:
     expect(config.auth.mode).toBe("api_keys");
   });
 });
+
+describe("state on PostgreSQL", () => {
+  it("keeps SQLite by default and takes a postgres:// URL with the password from the environment or a file", () => {
+    expect(parseGatewayConfig(BASE, "mcpgov.yaml").state).toBeUndefined();
+    const pg = parseGatewayConfig(`${BASE}state: postgres://mcpgov@db.internal:5432/mcpgov\nstate_password_env: MCPGOV_PG_PASSWORD\n`, "/cfg/mcpgov.yaml", { secrets: "skip" });
+    expect(pg).toMatchObject({ state: "postgres://mcpgov@db.internal:5432/mcpgov", state_password_env: "MCPGOV_PG_PASSWORD" });
+    const fromFile = parseGatewayConfig(`${BASE}state: postgresql://mcpgov@db/mcpgov\nstate_password_file: secrets/pg\n`, "/cfg/mcpgov.yaml", { secrets: "skip" });
+    expect(fromFile.state_password_file).toBe("/cfg/secrets/pg");
+    expect(parseGatewayConfig(BASE, "mcpgov.yaml", { env: { MCPGOV_STATE: "postgres://gw@db/mcpgov" } }).state).toBe("postgres://gw@db/mcpgov");
+  });
+
+  it("refuses a URL with a password, without repeating it", () => {
+    const lines = problems(`${BASE}state: postgres://mcpgov:hunter2@db.internal:5432/mcpgov\n`);
+    expect(lines).toEqual([expect.stringMatching(/^mcpgov\.yaml:4: state: must not contain a password/)]);
+    expect(lines.join("\n")).not.toContain("hunter2");
+    expect(problems(`${BASE}state: postgres://mcpgov@db/mcpgov?sslmode=require&password=hunter2\n`)).toEqual([expect.stringContaining("must not contain a password")]);
+  });
+
+  it("refuses other schemes, both password sources, and a password source without state", () => {
+    expect(problems(`${BASE}state: mysql://db/mcpgov\n`)).toEqual([expect.stringContaining("state: only postgres://")]);
+    expect(problems(`${BASE}state: postgres://gw@db/m\nstate_password_env: A\nstate_password_file: b\n`)).toEqual([expect.stringContaining("not both")]);
+    expect(problems(`${BASE}state_password_env: PGPASS\n`)).toEqual([expect.stringContaining("state_password_env: only used with state")]);
+  });
+});

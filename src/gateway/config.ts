@@ -44,6 +44,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ name: string; path: readonly [string,
   { name: "MCPGOV_DATA_DIR", path: ["data_dir"], kind: "string" },
   { name: "MCPGOV_BUNDLE", path: ["bundle"], kind: "string" },
   { name: "MCPGOV_DECISION_TIMEOUT_MS", path: ["limits", "decision_timeout_ms"], kind: "integer" },
+  { name: "MCPGOV_STATE", path: ["state"], kind: "string" },
 ];
 
 /** The lock file beside a config: `mcpgov.yaml` → `mcpgov.lock.json`, `demo.mcpgov.yaml` → `demo.mcpgov.lock.json`. */
@@ -186,6 +187,7 @@ function resolvePaths(config: GatewayConfig, dir: string, cwd: string, origins: 
     ...config,
     data_dir: top("data_dir", config.data_dir),
     bundle: top("bundle", config.bundle),
+    ...(config.state_password_file !== undefined ? { state_password_file: file(config.state_password_file) } : {}),
     auth,
     servers: config.servers.map((server) => ({
       ...server,

@@ -6,13 +6,11 @@ import { readFile } from "node:fs/promises";
 import { type AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
-import { SqliteQuarantineStore } from "../quarantine/sqlite-quarantine-store.js";
 import { expireQuarantine } from "./quarantine-review.js";
-import { SqliteAuditStore } from "../audit/sqlite-audit-store.js";
 import { createApprovalMetrics } from "../approvals/approval-metrics.js";
 import { ApprovalService } from "../approvals/approval-service.js";
 import { approvalWebhook } from "../approvals/webhook.js";
-import { SqliteApprovalStore } from "../approvals/sqlite-approval-store.js";
+import { openStores } from "./open-stores.js";
 import { mediateServerRequest } from "./call-pipeline.js";
 import { appendEvent } from "../audit/audit-event.js";
 import { describeThrown } from "../core/errors.js";
@@ -140,8 +138,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       logger.error({ source, reason }, "bundle refused; the previous bundle stays active");
     },
   }, { timeoutMs: config.limits.decision_timeout_ms });
-  const audit = await SqliteAuditStore.open(resolve(config.source.dir, config.data_dir), { synchronous: config.audit.synchronous });
-  const quarantine = await SqliteQuarantineStore.open(resolve(config.source.dir, config.data_dir));
+  const { audit, quarantine, approvals: approvalStore } = await openStores(config, env);
   metrics.watchQuarantine(quarantine);
   // Fails at start on a malformed lock file rather than at the first refresh.
   await readLockFile(config.source.lock_path);
@@ -150,7 +147,6 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   const catalogs = new Map<string, ToolCatalog>();
   const relay = new ServerRequestRelay();
   const clock = options.clock ?? (() => new Date());
-  const approvalStore = SqliteApprovalStore.open(resolve(config.source.dir, config.data_dir));
   const approvalMetrics = createApprovalMetrics(metrics.registry, () => approvalStore);
   const approvals = new ApprovalService({
     store: approvalStore,

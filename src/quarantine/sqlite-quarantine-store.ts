@@ -51,7 +51,8 @@ CREATE INDEX IF NOT EXISTS quarantine_state_time ON quarantine (state, time);
 CREATE INDEX IF NOT EXISTS quarantine_call_id ON quarantine (call_id);
 `;
 
-interface Row {
+/** A stored item's metadata; the PostgreSQL store reads the same columns. */
+export interface Row {
   id: string;
   call_id: string;
   time: string;
@@ -73,10 +74,10 @@ interface Row {
 }
 
 /** Every column but the content, plus whether it is still there. */
-const META = `id, call_id, time, subject_id, subject_tenant, server, tool, rules, reason, bundle_hash, bundle_revision,
+export const META = `id, call_id, time, subject_id, subject_tenant, server, tool, rules, reason, bundle_hash, bundle_revision,
   findings, size_bytes, result_json IS NOT NULL AS has_content, state, reviewer, review_reason, reviewed_at`;
 
-function toItem(row: Row): QuarantineItem {
+export function toItem(row: Row): QuarantineItem {
   return {
     id: row.id,
     call_id: row.call_id,
@@ -102,7 +103,7 @@ function storeError(what: string, cause: unknown): McpgovError {
   return new McpgovError("io_error", `quarantine store: ${what}: ${describeThrown(cause)}`, { cause });
 }
 
-function checkReview(review: Review): void {
+export function checkReview(review: Review): void {
   if (!review.reviewer.trim()) throw new McpgovError("input_invalid", "quarantine review: reviewer must not be empty");
   if (!review.reason.trim()) throw new McpgovError("input_invalid", "quarantine review: reason must not be empty");
   if (Number.isNaN(Date.parse(review.time))) throw new McpgovError("input_invalid", "quarantine review: time must be an RFC 3339 time");

@@ -16,6 +16,7 @@ import type { CallEntry } from "../../src/core/audit-record.js";
 import type { Envelope } from "../../src/core/envelope.js";
 import type { Decision } from "../../src/core/decision.js";
 import { buildEnvelope } from "../../src/core/envelope.js";
+import { auditPgBench } from "./audit-pg-bench.js";
 import { fmt, nowMicros, summarise } from "./stats.js";
 
 const APPENDS = 5_000;
@@ -185,6 +186,7 @@ export async function auditBench(workDir: string): Promise<string[]> {
     "full: every commit fsyncs the WAL (survives power loss); normal: survives a killed process, not an OS crash",
     "concurrent appends in one event-loop turn share one commit (group commit), hence the higher rate with 32 callers",
   );
+  lines.push(...(await auditPgBench(entry)));
   lines.push(...(await intentLines(workDir)));
   return lines;
 }
