@@ -57,3 +57,43 @@ export function rulesInDispute(wasm: Pick<Decision, "rules">, topdown: Pick<Deci
 export async function decideOnTopdown(topdown: TopdownEvaluator, envelope: Envelope, bundle: BundleRef): Promise<Decision> {
   return topdownDecision(await topdown.evaluate(DECISION_ENTRYPOINT, JSON.stringify(envelope)), bundle);
 }
+
+export interface ParityDisagreement<T> {
+  item: T;
+  wasm: Omit<Decision, "bundle">;
+  topdown: Omit<Decision, "bundle">;
+  differences: ParityDifference[];
+  rulesInDispute: string[];
+}
+
+/**
+ * Decides valid envelopes on both evaluators and returns where they differ.
+ * The WASM side is synchronous; topdown requests run `width` at a time
+ * against one server.
+ */
+export async function compareEvaluators<T>(
+  items: readonly T[],
+  envelopeOf: (item: T) => Envelope,
+  wasm: { decideValid(envelope: Envelope): Decision; bundle: BundleRef },
+  topdown: TopdownEvaluator,
+  width = 8,
+): Promise<ParityDisagreement<T>[]> {
+  const found: { index: number; disagreement: ParityDisagreement<T> }[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        const item = items[index]!;
+        const envelope = envelopeOf(item);
+        const { bundle: _a, ...fromWasm } = wasm.decideValid(envelope);
+        const { bundle: _b, ...fromTopdown } = await decideOnTopdown(topdown, envelope, wasm.bundle);
+        const differences = decisionDifferences(fromWasm, fromTopdown);
+        if (differences.length > 0) {
+          found.push({ index, disagreement: { item, wasm: fromWasm, topdown: fromTopdown, differences, rulesInDispute: rulesInDispute(fromWasm, fromTopdown) } });
+        }
+      }
+    }),
+  );
+  return found.sort((a, b) => a.index - b.index).map((f) => f.disagreement);
+}
