@@ -20,12 +20,20 @@ export type HostBuiltin = (...args: unknown[]) => unknown;
 export type HostBuiltins = Readonly<Record<string, HostBuiltin>>;
 
 /**
- * mcpgov's own implementations, by builtin name. Empty for now: of the
- * builtins the module imports from its host (sprintf, regex.split, the
- * yaml.* family, time.diff), regex.split agrees with OPA as the SDK has it
- * and the others are refused (see capabilities.ts). json.is_valid, listed
- * by the SDK, is compiled into the module by OPA 1.22 and never reaches
- * the host.
+ * Go's regexp.Split(s, -1): the text between matches, capture groups
+ * ignored (JS String.split inserts them), an empty match right after the
+ * previous match skipped, no empty string for a match at position 0.
+ * Undefined (not an error) for a pattern JS cannot compile, as OPA is for
+ * one RE2 cannot.
+ */
+/**
+ * mcpgov's own implementations, by builtin name, of builtins the WASM
+ * module imports from its host. Empty: of the builtins the module imports
+ * (sprintf, regex.split, the yaml.* family, time.diff) none agrees with OPA
+ * as JavaScript has them, and all are refused (see capabilities.ts), so no
+ * admitted builtin runs in JavaScript. json.is_valid, listed by the SDK, is
+ * compiled into the module by OPA 1.22 and never reaches the host. A name
+ * added here must be admitted by test/differential/builtins.test.ts.
  */
 export const HOST_BUILTINS: HostBuiltins = {};
 

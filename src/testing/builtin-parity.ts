@@ -39,7 +39,7 @@ export interface BuiltinCase {
 const STRINGS = [
   "", "abc", "Hello World", "héllo wörld", "😀x", "a,b,,c", "<a href='x'>&amp;</a>", "not base64!", "aGVsbG8=", "aGVsbG8", "aGVsbG8===",
   "YQ", "_-_-", '{"b":1,"a":2}', "1 2", "{} {}", "010", "1_000", "key: value", "  padded\t", "10.0.0.1", "::ffff:10.0.0.1", "10.0.0.0/8",
-  "::ffff:10.0.0.0/104", "2001:db8::/32", "%s %d", "*.example.com", "a.b.c", "0x1F", "-12", "3.14", "1e400", "ß", "İ", "a", ".", "\u0000", "(,)", "x*",
+  "::ffff:10.0.0.0/104", "2001:db8::/32", "%s %d", "*.example.com", "a.b.c", "0x1F", "-12", "3.14", "1e400", "ß", "İ", "a", ".", "\u0000", "(,)", "x*", "(?=a)", "\\d+", "[[:alpha:]]+", "(?i)ABC", "\\pL+", "a|b",
 ];
 const NUMBERS = [0, 1, -1, 2.5, -2.5, 2, 10, 16, 2147483648, -2147483649, 9007199254740991, 1e20, 0.1, 1e-7];
 const ARRAYS: unknown[] = [[], [1, 2, 3], ["b", "a", "c"], [[1], [2]], [{ a: 1 }, { b: 2 }], ["x", 1, null], [3, 1, 2, 1]];
@@ -69,7 +69,7 @@ function pool(type: string, builtin: string): unknown[] {
 }
 
 /** Deterministic argument tuples: the product of each argument's pool, thinned evenly to at most `limit`. */
-export function argumentTuples(decl: BuiltinDecl, limit = 300): unknown[][] {
+export function argumentTuples(decl: BuiltinDecl, limit = 1200): unknown[][] {
   let tuples: unknown[][] = [[]];
   for (const arg of decl.decl.args ?? []) tuples = tuples.flatMap((t) => pool(arg.type, decl.name).map((v) => [...t, v]));
   if (tuples.length <= limit) return tuples;

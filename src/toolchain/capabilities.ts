@@ -35,7 +35,10 @@ export const EXCLUDED_BUILTINS: Readonly<Record<string, string>> = {
   "regex.find_all_string_submatch_n": "a count below -2^31 wraps in the WASM module (no matches) where OPA returns all; use regex.match or a count of -1",
   "net.cidr_contains":
     "the WASM module misses IPv4-mapped IPv6 (::ffff:10.0.0.1 is not in 10.0.0.0/8); compare input.call.egress, where the gateway writes IP literals in canonical form, by prefix",
+  "net.cidr_intersects": "the WASM module misses IPv4-mapped IPv6 (::ffff:10.0.0.0/104 does not meet 10.0.0.0/8); compare input.call.egress by prefix",
   "glob.match": "the WASM module matches patterns with parentheses or NUL differently from OPA; use regex.match or startswith/endswith",
+  "regex.split":
+    "split by JavaScript's RegExp in the WASM host, which is not RE2 ((?i), \\pL, [[:alpha:]], lookahead, capture groups); use regex.match or split",
   "object.union_n": "object.union_n([]) is undefined in the WASM module and {} in OPA; use object.union",
 };
 
@@ -45,6 +48,8 @@ export const EXCLUDED_BUILTINS: Readonly<Record<string, string>> = {
  * them agreeing with OPA.
  */
 export const NATIVE_ADMITTED: readonly string[] = ["array.reverse", "object.keys", "strings.reverse"];
+
+const ADDED = NATIVE_ADMITTED;
 
 interface Builtin {
   name: string;
@@ -63,7 +68,7 @@ function sdkCapabilities(): Capabilities {
 
 /** Names of the builtins a policy may use. */
 export function allowedBuiltins(): string[] {
-  return [...sdkCapabilities().builtins.map((b) => b.name), ...NATIVE_ADMITTED].filter((name) => !(name in EXCLUDED_BUILTINS)).sort();
+  return [...sdkCapabilities().builtins.map((b) => b.name), ...ADDED].filter((name) => !(name in EXCLUDED_BUILTINS)).sort();
 }
 
 /**
@@ -76,7 +81,7 @@ export async function wasmCapabilities(): Promise<Capabilities> {
   const sdk = sdkCapabilities();
   return {
     ...current,
-    builtins: [...sdk.builtins, ...current.builtins.filter((b) => NATIVE_ADMITTED.includes(b.name))].filter((b) => !(b.name in EXCLUDED_BUILTINS)),
+    builtins: [...sdk.builtins, ...current.builtins.filter((b) => ADDED.includes(b.name))].filter((b) => !(b.name in EXCLUDED_BUILTINS)),
     wasm_abi_versions: sdk["wasm_abi_versions"],
   };
 }
