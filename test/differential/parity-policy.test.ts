@@ -10,6 +10,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildEnvelope, type Envelope } from "../../src/core/envelope.js";
 import { WasmPolicyEngine } from "../../src/engine/wasm-engine.js";
+import { githubAnnotationsReporter } from "../../src/report/test-annotations.js";
+import { jsonReporter } from "../../src/report/test-json.js";
+import { junitReporter } from "../../src/report/test-junit.js";
 import { prettyReporter } from "../../src/report/test-pretty.js";
 import { exitCodeOf } from "../../src/testing/results.js";
 import { runPolicyTests } from "../../src/testing/runner.js";
@@ -18,6 +21,7 @@ import { buildBundle } from "../../src/toolchain/build.js";
 import { type StagedPolicy, stagePolicy } from "../../src/toolchain/stage.js";
 import { startTopdown, type TopdownEvaluator } from "../../src/toolchain/topdown.js";
 import { seededRandom } from "../fixtures/corpus.js";
+import { runCli } from "../helpers/cli.js";
 
 const POLICY = "test/fixtures/parity-policy";
 const CORPUS_SIZE = 3_000;
@@ -108,6 +112,24 @@ describe("the every-builtin policy on both evaluators", () => {
     expect(out).toContain("planted indexof disagreement");
     expect(out).toContain("parity.reason (OPA topdown and the WASM bundle disagree)");
     expect(out).toContain("PARITY: 1 case(s)");
+    let json = "";
+    jsonReporter((text) => (json += text)).report(run);
+    const document = JSON.parse(json) as { parity: unknown; cases: { mismatches: { parity?: boolean }[]; parity?: { agree: boolean } }[] };
+    expect(document.parity).toEqual({ checked: true, disagreements: 1 });
+    expect(document.cases[1]!.mismatches[0]!.parity).toBe(true);
+    expect(document.cases[1]!.parity!.agree).toBe(false);
+    let junit = "";
+    junitReporter((text) => (junit += text)).report(run);
+    expect(junit).toContain('type="parity"');
+    let annotations = "";
+    githubAnnotationsReporter((text) => (annotations += text)).report(run);
+    expect(annotations).toContain("parity.reason: OPA topdown");
+
+    const cli = await runCli(["test", POLICY, file, "--format", "json"]);
+    expect(cli.code).toBe(2);
+    const cliOff = await runCli(["test", POLICY, file, "--no-parity", "--format", "json"]);
+    expect(cliOff.code).toBe(0);
+    expect(JSON.parse(cliOff.stdout).parity).toEqual({ checked: false, disagreements: 0 });
 
     const off = await runPolicyTests({ policyDir: POLICY, casePaths: [file], parity: false });
     expect(off.parity).toEqual({ checked: false, disagreements: 0 });
