@@ -20,13 +20,6 @@ export type HostBuiltin = (...args: unknown[]) => unknown;
 export type HostBuiltins = Readonly<Record<string, HostBuiltin>>;
 
 /**
- * Go's regexp.Split(s, -1): the text between matches, capture groups
- * ignored (JS String.split inserts them), an empty match right after the
- * previous match skipped, no empty string for a match at position 0.
- * Undefined (not an error) for a pattern JS cannot compile, as OPA is for
- * one RE2 cannot.
- */
-/**
  * mcpgov's own implementations, by builtin name, of builtins the WASM
  * module imports from its host. Empty: of the builtins the module imports
  * (sprintf, regex.split, the yaml.* family, time.diff) none agrees with OPA
