@@ -5,7 +5,7 @@
  * (a value, undefined, or an error) compared. A builtin is admitted only if
  * every input agrees (see test/differential/builtins.test.ts).
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadPolicy } from "@open-policy-agent/opa-wasm";
@@ -147,9 +147,8 @@ export async function runBuiltinParity(
   const dir = await mkdtemp(join(tmpdir(), "mcpgov-builtin-parity-"));
   try {
     const src = join(dir, "src");
-    await runOpa(["version"]);
     await writeFile(join(dir, "capabilities.json"), JSON.stringify(capabilities));
-    await import("node:fs/promises").then((fs) => fs.mkdir(src));
+    await mkdir(src);
     await writeFile(join(src, "harness.rego"), regoFor(builtins));
     const args = ["build", "-t", "wasm", "-b", src, "--capabilities", join(dir, "capabilities.json"), "-o", join(dir, "b.tar.gz")];
     builtins.forEach((_, i) => args.push("-e", `harness/b${i}`));
