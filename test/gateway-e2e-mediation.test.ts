@@ -226,6 +226,16 @@ describe("every method that acts or reads data is mediated", () => {
     expect(plantingEvents(ws).length).toBe(before);
   });
 
+  it("refuses an integer beyond 2^53 in the arguments with a recorded fail-closed DENY naming the field", async () => {
+    const client = await gw.connect("everything");
+    const result = await client.callTool({ name: "echo", arguments: { message: "x", n: 2 ** 53 + 2 } });
+    const meta = decisionOf(result);
+    expect(meta).toMatchObject({ decision: "DENY", rules: ["mcpgov.fail-closed.invalid_envelope"] });
+    expect(meta.reason).toContain("call.arguments.n");
+    const record = (await gw.calls({ callId: meta.call_id }))[0]!;
+    expect(record.extra["invalid_request"]).toMatchObject({ field: "call.arguments.n" });
+  });
+
   it("refuses a lone surrogate in a tool name, records it escaped one way, and the chain verifies", async () => {
     const client = await gw.connect("everything");
     const result = await client.callTool({ name: "ec\uD800ho", arguments: { text: "x\uDC00" } });

@@ -4,6 +4,7 @@ import { McpgovError } from "../../src/core/errors.js";
 import { openDiffSides } from "../../src/diff/bundle-source.js";
 import { streamEnvelopes } from "../../src/diff/envelope-stream.js";
 import { gateHits, parseTransitionPatterns } from "../../src/diff/fail-on.js";
+import { openTopdown, parityPolicyDir } from "../../src/diff/parity-source.js";
 import { runDiff } from "../../src/diff/run-diff.js";
 import { formatDiffJson } from "../../src/report/diff-json.js";
 import { formatDiffMarkdown } from "../../src/report/diff-markdown.js";
@@ -20,6 +21,8 @@ interface DiffArgs {
   examples: number;
   "fail-on"?: string[];
   "skip-invalid": boolean;
+  parity: boolean;
+  "head-policy"?: string;
 }
 
 export function diffCommand(io: CliIo) {
@@ -38,14 +41,25 @@ export function diffCommand(io: CliIo) {
           array: true,
           describe: "exit 2 if a transition matches, e.g. '*->ALLOW' DENY->ALLOW 'REQUIRE_APPROVAL->*'",
         })
-        .option("skip-invalid", { type: "boolean", default: false, describe: "count bad lines as skipped instead of stopping at the first" }),
+        .option("skip-invalid", { type: "boolean", default: false, describe: "count bad lines as skipped instead of stopping at the first" })
+        .option("parity", {
+          type: "boolean",
+          default: false,
+          describe: "also decide every envelope on OPA's topdown over the head policy's sources; any difference from the head bundle exits 2",
+        })
+        .option("head-policy", { type: "string", describe: "the head policy folder for --parity when --head is a bundle file (default: --head when it is a folder)" }),
     handler: async (argv: DiffArgs): Promise<ExitCode> => {
       // Bad options fail before any bundle is built.
       const patterns = parseTransitionPatterns(argv["fail-on"] ?? []);
       if (!Number.isInteger(argv.examples) || argv.examples < 0) {
         throw new McpgovError("usage", `--examples must be a whole number ≥ 0, not ${argv.examples}`);
       }
+      const headPolicy = argv.parity ? await parityPolicyDir(argv.head, argv["head-policy"]) : undefined;
       const sides = await openDiffSides(argv.base, argv.head);
+      const parity = headPolicy === undefined ? undefined : await openTopdown(headPolicy).catch(async (error: unknown) => {
+        await sides.cleanup();
+        throw error;
+      });
       try {
         const report = await runDiff({
           base: sides.base,
@@ -53,14 +67,17 @@ export function diffCommand(io: CliIo) {
           envelopes: streamEnvelopes(argv.envelopes),
           examples: argv.examples,
           skipInvalid: argv["skip-invalid"],
+          ...(parity ? { parity: parity.topdown } : {}),
         });
         const gate: DiffGate = { patterns: patterns.map((p) => p.text), hits: gateHits(report, patterns) };
         io.out(FORMATS[argv.format](report, gate));
         if (report.skipped > 0) io.err(`mcpgov: skipped ${report.skipped} invalid line(s)`);
-        if (gate.hits.length === 0) return 0;
+        const parityFailed = (report.parity?.disagreements ?? 0) > 0;
+        if (parityFailed) io.err(`mcpgov: --parity: ${report.parity!.disagreements} envelope(s) decided differently by the head bundle (WASM) and OPA topdown`);
         for (const hit of gate.hits) io.err(`mcpgov: --fail-on ${hit.pattern} matched ${hit.transition} (${hit.count})`);
-        return 2;
+        return gate.hits.length === 0 && !parityFailed ? 0 : 2;
       } finally {
+        await parity?.close();
         await sides.cleanup();
       }
     },

@@ -22,12 +22,13 @@ interface TestArgs {
   format: TestFormat;
   run?: string;
   "coverage-threshold"?: number;
+  parity: boolean;
 }
 
 export function testCommand(io: CliIo) {
   return {
     command: "test [policy] [cases..]",
-    describe: "run the Rego unit tests (opa test) and the recorded-envelope cases (on the WASM bundle), and report rule coverage",
+    describe: "run the Rego unit tests (opa test) and the recorded-envelope cases (on the WASM bundle and, for parity, on OPA's topdown), and report rule coverage",
     builder: (y: Argv) =>
       y
         .positional("policy", { type: "string", default: "policy/reference", describe: "policy folder (Rego and data)" })
@@ -38,7 +39,12 @@ export function testCommand(io: CliIo) {
         })
         .option("format", { choices: ["pretty", "json", "junit"] as const, default: "pretty" as const })
         .option("run", { type: "string", describe: "only Rego tests (full name, data.pkg.test_x) and cases (name) matching this regular expression" })
-        .option("coverage-threshold", { type: "number", describe: "fail (exit 2) when fewer than this percent of the rules are exercised" }),
+        .option("coverage-threshold", { type: "number", describe: "fail (exit 2) when fewer than this percent of the rules are exercised" })
+        .option("parity", {
+          type: "boolean",
+          default: true,
+          describe: "also decide every case on OPA's topdown over the same sources and fail on any difference from the WASM bundle (--no-parity: off)",
+        }),
     handler: async (argv: TestArgs): Promise<0 | 1 | 2> => {
       const threshold = argv["coverage-threshold"];
       if (threshold !== undefined && !(threshold >= 0 && threshold <= 100)) {
@@ -49,6 +55,7 @@ export function testCommand(io: CliIo) {
         casePaths: argv.cases ?? [],
         ...(argv.run !== undefined ? { run: argv.run } : {}),
         ...(threshold !== undefined ? { coverageThreshold: threshold } : {}),
+        parity: argv.parity,
       });
       for (const warning of run.warnings) io.err(`mcpgov: warning: ${warning}`);
       REPORTERS[argv.format](io.out).report(run);

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { EgressTargetSchema, type EgressTarget } from "./egress.js";
+import { boundaryError } from "./input-boundary.js";
 
 export const ActionSchema = z
   .enum(["read", "write", "destructive"])
@@ -215,6 +216,8 @@ export type EnvelopeParse = { success: true; data: Envelope; upgraded: boolean }
 
 /** Parses an envelope of either version; a v1 envelope comes back upgraded to v2. */
 export function parseAnyEnvelope(value: unknown, egressOf: (args: Record<string, unknown>) => EgressTarget[]): EnvelopeParse {
+  const refused = boundaryError(value);
+  if (refused) return { success: false, error: refused };
   const version = typeof value === "object" && value !== null ? (value as { version?: unknown }).version : undefined;
   if (version === "v1") {
     const v1 = EnvelopeV1Schema.safeParse(value);

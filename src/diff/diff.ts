@@ -61,8 +61,24 @@ export interface SkippedLine extends LineRef {
   message: string;
 }
 
+/** An envelope the head bundle's WASM and OPA's topdown (on the head policy) decided differently. */
+export interface ParityExample extends DiffExample {
+  /** The decision fields that differ (decision, rules, matched, constraints, reason, fail_closed). */
+  fields: string[];
+  wasm: { decision: DecisionKind; rules: string[] };
+  topdown: { decision: DecisionKind; rules: string[] };
+}
+
+/** With `--parity`: the head policy decided on both evaluators. A class of its own, apart from transitions. */
+export interface ParityReport {
+  checked: number;
+  disagreements: number;
+  examples: ParityExample[];
+}
+
 export interface DiffReport {
   version: "v1";
+  parity?: ParityReport;
   base: BundleSide;
   head: BundleSide;
   envelopes: number;
@@ -295,6 +311,24 @@ export class DiffAccumulator {
     return { entries, omitted };
   }
 
+  private parityReport: ParityReport | undefined;
+
+  /** Counts one envelope decided on head's WASM and on topdown; `fields` empty means they agreed. */
+  parity(example: DiffExample, fields: string[], wasm: Decision, topdown: Decision): void {
+    this.parityReport ??= { checked: 0, disagreements: 0, examples: [] };
+    this.parityReport.checked++;
+    if (fields.length === 0) return;
+    this.parityReport.disagreements++;
+    if (this.parityReport.examples.length < Math.max(this.limits.examples, 1)) {
+      this.parityReport.examples.push({
+        ...example,
+        fields,
+        wasm: { decision: wasm.decision, rules: [...wasm.rules] },
+        topdown: { decision: topdown.decision, rules: [...topdown.rules] },
+      });
+    }
+  }
+
   report(base: BundleSide, head: BundleSide): DiffReport {
     const transitions = [...this.tallies.values()]
       .map((t) => t.toTransition())
@@ -310,6 +344,7 @@ export class DiffAccumulator {
       skipped_lines: [...this.skippedLines],
       totals: { base: { ...this.totals.base }, head: { ...this.totals.head } },
       transitions,
+      ...(this.parityReport ? { parity: { ...this.parityReport, examples: [...this.parityReport.examples] } } : {}),
     };
   }
 }

@@ -12,10 +12,11 @@ import { assertStampMatches, type Bundle, readBundle } from "../bundle/bundle.js
 import { parseJsonFile } from "../bundle/hash.js";
 import { wasmEntrypointsOf } from "../bundle/manifest.js";
 import { CATALOG_ENTRYPOINT, DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT, type PolicyEngine } from "./policy-engine.js";
+import { type HostBuiltins, hostBuiltins } from "./host-builtins.js";
 import { type Evaluate, fastEvaluator } from "./wasm-eval.js";
 
 /** Compiles a bundle's WASM module for one entrypoint and loads its data. */
-export async function loadWasmPolicy(bundle: Bundle, entrypoint: string): Promise<{ policy: LoadedPolicy; entrypointId: number }> {
+export async function loadWasmPolicy(bundle: Bundle, entrypoint: string, builtins: HostBuiltins = {}): Promise<{ policy: LoadedPolicy; entrypointId: number }> {
   const wasmEntry = wasmEntrypointsOf(bundle.manifest).find((w) => w.entrypoint === entrypoint);
   if (!wasmEntry) {
     const known = wasmEntrypointsOf(bundle.manifest).map((w) => w.entrypoint).join(", ") || "none";
@@ -26,7 +27,7 @@ export async function loadWasmPolicy(bundle: Bundle, entrypoint: string): Promis
   if (!wasm) throw new McpgovError("bundle_invalid", `${bundle.path}: manifest names ${wasmEntry.module} but the bundle has no such file`);
   let policy: LoadedPolicy;
   try {
-    policy = await loadPolicy(wasm);
+    policy = await loadPolicy(wasm, undefined, hostBuiltins(builtins));
     const data = bundle.files.get("data.json");
     policy.setData(data ? (parseJsonFile("data.json", data) as object) : {});
   } catch (thrown) {
@@ -50,12 +51,12 @@ const moduleOf = (bundle: Bundle, entrypoint: string): string | undefined => was
  * OPA build). `opa build` puts every entrypoint in one policy.wasm, so the
  * decision's instance is reused; a bundle that splits them gets its own.
  */
-async function secondaryEvaluator(bundle: Bundle, decisionPolicy: LoadedPolicy, entrypoint: string): Promise<Evaluate | undefined> {
+async function secondaryEvaluator(bundle: Bundle, decisionPolicy: LoadedPolicy, entrypoint: string, builtins: HostBuiltins): Promise<Evaluate | undefined> {
   const module = moduleOf(bundle, entrypoint);
   if (module === undefined) return undefined;
   const shared = module === moduleOf(bundle, DECISION_ENTRYPOINT) ? exportedEntrypoint(decisionPolicy, entrypoint) : undefined;
   if (shared !== undefined) return fastEvaluator(decisionPolicy, shared);
-  const { policy, entrypointId } = await loadWasmPolicy(bundle, entrypoint);
+  const { policy, entrypointId } = await loadWasmPolicy(bundle, entrypoint, builtins);
   return fastEvaluator(policy, entrypointId);
 }
 
@@ -81,16 +82,18 @@ export class WasmPolicyEngine implements PolicyEngine {
   }
 
   /** Loads a bundle that has already been read; refuses it unless its stamp matches its content. */
-  static async fromBundle(bundle: Bundle): Promise<WasmPolicyEngine> {
+  static async fromBundle(bundle: Bundle, options: { builtins?: HostBuiltins } = {}): Promise<WasmPolicyEngine> {
     assertStampMatches(bundle);
-    const { policy, entrypointId } = await loadWasmPolicy(bundle, DECISION_ENTRYPOINT);
-    const output = await secondaryEvaluator(bundle, policy, OUTPUT_ENTRYPOINT);
-    const catalog = await secondaryEvaluator(bundle, policy, CATALOG_ENTRYPOINT);
+    const builtins = options.builtins ?? {};
+    const { policy, entrypointId } = await loadWasmPolicy(bundle, DECISION_ENTRYPOINT, builtins);
+    const output = await secondaryEvaluator(bundle, policy, OUTPUT_ENTRYPOINT, builtins);
+    const catalog = await secondaryEvaluator(bundle, policy, CATALOG_ENTRYPOINT, builtins);
     return new WasmPolicyEngine(policy, entrypointId, { hash: bundle.hash, revision: bundle.manifest.revision }, { output, catalog });
   }
 
-  static async fromFile(path: string): Promise<WasmPolicyEngine> {
-    return WasmPolicyEngine.fromBundle(await readBundle(path));
+  /** `builtins` replace mcpgov's host builtins by name (tests plant a disagreement this way). */
+  static async fromFile(path: string, options: { builtins?: HostBuiltins } = {}): Promise<WasmPolicyEngine> {
+    return WasmPolicyEngine.fromBundle(await readBundle(path), options);
   }
 
   decide(envelope: unknown): Decision {

@@ -98,5 +98,12 @@ export function formatDiffMarkdown(report: DiffReport, gate?: DiffGate): string 
     for (const s of report.skipped_lines) lines.push(`- ${code(`${s.file}:${s.line}`)}: ${cell(s.message)}`);
     lines.push(``, `</details>`);
   }
+  if (report.parity) {
+    const p = report.parity;
+    lines.push(`#### Parity (head bundle's WASM vs OPA topdown)`, ``, `${p.checked} checked, **${p.disagreements} disagreed**`, ``);
+    for (const e of p.examples) {
+      lines.push(`- ${code(`${e.file}:${e.line}`)} ${code(e.call_id)}: ${cell(e.fields.join(", "))} differ; wasm ${e.wasm.decision}, opa ${e.topdown.decision}`);
+    }
+  }
   return lines.join("\n").trimEnd();
 }

@@ -75,6 +75,13 @@ export function formatDiffPretty(report: DiffReport, gate?: DiffGate): string {
     lines.push(``, `skipped lines${report.skipped > report.skipped_lines.length ? ` (first ${report.skipped_lines.length} of ${report.skipped})` : ""}`);
     for (const s of report.skipped_lines) lines.push(`  ${s.file}:${s.line}: ${s.message}`);
   }
+  if (report.parity) {
+    const p = report.parity;
+    lines.push(``, `parity (head bundle's WASM vs OPA topdown on the head policy): ${p.checked} checked, ${p.disagreements} disagreed`);
+    for (const e of p.examples) {
+      lines.push(`  ${e.file}:${e.line} ${e.call_id} ${e.server}/${e.tool}: ${e.fields.join(", ")} differ; wasm ${e.wasm.decision} [${e.wasm.rules.join(", ")}], opa ${e.topdown.decision} [${e.topdown.rules.join(", ")}]`);
+    }
+  }
   if (gate && gate.patterns.length > 0) {
     lines.push(``, gate.hits.length === 0 ? `fail-on ${gate.patterns.join(" ")}: no matching transition` : `fail-on matched:`);
     for (const hit of gate.hits) lines.push(`  ${hit.pattern}: ${hit.transition} (${hit.count})`);

@@ -3,7 +3,7 @@
  * failing Rego test or case shows up on the line of the file that holds it.
  */
 import type { TestRun } from "../testing/results.js";
-import { coverageBelowThreshold } from "../testing/results.js";
+import { coverageBelowThreshold, describeMismatch } from "../testing/results.js";
 import { formatPercent, formatValue, type ReporterOptions, shownPath, type TestReporter, type Writer } from "./test-reporter.js";
 
 /** Workflow command escaping: the message keeps line breaks as %0A. */
@@ -32,7 +32,7 @@ export function githubAnnotations(run: TestRun, options: ReporterOptions = {}): 
   }
   for (const result of run.cases) {
     if (result.status !== "fail") continue;
-    const message = result.mismatches.map((m) => `${m.field}: expected ${formatValue(m.expected)}, got ${formatValue(m.actual)}`).join("\n");
+    const message = result.mismatches.map((m) => describeMismatch(m, formatValue)).join("\n");
     out.push(annotation(shownPath(result.file, options), result.line, `case "${result.name}" failed`, message));
   }
   if (coverageBelowThreshold(run.coverage)) {

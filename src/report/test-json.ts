@@ -8,6 +8,7 @@ export function toJsonReport(run: TestRun, options: ReporterOptions = {}): unkno
   return {
     passed: exitCodeOf(run) === 0,
     summary: summarize(run),
+    parity: { checked: run.parity.checked, disagreements: run.parity.disagreements },
     policy_dir: path(run.policyDir),
     bundle_hash: run.bundleHash,
     rego: run.rego.map((test) => ({
@@ -30,8 +31,9 @@ export function toJsonReport(run: TestRun, options: ReporterOptions = {}): unkno
       status: result.status,
       duration_ns: result.durationNs,
       // undefined (absent) values are written as null so the field stays in the document.
-      mismatches: result.mismatches.map((m) => ({ field: m.field, expected: m.expected ?? null, actual: m.actual ?? null })),
+      mismatches: result.mismatches.map((m) => ({ field: m.field, expected: m.expected ?? null, actual: m.actual ?? null, ...(m.parity ? { parity: true } : {}) })),
       actual: result.actual,
+      ...(result.parity ? { parity: { agree: result.parity.agree, topdown: result.parity.topdown, rules_in_dispute: result.parity.rulesInDispute } } : {}),
     })),
     coverage: {
       exercised: run.coverage.exercised,

@@ -4,7 +4,7 @@
  * threshold is set.
  */
 import type { RegoTestResult, TestRun } from "../testing/results.js";
-import { coverageBelowThreshold, summarize } from "../testing/results.js";
+import { coverageBelowThreshold, describeMismatch, summarize } from "../testing/results.js";
 import { caseDiff, regoDetails } from "./test-pretty.js";
 import { formatPercent, formatValue, type ReporterOptions, shownPath, type TestReporter, type Writer } from "./test-reporter.js";
 
@@ -92,11 +92,9 @@ function casesSuite(run: TestRun, options: ReporterOptions): Suite {
   const body: string[] = [];
   for (const result of run.cases) {
     const file = shownPath(result.file, options);
-    const message = result.mismatches
-      .map((m) => `${m.field}: expected ${formatValue(m.expected)}, got ${formatValue(m.actual)}`)
-      .join("; ");
+    const message = result.mismatches.map((m) => describeMismatch(m, formatValue)).join("; ");
     const details = escapeXml(caseDiff(result, options).join("\n"));
-    const inner = result.status === "fail" ? [`<failure${attrs({ message, type: "mismatch" })}>${details}</failure>`] : [];
+    const inner = result.status === "fail" ? [`<failure${attrs({ message, type: result.parity?.agree === false ? "parity" : "mismatch" })}>${details}</failure>`] : [];
     body.push(...testcase({ name: result.name, classname: file, file, line: result.line, time: seconds(result.durationNs) }, inner));
   }
   const failures = run.cases.filter((c) => c.status === "fail").length;

@@ -30,8 +30,13 @@ export function regoDetails(test: RegoTestResult, options: ReporterOptions): str
 export function caseDiff(result: CaseResult, options: ReporterOptions): string[] {
   const lines = [`  at ${shownPath(result.file, options)}:${result.line}`];
   for (const mismatch of result.mismatches) {
-    lines.push(`  ${mismatch.field}`, `    - expected: ${formatValue(mismatch.expected)}`, `    + actual:   ${formatValue(mismatch.actual)}`);
+    if (mismatch.parity) {
+      lines.push(`  ${mismatch.field} (OPA topdown and the WASM bundle disagree)`, `    - opa:  ${formatValue(mismatch.expected)}`, `    + wasm: ${formatValue(mismatch.actual)}`);
+    } else {
+      lines.push(`  ${mismatch.field}`, `    - expected: ${formatValue(mismatch.expected)}`, `    + actual:   ${formatValue(mismatch.actual)}`);
+    }
   }
+  if (result.parity && result.parity.rulesInDispute.length > 0) lines.push(`  rules matched by one evaluator only: ${result.parity.rulesInDispute.join(", ")}`);
   lines.push(`  reason: ${result.actual.reason}`);
   return lines;
 }
@@ -81,6 +86,7 @@ export function formatPretty(run: TestRun, options: ReporterOptions = {}): strin
   if (summary.fail > 0) lines.push(`FAIL: ${summary.fail}/${summary.total}`);
   if (summary.error > 0) lines.push(`ERROR: ${summary.error}/${summary.total}`);
   if (summary.skip > 0) lines.push(`SKIPPED: ${summary.skip}/${summary.total}`);
+  if (run.parity.disagreements > 0) lines.push(`PARITY: ${run.parity.disagreements} case(s) decided differently by OPA topdown and the WASM bundle`);
   lines.push(...coverageLines(run, options));
   return lines.join("\n");
 }

@@ -12,6 +12,7 @@ const cwd = "/repo";
 const run: TestRun = {
   policyDir: "/repo/policy",
   bundleHash: "sha256:00",
+  parity: { checked: true, disagreements: 0 },
   rego: [
     { package: "data.p_test", name: "test_ok", file: "/repo/policy/p_test.rego", line: 5, status: "pass", durationNs: 1_500_000 },
     {

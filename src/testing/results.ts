@@ -27,13 +27,23 @@ export interface RegoTestResult {
   output?: string;
 }
 
-/** One difference between what a case expects and what the policy decided. */
+/**
+ * One difference between what a case expects and what the policy decided,
+ * or (with `parity`) between the two evaluators: then `expected` is what
+ * OPA's topdown decided and `actual` what the WASM bundle decided.
+ */
 export interface Mismatch {
-  /** decision, rules, matched or constraints.<key>. */
+  /** decision, rules, matched or constraints.<key>; with parity: parity.<field>. */
   field: string;
   /** undefined means "absent". */
   expected: unknown;
   actual: unknown;
+  parity?: boolean;
+}
+
+/** One line for a mismatch, in messages (JUnit, annotations). */
+export function describeMismatch(m: Mismatch, format: (value: unknown) => string): string {
+  return m.parity ? `${m.field}: OPA topdown ${format(m.expected)}, WASM ${format(m.actual)}` : `${m.field}: expected ${format(m.expected)}, got ${format(m.actual)}`;
 }
 
 export interface CaseResult {
@@ -45,6 +55,8 @@ export interface CaseResult {
   mismatches: Mismatch[];
   /** The decision as the bundle made it (without the bundle reference, which every case shares). */
   actual: Omit<Decision, "bundle">;
+  /** With parity on: the decision OPA's topdown made, and the rules only one side matched when they differ. */
+  parity?: { topdown: Omit<Decision, "bundle">; agree: boolean; rulesInDispute: string[] };
 }
 
 export interface RuleCoverageEntry {
@@ -76,6 +88,8 @@ export interface TestRun {
   coverage: RuleCoverage;
   /** Things worth saying that do not fail the run (e.g. nothing matched --run). */
   warnings: string[];
+  /** Whether every case was also decided by OPA's topdown (off with --no-parity), and on how many the two disagreed. */
+  parity: { checked: boolean; disagreements: number };
 }
 
 export interface TestSummary {

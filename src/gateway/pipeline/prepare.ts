@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { jsonDigest } from "../../bundle/hash.js";
 import { failClosed } from "../../core/decision.js";
+import { findUnsafeNumber } from "../../core/numbers.js";
 import { buildEnvelope, type Action, type Envelope } from "../../core/envelope.js";
 import { egressOfArguments } from "../../core/egress-of.js";
 import { describeThrown } from "../../core/errors.js";
@@ -84,6 +85,9 @@ export async function prepare(begun: Begun): Promise<CallState | (Refusal & { en
     findIllFormed(facts.arguments, "call.arguments") ??
     findIllFormed(request.subject, "subject");
   if (illFormed) return invalidRequest(begun, illFormed, "contains a lone UTF-16 surrogate (ill-formed Unicode)");
+  // Numbers JSON.parse did not read exactly would be decided on other values than OPA reads from the same text.
+  const unsafe = findUnsafeNumber(facts.arguments, "call.arguments") ?? findUnsafeNumber(request.subject, "subject");
+  if (unsafe) return invalidRequest(begun, unsafe, "is a number JSON cannot carry exactly (non-finite, or an integer beyond ±(2^53 − 1)); send it as a string");
 
   const entry = ctx.registry.get(request.serverId);
   let lookup: CallState["lookup"];
