@@ -276,7 +276,7 @@ export const GatewayConfigSchema = z
           .int()
           .positive()
           .max(60_000)
-          .default(250)
+          .default(1_000)
           .describe("How long one policy evaluation (decision or output) may run in its worker thread; past it the worker is stopped and the call fails closed (DENY / QUARANTINE)."),
       })
       .prefault({}),

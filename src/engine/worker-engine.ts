@@ -43,7 +43,7 @@ const WORKER_URL = new URL("./policy-worker.js", import.meta.url);
 const BUILT_WORKER_URL = new URL("../../dist/src/engine/policy-worker.js", import.meta.url);
 const workerUrl = (): URL => (existsSync(fileURLToPath(WORKER_URL)) ? WORKER_URL : BUILT_WORKER_URL);
 
-export const DEFAULT_DECISION_TIMEOUT_MS = 250;
+export const DEFAULT_DECISION_TIMEOUT_MS = 1_000;
 export const DEFAULT_POLICY_WORKERS = 2;
 /** A worker that is (re)starting loads the bundle first; a request waiting for it must not be shed for that. */
 const MIN_QUEUE_MS = 2_000;

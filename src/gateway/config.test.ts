@@ -131,7 +131,7 @@ auth:
       "/etc/mcpgov/mcpgov.yaml",
     );
     expect(config.listen).toEqual({ host: "127.0.0.1", port: 8787 });
-    expect(config.limits).toEqual({ max_body_bytes: 1048576, upstream_timeout_sec: 60, decision_timeout_ms: 250 });
+    expect(config.limits).toEqual({ max_body_bytes: 1048576, upstream_timeout_sec: 60, decision_timeout_ms: 1_000 });
     expect(config.output).toEqual({ max_scan_bytes: 8 * 1024 * 1024, max_held_bytes: 16 * 1024 * 1024, retention_hours: 168 });
     expect(config.data_dir).toBe("/etc/mcpgov/.mcpgov-data");
     expect(config.bundle).toBe("/etc/mcpgov/bundles/reference.tar.gz");
