@@ -137,7 +137,11 @@ export class HttpDecisionLogShipper implements DecisionLogSink {
     if (this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.uploading = this.drain().finally(() => (this.uploading = undefined));
+      this.uploading = this.drain().finally(() => {
+        this.uploading = undefined;
+        // A record offered while the last batch was on its way found an upload running and scheduled nothing.
+        if (this.buffer.length > 0 && this.timer === undefined) this.schedule(this.delayMs());
+      });
     }, ms);
     this.timer.unref();
   }
