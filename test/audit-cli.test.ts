@@ -226,19 +226,32 @@ describe("mcpgov audit export", () => {
     const events = await lines(out);
     expect(events).toHaveLength(1);
     const event = events[0]!;
-    expect(Object.keys(event).sort()).toEqual(["bundles", "decision_id", "input", "labels", "masked", "metrics", "path", "result", "timestamp"]);
+    expect(Object.keys(event).sort()).toEqual(["bundles", "custom", "decision_id", "input", "labels", "masked", "metrics", "path", "result", "timestamp"]);
     expect(event).toMatchObject({
-      decision_id: "c-0002",
+      decision_id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
       path: "mcpgov/decision/result",
       result: { decision: "REQUIRE_APPROVAL", rules: ["require-approval-production-write"], constraints: { max_runtime_sec: 60 } },
       timestamp: "2026-04-01T09:30:00.000Z",
-      bundles: { mcpgov: { revision: "test" } },
-      labels: { app: "mcpgov", bundle_hash: engine.bundle.hash, server: "github", outcome: "pending", audit_seq: "2" },
+      bundles: { mcpgov: { revision: "test", hash: engine.bundle.hash } },
+      labels: { id: expect.any(String), version: expect.any(String) },
+      custom: { call_id: "c-0002", server: "github", outcome: "pending", audit_seq: 2 },
       metrics: { timer_rego_query_eval_ns: 35_000 },
       masked: ["/input/call/arguments/api_token"],
     });
     expect(StoredEnvelopeSchema.parse(event["input"])).toMatchObject({ call: { id: "c-0002" } });
     for (const value of Object.values(event["labels"] as object)) expect(typeof value).toBe("string");
+  });
+
+  it("gives every decision its own decision_id, the same in every export", async () => {
+    const exportIds = async () => {
+      const result = await runCli(["audit", "export", "--data", data, "--decision-log", "-"]);
+      expect(result.code).toBe(0);
+      return result.stdout.trim().split("\n").map((l) => JSON.parse(l) as { decision_id: string; custom: { audit_seq: number } });
+    };
+    const first = await exportIds();
+    expect(first.length).toBeGreaterThan(5);
+    expect(new Set(first.map((e) => e.decision_id)).size).toBe(first.length);
+    expect((await exportIds()).map((e) => e.decision_id)).toEqual(first.map((e) => e.decision_id));
   });
 
   it("writes to stdout with -, and needs at least one target", async () => {

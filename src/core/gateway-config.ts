@@ -195,6 +195,64 @@ export const ApprovalsConfigSchema = z
   .prefault({});
 export type ApprovalsConfig = z.infer<typeof ApprovalsConfigSchema>;
 
+const HeaderNameSchema = z.string().regex(/^[A-Za-z0-9-]+$/, "expected an HTTP header name");
+/** A header value from the environment or a file, never written into the config text. */
+const SecretRefSchema = z.union([z.strictObject({ from_env: EnvNameSchema }), z.strictObject({ from_file: PathSchema })]);
+
+/** The gateway's identity in fleet-wide feeds (decision logs): OPA's `labels`. */
+export const GatewayIdentitySchema = z
+  .strictObject({
+    id: z.string().min(1).max(200).optional().describe("This gateway's id in decision logs; defaults to the host name."),
+    labels: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "expected a label name"), z.string())
+      .default({})
+      .describe("Further labels on every decision-log event (region, environment…); `id` and `version` are set by the gateway."),
+  })
+  .prefault({});
+
+/**
+ * Shipping decision-log events to a collector the way OPA's decision-log
+ * plugin does: gzipped JSON arrays POSTed to url + resource, in batches,
+ * from a bounded buffer. The audit chain stays the evidence; this feed
+ * never holds up or fails a call.
+ */
+export const DecisionLogsConfigSchema = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/ }).describe("The decision-log service's base URL."),
+    resource: z.string().startsWith("/").default("/logs").describe("Path appended to url, as OPA's decision_logs.resource."),
+    min_delay_sec: z.number().positive().max(3600).default(1).describe("Shortest wait between uploads."),
+    max_delay_sec: z.number().positive().max(3600).default(10).describe("Longest wait between uploads, and the cap of the retry backoff."),
+    max_batch_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024)
+      .describe("Most bytes of JSON (before gzip) in one upload; a single event larger than this is dropped (reason too_large)."),
+    buffer_size_limit_events: z
+      .number()
+      .int()
+      .positive()
+      .max(1_000_000)
+      .default(10_000)
+      .describe("Most events waiting for upload; when full the oldest is dropped and counted (mcpgov_decision_logs_dropped_total{reason=\"buffer_full\"})."),
+    timeout_ms: z.number().int().positive().max(60_000).default(5_000).describe("How long one upload may take."),
+    shutdown_flush_ms: z.number().int().min(0).max(30_000).default(2_000).describe("How long shutdown waits to upload what is buffered; the rest is counted as dropped (reason shutdown)."),
+    bearer_token_env: EnvNameSchema.optional().describe("Environment variable holding a token sent as `Authorization: Bearer …`."),
+    headers: z.record(HeaderNameSchema, SecretRefSchema).default({}).describe("Further headers, each from_env or from_file (never inline)."),
+  })
+  .superRefine((logs, ctx) => {
+    const url = new URL(logs.url);
+    // Credentials go in headers from the environment, never in the URL (it is shown in logs).
+    if (url.username !== "" || url.password !== "") ctx.addIssue({ code: "custom", path: ["url"], message: "must not contain credentials: use bearer_token_env or headers" });
+    if (logs.min_delay_sec > logs.max_delay_sec) ctx.addIssue({ code: "custom", path: ["min_delay_sec"], message: "must not exceed max_delay_sec" });
+    // Decisions carry masked envelopes and a bearer token: not in clear text across a network.
+    if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+      ctx.addIssue({ code: "custom", path: ["url"], message: "must be https (plain http only for a loopback address)" });
+    }
+  });
+export type DecisionLogsConfig = z.infer<typeof DecisionLogsConfigSchema>;
+
 /**
  * What is wrong with the state settings. The URL is never quoted back: a
  * password in it must not reach a log line.
@@ -304,6 +362,8 @@ export const GatewayConfigSchema = z
       .prefault({})
       .describe("Output safety: scanning limits and what the quarantine store keeps."),
     servers: z.array(RegistryEntrySchema).default([]),
+    gateway: GatewayIdentitySchema,
+    decision_logs: DecisionLogsConfigSchema.optional().describe("Ship OPA-shaped decision-log events to a collector (absent: none are shipped)."),
   })
   .superRefine((config, ctx) => {
     for (const issue of stateIssues(config)) ctx.addIssue({ code: "custom", ...issue });

@@ -12,6 +12,7 @@ import type { Registry } from "./registry.js";
 import type { ServerRequestRelay } from "./server-requests.js";
 import type { ToolCatalog } from "./tool-catalog.js";
 import type { CatalogFindingEvent } from "./definition-guard.js";
+import type { DecisionLogSink } from "./decision-log-shipper.js";
 
 export interface GatewayContext {
   config: LoadedGatewayConfig;
@@ -31,4 +32,6 @@ export interface GatewayContext {
   approvalMetrics: ApprovalMetrics;
   /** Records a definition the catalog policy flagged or hid (metrics, audit event, log). */
   onCatalogFinding?: (event: CatalogFindingEvent) => void;
+  /** Ships each durable call record to a decision-log collector (decision_logs in the config). */
+  decisionLogs?: DecisionLogSink;
 }

@@ -25,6 +25,8 @@ import type { GatewayContext } from "./context.js";
 import { createHttpApp } from "./http-app.js";
 import { type CatalogFindingEvent, catalogView } from "./definition-guard.js";
 import { createMetrics } from "./metrics.js";
+import { startDecisionLogShipper } from "./decision-log-shipper.js";
+import { gatewayLabels } from "../audit/decision-log.js";
 import { type LockFile, type PinViolation, readLockFile } from "./pins.js";
 import { Registry } from "./registry.js";
 import { resolveApiKeys } from "../config/secrets.js";
@@ -121,6 +123,10 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   const env = options.env ?? process.env;
   const logger = options.logger ?? silentLogger;
   const metrics = createMetrics();
+  // Before any store opens: a missing header secret stops the start with nothing to close.
+  const decisionLogs = config.decision_logs
+    ? await startDecisionLogShipper(config.decision_logs, { env, configDir: config.source.dir }, { labels: gatewayLabels(config.gateway), metrics, logger })
+    : undefined;
   let onBundleSwap = (): void => undefined;
   // Set once the audit store is open: swaps and refusals are events in the chain (a swap at start-up is not one).
   let auditBundleEvent = (_event: "bundle.swapped" | "bundle.refused", _details: Record<string, string>): void => undefined;
@@ -160,6 +166,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     ...(config.approvals.webhook ? { announce: await approvalWebhook(config.approvals, env, logger) } : {}),
   });
   const ctx: GatewayContext = { config, registry, bundles, audit, quarantine, metrics, logger, upstreams, catalogs, relay, clock, approvals, approvalMetrics };
+  if (decisionLogs) ctx.decisionLogs = decisionLogs;
   relay.mediator = mediateServerRequest(ctx);
   ctx.onCatalogFinding = (event) => reportCatalogFinding(ctx, event);
   auditBundleEvent = (event, details) =>
@@ -260,6 +267,8 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
       await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
       await approvals.close();
+      // No call runs any more: ship what fits in decision_logs.shutdown_flush_ms.
+      await ctx.decisionLogs?.close();
       clearInterval(sweeper);
       await sweeping;
       await audit.close();

@@ -121,6 +121,28 @@ export function createMetrics() {
       labelNames: ["event"] as const,
       registers: [registry],
     }),
+    decisionLogsSent: new Counter({
+      name: "mcpgov_decision_logs_sent_total",
+      help: "Decision-log events the collector accepted",
+      registers: [registry],
+    }),
+    decisionLogsDropped: new Counter({
+      name: "mcpgov_decision_logs_dropped_total",
+      help: "Decision-log events never shipped, by reason (buffer_full: the oldest gave way; too_large; shutdown: left at close; error); the audit chain still holds them",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    decisionLogsUploadFailures: new Counter({
+      name: "mcpgov_decision_logs_upload_failures_total",
+      help: "Decision-log uploads that failed (network error, timeout, non-2xx); their events are retried with backoff",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
+    decisionLogsBuffered: new Gauge({
+      name: "mcpgov_decision_logs_buffered",
+      help: "Decision-log events waiting for upload (including an upload in flight)",
+      registers: [registry],
+    }),
   };
 }
 

@@ -67,7 +67,7 @@ export async function recordOutcome(begun: Begun, final: Final): Promise<void> {
   const { decision, outcome } = final;
   ctx.metrics.decisions.inc({ decision: decision.decision, rule: decision.rules[0] ?? "", server: request.serverId });
   if (outcome === "blocked" || outcome === "pending") ctx.metrics.blocked.inc({ reason: decision.rules[0] ?? "", server: request.serverId });
-  await ctx.audit.append(
+  const record = await ctx.audit.append(
     buildAuditEntry({
       envelope: final.envelope,
       envelopeDigest: digestOf(final),
@@ -81,6 +81,8 @@ export async function recordOutcome(begun: Begun, final: Final): Promise<void> {
       extra: final.extra,
     }),
   );
+  // Durable now; the SIEM feed gets a copy without waiting (offer never throws or blocks).
+  ctx.decisionLogs?.offer(record);
   begun.logger.info(
     // The tool's name, never a resource URI or arguments: those may carry secrets.
     { call_id: callId, method: request.method, server: request.serverId, ...(final.envelope.call.tool ? { tool: final.envelope.call.tool } : {}), decision: decision.decision, rules: decision.rules, outcome },
