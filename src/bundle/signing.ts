@@ -15,17 +15,18 @@
  * `.manifest`, so signing never changes the content hash.
  */
 import { readFile } from "node:fs/promises";
-import { posix } from "node:path";
+import { posix, resolve } from "node:path";
 import { CompactSign, compactVerify, decodeProtectedHeader, importJWK, importPKCS8, importSPKI, type JWK } from "jose";
 import { parse as parseYaml } from "yaml";
 import { describeThrown, McpgovError } from "../core/errors.js";
+import { type BundleSigningConfig, SIGNING_ALGORITHMS } from "../core/gateway-config.js";
 import type { BundleFiles } from "./archive.js";
 import { sha256Hex } from "./hash.js";
 import { opaHashForm } from "./opa-json.js";
 
 export const SIGNATURES_FILE = ".signatures.json";
 
-export const SIGNING_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"] as const;
+export { SIGNING_ALGORITHMS };
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 
 /** OPA's file entry in the signed payload. */
@@ -56,6 +57,8 @@ export interface SignatureVerification {
   required: boolean;
   /** The `scope` claim a signature must carry (OPA's verification `scope`); absent: none. */
   scope?: string | undefined;
+  /** As OPA's verification `keyid`: use this key whatever key id the signature names (a CLI given one key). */
+  keyId?: string | undefined;
 }
 
 /** What a verified signature said. */
@@ -181,8 +184,8 @@ function keyFor(path: string, token: string, verification: SignatureVerification
   } catch {
     throw refused(path, "signature_invalid", "the bundle signature is not a JWS");
   }
-  // As OPA: the header's kid, else the deprecated keyid claim; with one configured key, that key.
-  const id = typeof kid === "string" && kid !== "" ? kid : typeof claimed === "string" && claimed !== "" ? claimed : undefined;
+  // As OPA: the configured key id, else the header's kid, else the deprecated keyid claim; with one configured key, that key.
+  const id = verification.keyId !== undefined ? verification.keyId : typeof kid === "string" && kid !== "" ? kid : typeof claimed === "string" && claimed !== "" ? claimed : undefined;
   const key = id === undefined ? (verification.keys.length === 1 ? verification.keys[0] : undefined) : verification.keys.find((k) => k.id === id);
   if (!key) {
     throw refused(path, "unknown_key", `the bundle is signed with ${id === undefined ? "no key id" : `key id '${id}'`}, which is not among the verification keys (${verification.keys.map((k) => k.id).join(", ")})`);
@@ -237,4 +240,10 @@ export async function verifyBundleSignature(path: string, files: BundleFiles, ve
   const scope = typeof payload["scope"] === "string" ? payload["scope"] : "";
   if (scope !== (verification.scope ?? "")) throw refused(path, "scope_mismatch", `the bundle signature's scope '${scope}' is not '${verification.scope ?? ""}'`);
   return { signed: true, keyId: key.id, files: compareFiles(path, files, payload["files"]) };
+}
+
+/** The gateway's verification settings with their keys read; relative key paths resolve against `baseDir`. */
+export async function loadSignatureVerification(config: BundleSigningConfig, baseDir: string): Promise<SignatureVerification> {
+  const keys = await Promise.all(config.keys.map((key) => readVerificationKey({ ...key, public_key_file: resolve(baseDir, key.public_key_file) })));
+  return { keys, required: config.required, scope: config.scope };
 }
