@@ -11,6 +11,13 @@
 
 type Value = { n: string } | string | boolean | null | Value[] | Map<string, Value>;
 
+// Sticky: matched at the parser's offset, without copying the rest of the text.
+// eslint-disable-next-line no-control-regex -- JSON forbids raw control characters in strings
+const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+// eslint-disable-next-line no-control-regex -- exactly the characters Go's encoder escapes
+const GO_ESCAPED = /["\\\u0000-\u001f\u2028\u2029]/g;
+
 class Parser {
   private i = 0;
 
@@ -43,7 +50,8 @@ class Parser {
         return value;
       }
     }
-    const number = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(this.text.slice(this.i, this.i + 400));
+    NUMBER.lastIndex = this.i;
+    const number = NUMBER.exec(this.text);
     if (!number) this.fail("expected a JSON value");
     this.i += number[0].length;
     return { n: number[0] };
@@ -92,7 +100,8 @@ class Parser {
   }
 
   private string(): string {
-    const match = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/.exec(this.text.slice(this.i));
+    STRING.lastIndex = this.i;
+    const match = STRING.exec(this.text);
     if (!match) this.fail("invalid string");
     this.i += match[0].length;
     return JSON.parse(match[0]) as string;
@@ -104,7 +113,7 @@ const SHORT: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\n": "\\n", "
 /** A string as Go writes it; a lone surrogate (from a `\ud800` escape) decodes to U+FFFD in Go. */
 function goString(value: string): string {
   const wellFormed = value.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
-  return `"${wellFormed.replace(/["\\\u0000-\u001f\u2028\u2029]/g, (c) => SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}"`;
+  return `"${wellFormed.replace(GO_ESCAPED, (c) => SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}"`;
 }
 
 function write(value: Value): string {
