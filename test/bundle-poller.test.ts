@@ -6,7 +6,9 @@
  * Then the gateway's wiring: bundle_source with bundle_signing activates a
  * signed bundle from the server and never an unsigned one.
  */
+import { spawn } from "node:child_process";
 import { copyFileSync, renameSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +16,7 @@ import { type RunningBundleServer, startBundleServer } from "../src/bundle/bundl
 import { BundleSourceConfigSchema } from "../src/core/gateway-config.js";
 import { BundlePoller } from "../src/gateway/bundle-poller.js";
 import { buildReferenceBundle, createWorkspace, disposeGateway, startTestGateway, type TestGateway, type Workspace, writeGatewayConfig } from "./helpers/gateway.js";
+import { repoRoot } from "./helpers/cli.js";
 import { bundleVariant, type KeyFiles, writeKeyPair } from "./helpers/signing.js";
 
 let ws: Workspace;
@@ -108,6 +111,30 @@ describe("bundle server and poller", () => {
     expect(answer.headers.get("content-type")).toBe("application/vnd.openpolicyagent.bundles");
     expect(Date.now() - started).toBeLessThan(5000);
     await answer.arrayBuffer();
+  });
+});
+
+describe("mcpgov bundle serve", () => {
+  it("serves the folder's bundles on loopback until SIGTERM (needs npm run build)", async () => {
+    publish(v.one);
+    const child = spawn(process.execPath, [join(repoRoot, "bin", "mcpgov.js"), "bundle", "serve", served, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const base = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).on("line", (line) => {
+          const match = /^mcpgov bundle server on (http:\/\/127\.0\.0\.1:\d+)\//.exec(line);
+          if (match) resolve(match[1]!);
+        });
+        child.once("exit", (code) => reject(new Error(`mcpgov bundle serve exited with ${code}`)));
+      });
+      const response = await fetch(`${base}/bundles/mcpgov.tar.gz`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("etag")).toMatch(/^"[0-9a-f]{64}"$/);
+      await response.arrayBuffer();
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    }
   });
 });
 

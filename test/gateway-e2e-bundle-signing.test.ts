@@ -25,6 +25,7 @@ import {
 } from "./helpers/gateway.js";
 import { loadGatewayConfig } from "../src/gateway/config.js";
 import { startGateway } from "../src/gateway/gateway.js";
+import { spawnCli } from "./helpers/cli.js";
 import { bundleVariant, type KeyFiles, writeKeyPair } from "./helpers/signing.js";
 
 let ws: Workspace;
@@ -64,6 +65,13 @@ describe("serve with bundle_signing", () => {
     await expect(startWith(v.stranger)).rejects.toMatchObject({ code: "bundle_tampered", data: { reason: "signature_invalid" } });
     await expect(startWith(v.forged)).rejects.toMatchObject({ code: "bundle_tampered", data: { reason: "digest_mismatch" } });
     await expect(startWith(v.initial)).resolves.toMatchObject({ revision: "initial" });
+  });
+
+  it("mcpgov serve exits 1 naming the refusal (needs npm run build)", async () => {
+    await writeGatewayConfig(ws, { servers: [], bundle: v.forged, pin: false, extra: signing() });
+    const result = spawnCli(["serve", "--config", ws.configPath], { ...process.env, ...KEY_ENV });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/mcpgov: .*forged\.tar\.gz: file \.manifest does not match its signed hash/);
   });
 
   it("refuses a bad bundle on hot swap (file or upload); the last good one keeps deciding; a signed one swaps in", async () => {
