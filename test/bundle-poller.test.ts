@@ -13,6 +13,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBundleServer, startBundleServer } from "../src/bundle/bundle-server.js";
+import { McpgovError } from "../src/core/errors.js";
 import { BundleSourceConfigSchema } from "../src/core/gateway-config.js";
 import { BundlePoller } from "../src/gateway/bundle-poller.js";
 import { buildReferenceBundle, createWorkspace, disposeGateway, startTestGateway, type TestGateway, type Workspace, writeGatewayConfig } from "./helpers/gateway.js";
@@ -68,11 +69,11 @@ describe("bundle server and poller", () => {
     expect((await fetch(`${server.url}/bundles/../x.tar.gz`)).status).toBe(404);
 
     const activated: string[] = [];
-    let refuse = false;
+    let refuse: Error | undefined;
     const poller = new BundlePoller({
       source: source(url),
       activate: async (bytes) => {
-        if (refuse) throw new Error("bundle is not signed");
+        if (refuse) throw refuse;
         activated.push(Buffer.from(bytes).subarray(0, 4).toString("hex"));
       },
     });
@@ -84,8 +85,12 @@ describe("bundle server and poller", () => {
     expect(poller.currentEtag).not.toBe(first.headers.get("etag"));
     expect(activated).toHaveLength(2);
 
-    refuse = true;
+    // A failure that is not the bundle's fault (say, a worker that did not start) is tried again…
+    refuse = new Error("worker did not start");
     publish(v.unsigned);
+    expect(await poller.pollOnce()).toMatchObject({ kind: "refused", reason: "worker did not start" });
+    // …a bundle refused for what it is is not fetched again.
+    refuse = new McpgovError("bundle_invalid", "bundle is not signed");
     expect(await poller.pollOnce()).toMatchObject({ kind: "refused", reason: "bundle is not signed" });
     expect(await poller.pollOnce()).toEqual({ kind: "not_modified" });
 

@@ -24,7 +24,7 @@ import { watch, type FSWatcher } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { readBundle } from "../bundle/bundle.js";
+import { assertStampMatches, readBundle } from "../bundle/bundle.js";
 import { type SignatureVerification, verifyBundleSignature } from "../bundle/signing.js";
 import { describeThrown } from "../core/errors.js";
 import type { AsyncPolicyEngine, PolicyEngine } from "../engine/policy-engine.js";
@@ -52,10 +52,17 @@ export interface BundleLoadOptions extends WorkerEngineOptions {
   verification?: SignatureVerification | undefined;
 }
 
-async function load(path: string, { verification, ...options }: BundleLoadOptions): Promise<Loaded> {
+/**
+ * Loads a verified bundle, or returns undefined when it verifies and is
+ * the one already active (`activeHash`): a poll or a touched file then
+ * costs no new workers.
+ */
+async function load(path: string, { verification, ...options }: BundleLoadOptions, activeHash?: string): Promise<Loaded | undefined> {
   const bundle = await readBundle(path);
   // Before any WASM is compiled: an unsigned or wrongly signed bundle never gets that far.
   if (verification) await verifyBundleSignature(path, bundle.files, verification);
+  assertStampMatches(bundle);
+  if (bundle.hash === activeHash) return undefined;
   // fromBundle verifies the stamp; the workers get the very bytes verified here.
   const inProcess = await WasmPolicyEngine.fromBundle(bundle);
   const workers = await WorkerPolicyEngine.start(bundle, options);
@@ -88,7 +95,7 @@ export class BundleManager {
 
   /** Loads the configured bundle; refusing to start is right when it cannot be verified. */
   static async open(path: string, events: BundleEvents = {}, options: BundleLoadOptions = {}): Promise<BundleManager> {
-    return new BundleManager(path, await load(path, options), events, options);
+    return new BundleManager(path, (await load(path, options))!, events, options);
   }
 
   current(): ActiveEngine {
@@ -98,13 +105,14 @@ export class BundleManager {
   /** Verifies and activates a bundle file; on failure the active bundle is kept and the error thrown. */
   async swapFromFile(path: string, source = path): Promise<PolicyEngine["bundle"]> {
     const attempt = this.swapping.then(async () => {
-      let next: Loaded;
+      let next: Loaded | undefined;
       try {
-        next = await load(path, this.options);
+        next = await load(path, this.options, this.loaded.active.bundle.hash);
       } catch (error) {
         this.events.onRefused?.(source, describeThrown(error));
         throw error;
       }
+      if (next === undefined) return this.loaded.active.bundle;
       const previous = this.loaded;
       this.loaded = next;
       // Calls that took the previous engine finish on it; its workers stop once idle.

@@ -11,9 +11,11 @@
  * Nothing here can take the active bundle away: a download error, a server
  * that is down or a refused bundle leaves the last good one serving.
  */
-import { describeThrown } from "../core/errors.js";
+import { describeThrown, type ErrorCode, McpgovError } from "../core/errors.js";
 import type { BundleSourceConfig } from "../core/gateway-config.js";
 import type { Logger } from "../logger.js";
+
+const BUNDLE_FAULTS = new Set<ErrorCode>(["bundle_invalid", "bundle_tampered", "bundle_unstamped"]);
 
 export const LONG_POLL_CONTENT_TYPE = "application/vnd.openpolicyagent.bundles";
 
@@ -89,8 +91,9 @@ export class BundlePoller {
       this.etag = etag;
       return { kind: "activated", etag };
     } catch (error) {
-      // The same bytes would be refused again: remember their ETag so they are not fetched (and refused) on every poll.
-      this.etag = etag;
+      // A bundle refused for what it is (stamp, signature, content) would be refused again: remember its ETag
+      // so the same bytes are not fetched and refused on every poll. Anything else is tried again.
+      if (error instanceof McpgovError && BUNDLE_FAULTS.has(error.code)) this.etag = etag;
       return { kind: "refused", reason: describeThrown(error) };
     }
   }
