@@ -97,3 +97,17 @@ describe.each(["RS256", "ES256"] as const)("signing with %s", (algorithm) => {
     await expect(verifyBundleSignature("b", signed, { keys, required: true, scope: "prod" })).rejects.toMatchObject({ data: { reason: "scope_mismatch" } });
   });
 });
+
+describe("JWK keys", () => {
+  it("signs with a private JWK and verifies with a JWKS entry picked by the key id", async () => {
+    const pair = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const privateFile = join(dir, "jwk.json");
+    const jwksFile = join(dir, "jwks.json");
+    await writeFile(privateFile, JSON.stringify(pair.privateKey.export({ format: "jwk" })));
+    await writeFile(jwksFile, JSON.stringify({ keys: [{ ...pair.publicKey.export({ format: "jwk" }), kid: "ci" }] }));
+    const signed = await signBundleFiles(bundle(), await readSigningKey(privateFile, "ES256", "ci"));
+    const keys = [await readVerificationKey({ id: "ci", public_key_file: jwksFile, algorithm: "ES256" })];
+    await expect(verifyBundleSignature("b", signed, { keys, required: true })).resolves.toMatchObject({ signed: true, keyId: "ci" });
+    await expect(readVerificationKey({ id: "other", public_key_file: jwksFile, algorithm: "ES256" })).rejects.toMatchObject({ code: "config_invalid" });
+  });
+});

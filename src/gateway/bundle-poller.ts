@@ -108,10 +108,12 @@ export class BundlePoller {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
+      const started = Date.now();
       this.running = this.pollOnce().then((outcome) => {
-        // A long-polling server already held the request until something changed (or its wait ran out).
-        const again = this.longPolling && outcome.kind !== "failed";
-        this.schedule(again ? 0 : this.nextDelayMs());
+        // A long-polling server held the request until something changed or its wait ran out: ask again at once.
+        // One that answers "not modified" without holding gets the periodic delay, so it is never polled in a loop.
+        const held = outcome.kind === "activated" || Date.now() - started >= 1000;
+        this.schedule(this.longPolling && outcome.kind !== "failed" && held ? 0 : this.nextDelayMs());
       });
     }, delayMs);
     this.timer.unref();
