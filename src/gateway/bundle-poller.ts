@@ -11,13 +11,13 @@
  * Nothing here can take the active bundle away: a download error, a server
  * that is down or a refused bundle leaves the last good one serving.
  */
+import { LONG_POLL_CONTENT_TYPE } from "../bundle/bundle-server.js";
 import { describeThrown, type ErrorCode, McpgovError } from "../core/errors.js";
 import type { BundleSourceConfig } from "../core/gateway-config.js";
 import type { Logger } from "../logger.js";
 
 const BUNDLE_FAULTS = new Set<ErrorCode>(["bundle_invalid", "bundle_tampered", "bundle_unstamped"]);
 
-export const LONG_POLL_CONTENT_TYPE = "application/vnd.openpolicyagent.bundles";
 
 export type PollOutcome =
   | { kind: "not_modified" }
