@@ -4,6 +4,7 @@ import { formatDiagnostic, McpgovError } from "../src/core/errors.js";
 import { approvalsCommand } from "./commands/approvals.js";
 import { auditCommand } from "./commands/audit.js";
 import { buildCommand } from "./commands/build.js";
+import { bundleCommand } from "./commands/bundle.js";
 import { capabilitiesCommand } from "./commands/capabilities.js";
 import { demoCommand } from "./commands/demo.js";
 import { diffCommand } from "./commands/diff.js";
@@ -15,6 +16,7 @@ import { registryCommand } from "./commands/registry.js";
 import { scanCommand } from "./commands/scan.js";
 import { schemaCommand } from "./commands/schema.js";
 import { serveCommand } from "./commands/serve.js";
+import { signCommand } from "./commands/sign.js";
 import { stdioCommand } from "./commands/stdio.js";
 import { testCommand } from "./commands/test.js";
 import type { CliIo, ExitCode } from "./io.js";
@@ -42,6 +44,8 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
   const commands: CommandModule[] = [
     buildCommand(io),
     hashCommand(io),
+    signCommand(io),
+    bundleCommand(io),
     evalCommand(io),
     testCommand(io),
     diffCommand(io),

@@ -282,6 +282,53 @@ export function stateIssues(config: { state?: string | undefined; state_password
   return issues;
 }
 
+export const SIGNING_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"] as const;
+export const SigningAlgorithmSchema = z.enum(SIGNING_ALGORITHMS);
+
+/** Keys that sign bundles (OPA's `.signatures.json`); with them, every bundle the gateway activates must verify. */
+export const BundleSigningConfigSchema = z
+  .strictObject({
+    keys: z
+      .array(
+        z.strictObject({
+          id: z.string().min(1).describe("The key id: the signature's `kid` header (or `keyid` claim) names it."),
+          public_key_file: PathSchema.describe("PEM public key (SPKI), a public JWK, or a JWKS holding a key with this id."),
+          algorithm: SigningAlgorithmSchema.default("RS256"),
+        }),
+      )
+      .min(1),
+    required: z.boolean().default(true).describe("false accepts an unsigned bundle (a signed one must still verify): for a migration, not for production."),
+    scope: z.string().min(1).optional().describe("The `scope` claim every signature must carry (OPA's verification scope)."),
+  })
+  .superRefine((signing, ctx) => {
+    const seen = new Set<string>();
+    signing.keys.forEach((key, index) => {
+      if (seen.has(key.id)) ctx.addIssue({ code: "custom", path: ["keys", index, "id"], message: `duplicate key id '${key.id}'` });
+      seen.add(key.id);
+    });
+  });
+export type BundleSigningConfig = z.infer<typeof BundleSigningConfigSchema>;
+
+/** A bundle server speaking OPA's bundle-service protocol (ETag, optional long polling). */
+export const BundleSourceConfigSchema = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/ }).describe("The bundle's URL, e.g. https://bundles.internal/bundles/mcpgov.tar.gz."),
+    poll_min_sec: z.number().positive().max(86_400).default(60),
+    poll_max_sec: z.number().positive().max(86_400).default(120),
+    long_poll_timeout_sec: z
+      .number()
+      .int()
+      .positive()
+      .max(3600)
+      .optional()
+      .describe("Ask the server to hold each request up to this long until the bundle changes (`Prefer: wait=N`); used when the server answers in kind."),
+    request_timeout_sec: z.number().positive().max(3600).default(30).describe("How long one download may take (beyond the long-poll wait)."),
+  })
+  .superRefine((source, ctx) => {
+    if (source.poll_min_sec > source.poll_max_sec) ctx.addIssue({ code: "custom", path: ["poll_min_sec"], message: "must not exceed poll_max_sec" });
+  });
+export type BundleSourceConfig = z.infer<typeof BundleSourceConfigSchema>;
+
 export const GatewayConfigSchema = z
   .strictObject({
     listen: z
@@ -315,6 +362,8 @@ export const GatewayConfigSchema = z
       })
       .prefault({}),
     bundle: PathSchema.describe("The stamped policy bundle (.tar.gz)."),
+    bundle_signing: BundleSigningConfigSchema.optional().describe("Verification keys: when set, an unsigned or wrongly signed bundle is never activated."),
+    bundle_source: BundleSourceConfigSchema.optional().describe("Poll a bundle server for new bundles; `bundle` is still the one served from start."),
     auth: AuthSchema,
     admin_auth: AuthSchema.optional().describe(
       "Authentication for the admin API and the approval console, kept apart from MCP clients'; defaults to `auth` (roles still decide what a subject may do).",
@@ -377,6 +426,13 @@ export const GatewayConfigSchema = z
       ctx.addIssue({ code: "custom", path: ["approvals", "default_group"], message: `group '${config.approvals.default_group}' is not in approvals.groups` });
     }
     const loopback = isLoopbackHost(config.listen.host);
+    if (config.bundle_source !== undefined) {
+      const url = new URL(config.bundle_source.url);
+      // Over plain http anyone on the path could swap the bundle; a required signature makes that harmless.
+      if (url.protocol === "http:" && !isLoopbackHost(url.hostname.replace(/^\[|\]$/g, "")) && config.bundle_signing?.required !== true) {
+        ctx.addIssue({ code: "custom", path: ["bundle_source", "url"], message: "must be https (plain http only for a loopback address, or with bundle_signing required)" });
+      }
+    }
     if (!loopback && config.allowed_hosts === undefined) {
       ctx.addIssue({ code: "custom", path: ["allowed_hosts"], message: "Required when listen.host is not a loopback address (DNS-rebinding protection)" });
     }

@@ -14,12 +14,18 @@
  * the synchronous PolicyEngine role for callers that want it (none on the
  * gateway's call path). Both come from the same verified bytes and swap
  * together.
+ *
+ * With verification keys (`bundle_signing`), every bundle — at start, from
+ * the watched file, an upload or the bundle poller — must also carry a
+ * signature by one of them over exactly its files (OPA's
+ * `.signatures.json`) before it is loaded.
  */
 import { watch, type FSWatcher } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { readBundle } from "../bundle/bundle.js";
+import { assertStampMatches, readBundle } from "../bundle/bundle.js";
+import { type SignatureVerification, verifyBundleSignature } from "../bundle/signing.js";
 import { describeThrown } from "../core/errors.js";
 import type { AsyncPolicyEngine, PolicyEngine } from "../engine/policy-engine.js";
 import { WasmPolicyEngine } from "../engine/wasm-engine.js";
@@ -41,8 +47,22 @@ interface Loaded {
   workers: WorkerPolicyEngine;
 }
 
-async function load(path: string, options: WorkerEngineOptions): Promise<Loaded> {
+/** How bundles are loaded: worker settings, and the signature check when keys are configured. */
+export interface BundleLoadOptions extends WorkerEngineOptions {
+  verification?: SignatureVerification | undefined;
+}
+
+/**
+ * Loads a verified bundle, or returns undefined when it verifies and is
+ * the one already active (`activeHash`): a poll or a touched file then
+ * costs no new workers.
+ */
+async function load(path: string, { verification, ...options }: BundleLoadOptions, activeHash?: string): Promise<Loaded | undefined> {
   const bundle = await readBundle(path);
+  // Before any WASM is compiled: an unsigned or wrongly signed bundle never gets that far.
+  if (verification) await verifyBundleSignature(path, bundle.files, verification);
+  assertStampMatches(bundle);
+  if (bundle.hash === activeHash) return undefined;
   // fromBundle verifies the stamp; the workers get the very bytes verified here.
   const inProcess = await WasmPolicyEngine.fromBundle(bundle);
   const workers = await WorkerPolicyEngine.start(bundle, options);
@@ -68,14 +88,14 @@ export class BundleManager {
     readonly path: string,
     loaded: Loaded,
     private readonly events: BundleEvents,
-    private readonly options: WorkerEngineOptions,
+    private readonly options: BundleLoadOptions,
   ) {
     this.loaded = loaded;
   }
 
   /** Loads the configured bundle; refusing to start is right when it cannot be verified. */
-  static async open(path: string, events: BundleEvents = {}, options: WorkerEngineOptions = {}): Promise<BundleManager> {
-    return new BundleManager(path, await load(path, options), events, options);
+  static async open(path: string, events: BundleEvents = {}, options: BundleLoadOptions = {}): Promise<BundleManager> {
+    return new BundleManager(path, (await load(path, options))!, events, options);
   }
 
   current(): ActiveEngine {
@@ -85,13 +105,14 @@ export class BundleManager {
   /** Verifies and activates a bundle file; on failure the active bundle is kept and the error thrown. */
   async swapFromFile(path: string, source = path): Promise<PolicyEngine["bundle"]> {
     const attempt = this.swapping.then(async () => {
-      let next: Loaded;
+      let next: Loaded | undefined;
       try {
-        next = await load(path, this.options);
+        next = await load(path, this.options, this.loaded.active.bundle.hash);
       } catch (error) {
         this.events.onRefused?.(source, describeThrown(error));
         throw error;
       }
+      if (next === undefined) return this.loaded.active.bundle;
       const previous = this.loaded;
       this.loaded = next;
       // Calls that took the previous engine finish on it; its workers stop once idle.

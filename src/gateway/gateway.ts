@@ -20,6 +20,8 @@ import { createUpstream } from "../upstream/create-upstream.js";
 import type { Upstream } from "../upstream/upstream.js";
 import { apiKeyAuthenticator, type Authenticator, jwtAuthenticator, noAuthenticator } from "./auth.js";
 import { BundleManager } from "./bundle-manager.js";
+import { startBundlePolling } from "./bundle-poller.js";
+import { loadSignatureVerification } from "../bundle/signing.js";
 import type { LoadedGatewayConfig } from "./config.js";
 import type { GatewayContext } from "./context.js";
 import { createHttpApp } from "./http-app.js";
@@ -143,7 +145,10 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       auditBundleEvent("bundle.refused", { source, reason });
       logger.error({ source, reason }, "bundle refused; the previous bundle stays active");
     },
-  }, { timeoutMs: config.limits.decision_timeout_ms });
+  }, {
+    timeoutMs: config.limits.decision_timeout_ms,
+    verification: config.bundle_signing ? await loadSignatureVerification(config.bundle_signing, config.source.dir) : undefined,
+  });
   const { audit, quarantine, approvals: approvalStore } = await openStores(config, env);
   metrics.watchQuarantine(quarantine);
   // Fails at start on a malformed lock file rather than at the first refresh.
@@ -221,6 +226,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     }),
   );
   bundles.watch();
+  const poller = config.bundle_source ? startBundlePolling(config.bundle_source, bundles, { logger, metrics }) : undefined;
 
   // Retention: withheld content does not outlive output.retention_hours.
   let sweeping: Promise<unknown> = Promise.resolve();
@@ -262,6 +268,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       return () => toolsChangedListeners.delete(listener);
     },
     async close() {
+      await poller?.stop();
       bundles.close();
       await sessions?.closeAll();
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
