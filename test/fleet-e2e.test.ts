@@ -92,6 +92,10 @@ describe("three gateways on one PostgreSQL", () => {
     const onA = await client(a);
     const onC = await client(c);
     const bob = api(b, KEYS.bob);
+    // Three gateways, three ids (generated per process), each announcing the same bundle.
+    const ready = await Promise.all([a, b, c].map(async (url) => (await (await fetch(`${url}/readyz`)).json()) as { gateway: string; bundle: { hash: string } }));
+    expect(new Set(ready.map((r) => r.gateway)).size).toBe(3);
+    expect(new Set(ready.map((r) => r.bundle.hash)).size).toBe(1);
 
     const first = await heldOn(onA, "release.txt", "v1\n");
     expect((await bob.approve(first, "change CHG-1")).status).toBe(200);

@@ -242,7 +242,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       sessions,
       ready: () => {
         const states = Object.fromEntries([...upstreams.values()].map((u) => [u.id, u.state]));
-        return { ok: Object.values(states).every((s) => s === "connected"), detail: { bundle: bundles.current().bundle, upstreams: states } };
+        return { ok: Object.values(states).every((s) => s === "connected"), detail: { gateway: heartbeat.gatewayId, bundle: bundles.current().bundle, upstreams: states } };
       },
     });
     server = await new Promise<ServerType>((resolvePromise) => {
