@@ -132,6 +132,19 @@ for (const [name, make] of [["SQLite (one data folder)", sqlite], ["PostgreSQL",
       expect(await a.store.get(second.request.id)).toMatchObject({ state: "void", void_reason: expect.stringContaining("no longer active on any gateway") });
     });
 
+    it("announce a gateway's new bundle before storing a request bound to it, so no peer takes that request for an orphan", async () => {
+      const storage = await make();
+      cleanup.push(storage.dispose);
+      const a = await member(storage, "gw-a", V1);
+      const b = await member(storage, "gw-b", V1);
+      // B swaps and, before its next beat (or the swap's), opens a request under v2.
+      b.bundle = V2;
+      const { request } = await held(b);
+      expect((await a.store.gateways()).find((g) => g.gateway_id === "gw-b")?.bundle_hash).toBe(V2.hash);
+      await a.service.sweep();
+      expect((await a.store.get(request.id))!.state).toBe("pending");
+    });
+
     it("take a gateway silent for three intervals for gone", async () => {
       const storage = await make();
       cleanup.push(storage.dispose);
