@@ -5,8 +5,9 @@
  *
  * - A write held on gateway A, approved through B's admin API, runs once
  *   when retried through C; six concurrent retries spread over the three
- *   gateways run it exactly once (the file, the one `executed` record, and
- *   `audit verify --state` on the shared chain).
+ *   gateways run a held write exactly once (the upstream's own call log,
+ *   the one `executed` record, and `audit verify --state` on the shared
+ *   chain). The rug-pull fixture, tagged prod, logs every call it gets.
  * - A rolls forward to a new bundle (upload); a request bound to the old
  *   one, which B and C still run, is not voided (heartbeats) and runs on B.
  * - A is killed: its client, sent to B by a loopback proxy, gets 404 for its
@@ -24,7 +25,19 @@ import { isCallRecord } from "../src/core/audit-record.js";
 import { approverApi } from "./helpers/approvals.js";
 import { runCli } from "./helpers/cli.js";
 import { usePostgres } from "./helpers/embedded-pg.js";
-import { buildReferenceBundle, decisionOf, filesystemServer, KEYS, referenceWorkspace, type TestGateway, textOf, type Workspace, writeGatewayConfig } from "./helpers/gateway.js";
+import {
+  buildReferenceBundle,
+  decisionOf,
+  filesystemServer,
+  KEYS,
+  referenceWorkspace,
+  rugEvents,
+  rugServer,
+  type TestGateway,
+  textOf,
+  type Workspace,
+  writeGatewayConfig,
+} from "./helpers/gateway.js";
 import { connect, serve, stopServe } from "./helpers/serve-process.js";
 import { rm } from "node:fs/promises";
 
@@ -38,8 +51,8 @@ let proxy: { server: Server; url: string; target: (url: string) => void } | unde
 
 /** The admin API of one gateway, as approverApi expects a TestGateway. */
 const api = (url: string, key: string) => approverApi({ fetch: (path: string, init?: RequestInit) => fetch(`${url}${path}`, init) } as unknown as TestGateway, key);
-const client = async (url: string, key: string = KEYS.alice) => {
-  const c = await connect(url, "filesystem", key);
+const client = async (url: string, key: string = KEYS.alice, server = "filesystem") => {
+  const c = await connect(url, server, key);
   clients.push(c);
   return c;
 };
@@ -50,7 +63,7 @@ beforeAll(async () => {
   // serve children inherit this process's environment.
   process.env[PASSWORD_ENV] = password;
   await writeGatewayConfig(ws, {
-    servers: [filesystemServer(ws)],
+    servers: [filesystemServer(ws), rugServer(ws, { environment: "prod", risk_tags: ["prod"] })],
     env: { [PASSWORD_ENV]: password },
     approvals: { wait_sec: 0, groups: { default: { roles: ["approver"] } } },
     extra: { state: url, state_password_env: PASSWORD_ENV, fleet: { heartbeat_sec: HEARTBEAT_SEC } },
@@ -104,15 +117,19 @@ describe("three gateways on one PostgreSQL", () => {
     expect(readFileSync(join(ws.sandbox, "release.txt"), "utf8")).toBe("v1\n");
     expect(await executedFor(first)).toHaveLength(1);
 
-    const second = await heldOn(onA, "burst.txt", "once\n");
+    // A write to the prod-tagged rug server: every call that reaches it is a line in its log.
+    const burst = { name: "slow", arguments: { seconds: 0 } };
+    const heldBurst = await (await client(a, KEYS.alice, "rug")).callTool(burst);
+    expect(decisionOf(heldBurst).decision).toBe("REQUIRE_APPROVAL");
+    const second = decisionOf(heldBurst).approval_id!;
     expect((await bob.approve(second, "change CHG-2")).status).toBe(200);
-    const retriers = await Promise.all([a, a, b, b, c, c].map((url) => client(url)));
-    const results = await Promise.all(retriers.map((r) => write(r, "burst.txt", "once\n")));
+    const retriers = await Promise.all([a, a, b, b, c, c].map((url) => client(url, KEYS.alice, "rug")));
+    const results = await Promise.all(retriers.map((r) => r.callTool(burst)));
     const succeeded = results.filter((r) => !r.isError);
     expect(succeeded, results.map(textOf).join("\n")).toHaveLength(1);
     // The others were told the approval was used (or were decided again into a new request).
     for (const r of results.filter((x) => x.isError)) expect(decisionOf(r).decision).toBe("REQUIRE_APPROVAL");
-    expect(readFileSync(join(ws.sandbox, "burst.txt"), "utf8")).toBe("once\n");
+    expect(rugEvents(ws).filter((e) => e.event === "call" && e.tool === "slow")).toHaveLength(1);
     const executed = await executedFor(second);
     expect(executed).toHaveLength(1);
     expect((await bob.get(second)).body["approval"]).toMatchObject({ state: "used", used_by_call: executed[0]!.call_id });
