@@ -10,6 +10,8 @@
  *   chain). The rug-pull fixture, tagged prod, logs every call it gets.
  * - A rolls forward to a new bundle (upload); a request bound to the old
  *   one, which B and C still run, is not voided (heartbeats) and runs on B.
+ * - PostgreSQL unreachable (a loopback proxy in front of it cut): a call is
+ *   refused, not run without its record; once it is back, calls go through.
  * - A is killed: its client, sent to B by a loopback proxy, gets 404 for its
  *   session id, re-initialises, and its next call succeeds.
  */
@@ -47,7 +49,8 @@ const postgres = usePostgres();
 let ws: Workspace;
 const gateways: Array<{ child: ChildProcess; url: string; stderr: string[] }> = [];
 const clients: Client[] = [];
-let proxy: { server: Server; url: string; target: (url: string) => void } | undefined;
+let proxy: Proxy | undefined;
+let pgProxy: Proxy | undefined;
 
 /** The admin API of one gateway, as approverApi expects a TestGateway. */
 const api = (url: string, key: string) => approverApi({ fetch: (path: string, init?: RequestInit) => fetch(`${url}${path}`, init) } as unknown as TestGateway, key);
@@ -60,21 +63,24 @@ const client = async (url: string, key: string = KEYS.alice, server = "filesyste
 beforeAll(async () => {
   ws = await referenceWorkspace();
   const { url, password } = postgres();
+  // The gateways reach PostgreSQL through a proxy the test can cut.
+  pgProxy = await startProxy(Number(new URL(url).port));
+  const state = `postgres://${new URL(url).username}@127.0.0.1:${pgProxy.port}/postgres`;
   // serve children inherit this process's environment.
   process.env[PASSWORD_ENV] = password;
   await writeGatewayConfig(ws, {
     servers: [filesystemServer(ws), rugServer(ws, { environment: "prod", risk_tags: ["prod"] })],
     env: { [PASSWORD_ENV]: password },
     approvals: { wait_sec: 0, groups: { default: { roles: ["approver"] } } },
-    extra: { state: url, state_password_env: PASSWORD_ENV, fleet: { heartbeat_sec: HEARTBEAT_SEC } },
+    extra: { state, state_password_env: PASSWORD_ENV, fleet: { heartbeat_sec: HEARTBEAT_SEC } },
   });
   gateways.push(...(await Promise.all([serve(ws), serve(ws), serve(ws)])));
 }, 180_000);
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-  await new Promise<void>((r) => (proxy ? proxy.server.close(() => r()) : r()));
   await Promise.all(gateways.map((g) => stopServe(g.child)));
+  for (const p of [proxy, pgProxy]) await p?.close();
   delete process.env[PASSWORD_ENV];
   if (ws) await rm(ws.dir, { recursive: true, force: true });
 });
@@ -163,9 +169,26 @@ describe("three gateways on one PostgreSQL", () => {
     expect(existsSync(join(ws.sandbox, "rolling.txt"))).toBe(true);
   }, 120_000);
 
+  it("with PostgreSQL unreachable a call is refused, not run unrecorded; once it is back, calls go through", async () => {
+    const b = gateways[1]!.url;
+    const onB = await client(b);
+    const read = () => onB.callTool({ name: "list_allowed_directories", arguments: {} });
+    expect((await read()).isError).toBeFalsy();
+    pgProxy!.cut(true);
+    try {
+      const refused = await read();
+      expect(refused.isError).toBe(true);
+      expect(textOf(refused)).toContain("mcpgov did not run this request");
+      expect(textOf(refused)).toContain("audit store unavailable");
+    } finally {
+      pgProxy!.cut(false);
+    }
+    await expect.poll(async () => (await read()).isError, { timeout: 15_000, interval: 500 }).toBeFalsy();
+  }, 60_000);
+
   it("a client of a gateway that dies gets 404 for its session on another, re-initialises there, and its call succeeds", async () => {
     const [a, b] = gateways.map((g) => g.url) as [string, string, string];
-    proxy = await startProxy(a);
+    proxy = await startProxy(Number(new URL(a).port));
     const transportTo = () => new StreamableHTTPClientTransport(new URL(`${proxy!.url}/mcp/filesystem`), { requestInit: { headers: { Authorization: `Bearer ${KEYS.alice}` } } });
     const mcp = new Client({ name: "fleet-failover", version: "1.0.0" });
     clients.push(mcp);
@@ -176,10 +199,17 @@ describe("three gateways on one PostgreSQL", () => {
 
     await stopServe(gateways[0]!.child);
     proxy.target(b);
-    const failure = await list().then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    // A connection the client pooled to the dead gateway can fail once at the network level (as behind a real load
+    // balancer); the client retries that, and the request that reaches B is answered 404.
+    let failure: unknown;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      failure = await list().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      if (!(failure instanceof TypeError)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     expect(failure).toBeInstanceOf(StreamableHTTPError);
     expect((failure as StreamableHTTPError).code).toBe(404);
     // What the spec asks of a client on 404: a new session, without the old id.
@@ -191,11 +221,26 @@ describe("three gateways on one PostgreSQL", () => {
   }, 60_000);
 });
 
-/** A loopback TCP proxy to one gateway at a time, as a load balancer without sticky failover would be. */
-async function startProxy(initial: string): Promise<{ server: Server; url: string; target: (url: string) => void }> {
-  let port = Number(new URL(initial).port);
+interface Proxy {
+  url: string;
+  port: number;
+  /** Sends new connections to another port, dropping the open ones. */
+  target(url: string): void;
+  /** While cut, every connection is dropped at once (the far side looks down). */
+  cut(down: boolean): void;
+  close(): Promise<void>;
+}
+
+/** A loopback TCP proxy to one port at a time: a load balancer's failover, or a database that goes away. */
+async function startProxy(initialPort: number): Promise<Proxy> {
+  let port = initialPort;
+  let down = false;
   const sockets = new Set<import("node:net").Socket>();
-  const server = createServer((inbound) => {
+  const dropAll = () => {
+    for (const s of sockets) s.destroy();
+  };
+  const server: Server = createServer((inbound) => {
+    if (down) return void inbound.destroy();
     const outbound = tcpConnect(port, "127.0.0.1");
     sockets.add(inbound);
     inbound.on("close", () => sockets.delete(inbound));
@@ -211,11 +256,20 @@ async function startProxy(initial: string): Promise<{ server: Server; url: strin
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const address = server.address() as { port: number };
   return {
-    server,
     url: `http://127.0.0.1:${address.port}`,
+    port: address.port,
     target: (url) => {
       port = Number(new URL(url).port);
-      for (const s of sockets) s.destroy();
+      dropAll();
     },
+    cut: (value) => {
+      down = value;
+      if (down) dropAll();
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        dropAll();
+        server.close(() => r());
+      }),
   };
 }
