@@ -7,6 +7,11 @@
  * Waiting calls learn of a decision from this process at once and from the
  * store by polling, so a decision written by another process (the CLI on the
  * store, another gateway) is seen too.
+ *
+ * In a fleet (gateways sharing one store) a request bound to another bundle
+ * than this gateway's may still be honoured by a gateway that runs it, in
+ * the middle of a rolling update: it is voided only when no gateway with a
+ * fresh heartbeat runs its bundle, checked right before voiding.
  */
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
@@ -21,6 +26,14 @@ import type { ApprovalsConfig } from "../core/gateway-config.js";
 import type { Logger } from "../logger.js";
 import type { ApprovalMetrics } from "./approval-metrics.js";
 import type { ApprovalStore, Transition } from "./approval-store.js";
+
+/** What the gateways sharing the store run (src/gateway/heartbeat.ts); absent, this gateway is alone. */
+export interface FleetView {
+  /** Makes sure the store says this gateway runs its active bundle before a request bound to it is stored. */
+  announce(): Promise<void>;
+  /** Hashes of the bundles that gateways with a fresh heartbeat run. */
+  bundlesInUse(): Promise<ReadonlySet<string>>;
+}
 
 export type ApprovalEvent = "created" | "routed" | "approved" | "denied" | "expired" | "voided" | "executed" | "refused";
 
@@ -38,6 +51,8 @@ export interface ApprovalServiceDeps {
   auditFailures?: EventFailureCounter;
   /** How often waiting calls read the store (default 250 ms). */
   pollMs?: number;
+  /** The fleet's heartbeats: a request is voided only when no live gateway runs its bundle. */
+  fleet?: FleetView;
 }
 
 /** What an approver's attempt to decide came to, with the HTTP status an API would answer. */
@@ -100,7 +115,7 @@ export class ApprovalService {
   /**
    * The request this call waits on: a live one for the same call digest and
    * subject under the active bundle (approved first), else a new one. Live
-   * requests bound to another bundle are voided on the way.
+   * requests bound to a bundle no gateway runs any more are voided on the way.
    */
   async open(call: { envelope: Envelope; decision: Decision; digest: string }): Promise<{ request: ApprovalRequest; created: boolean }> {
     const { envelope, decision, digest } = call;
@@ -108,13 +123,15 @@ export class ApprovalService {
     const active = this.deps.activeBundle().hash;
     const mine = await this.deps.store.list({ callDigest: digest, subjectId: envelope.subject.id, limit: 50 });
     const live = mine.filter((r) => r.state === "pending" || r.state === "approved");
-    for (const stale of live.filter((r) => r.bundle.hash !== active)) await this.voidStale(stale, active);
+    await this.voidUnused(live.filter((r) => r.bundle.hash !== active), active);
     const current = (r: ApprovalRequest) => r.bundle.hash === active && r.expires_at > now && r.subject.id === envelope.subject.id;
     const usable = live.filter(current);
     // A denial stands for the identical call until the request would have expired: asking again is not a way around it.
     const reuse = usable.find((r) => r.state === "approved") ?? usable.find((r) => r.state === "pending") ?? mine.find((r) => r.state === "denied" && current(r));
     if (reuse) return { request: reuse, created: false };
 
+    // Another gateway must not find this request before it can tell that this gateway runs its bundle.
+    await this.deps.fleet?.announce();
     const expirySec = decision.constraints.approval_timeout_sec ?? this.deps.config.default_expiry_sec;
     const request = await this.deps.store.create({
       id: `apr-${randomUUID()}`,
@@ -228,8 +245,23 @@ export class ApprovalService {
     return { ok: true, request: result.request };
   }
 
+  /**
+   * Voids those of `candidates` whose bundle no gateway runs. The
+   * candidates are read before the heartbeats: a request stored after its
+   * gateway announced its bundle is then never taken for an orphan.
+   */
+  private async voidUnused(candidates: readonly ApprovalRequest[], activeHash: string): Promise<void> {
+    if (candidates.length === 0) return;
+    const inUse = this.deps.fleet ? await this.deps.fleet.bundlesInUse() : new Set<string>();
+    for (const request of candidates) {
+      if (request.bundle.hash !== activeHash && !inUse.has(request.bundle.hash)) await this.voidStale(request, activeHash);
+    }
+  }
+
   private async voidStale(request: ApprovalRequest, activeHash: string): Promise<void> {
-    const reason = `bundle ${request.bundle.hash} that required it is no longer active (${activeHash} is)`;
+    const reason = this.deps.fleet
+      ? `bundle ${request.bundle.hash} that required it is no longer active on any gateway (${activeHash} is active here)`
+      : `bundle ${request.bundle.hash} that required it is no longer active (${activeHash} is)`;
     const result = await this.deps.store.voidRequest(request.id, reason);
     if (!result.ok) return;
     this.deps.metrics?.voided.inc();
@@ -246,11 +278,11 @@ export class ApprovalService {
     }
   }
 
-  /** Expires what is due and voids what another bundle required. */
+  /** Expires what is due and voids what a bundle no gateway runs required. */
   async sweep(): Promise<void> {
     await this.expire();
     const active = this.deps.activeBundle().hash;
-    for (const request of await this.deps.store.boundToOtherBundles(active)) await this.voidStale(request, active);
+    await this.voidUnused(await this.deps.store.boundToOtherBundles(active), active);
   }
 
   start(intervalMs = 1000): void {

@@ -3,6 +3,7 @@
  * transitions (see src/state/state-db.ts for the design every store follows).
  */
 import type { ApprovalRequest, ApprovalState, Approver } from "../core/approval.js";
+import type { HeartbeatStore } from "./heartbeat-store.js";
 
 export interface ApprovalQuery {
   state?: ApprovalState;
@@ -15,7 +16,8 @@ export interface ApprovalQuery {
 /** The result of a transition: the request after it, or why it did not happen. */
 export type Transition = { ok: true; request: ApprovalRequest } | { ok: false; reason: "not_found" | "wrong_state"; request?: ApprovalRequest };
 
-export interface ApprovalStore {
+/** Approvals and the fleet's heartbeats share a store: voiding needs both. */
+export interface ApprovalStore extends HeartbeatStore {
   /** Stores a new pending request; its id must be new. */
   create(request: ApprovalRequest): Promise<ApprovalRequest>;
   get(id: string): Promise<ApprovalRequest | undefined>;

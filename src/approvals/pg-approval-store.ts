@@ -14,6 +14,7 @@ import { McpgovError } from "../core/errors.js";
 import { describeIssues } from "../core/issues.js";
 import { inTransaction, openPgPool, pgError, type PgStateOptions } from "../state/pg-db.js";
 import type { ApprovalQuery, ApprovalStore, Transition } from "./approval-store.js";
+import type { GatewayPresence, Heartbeat } from "./heartbeat-store.js";
 import { IMMUTABLE, toRequest, type Row } from "./sqlite-approval-store.js";
 
 type Client = pg.Pool | pg.PoolClient;
@@ -142,6 +143,40 @@ export class PgApprovalStore implements ApprovalStore {
     return this.run("list by bundle", async (client) =>
       (await client.query<Row>("SELECT * FROM approvals WHERE state IN ('pending', 'approved') AND bundle_hash <> $1 ORDER BY n", [activeHash])).rows.map(toRequest),
     );
+  }
+
+  async beat(heartbeat: Heartbeat): Promise<void> {
+    await this.run("heartbeat", async (client) => {
+      await client.query(
+        `INSERT INTO gateway_heartbeats (gateway_id, bundle_hash, bundle_revision, last_seen) VALUES ($1, $2, $3, now())
+         ON CONFLICT (gateway_id) DO UPDATE SET bundle_hash = EXCLUDED.bundle_hash, bundle_revision = EXCLUDED.bundle_revision, last_seen = now()`,
+        [heartbeat.gatewayId, heartbeat.bundle.hash, heartbeat.bundle.revision],
+      );
+      // Gateways gone for a day (killed, never to return) leave no row behind.
+      await client.query("DELETE FROM gateway_heartbeats WHERE last_seen < now() - interval '1 day'");
+    });
+  }
+
+  async bundlesInUse(window: { freshMs: number; now: string }): Promise<Set<string>> {
+    const rows = await this.run("bundles in use", async (client) =>
+      (await client.query<{ bundle_hash: string }>("SELECT DISTINCT bundle_hash FROM gateway_heartbeats WHERE last_seen > now() - make_interval(secs => $1)", [window.freshMs / 1000])).rows,
+    );
+    return new Set(rows.map((r) => r.bundle_hash));
+  }
+
+  async gateways(): Promise<GatewayPresence[]> {
+    return this.run("gateways", async (client) =>
+      (
+        await client.query<GatewayPresence>(
+          `SELECT gateway_id, bundle_hash, bundle_revision, to_char(last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS last_seen
+           FROM gateway_heartbeats ORDER BY last_seen DESC, gateway_id`,
+        )
+      ).rows,
+    );
+  }
+
+  async leave(gatewayId: string): Promise<void> {
+    await this.run("leave", (client) => client.query("DELETE FROM gateway_heartbeats WHERE gateway_id = $1", [gatewayId]));
   }
 
   async countByState(): Promise<Record<ApprovalState, number>> {

@@ -14,6 +14,7 @@ import { describeThrown, McpgovError } from "../core/errors.js";
 import { describeIssues } from "../core/issues.js";
 import { openStateDb, type StateDbOptions } from "../state/state-db.js";
 import type { ApprovalQuery, ApprovalStore, Transition } from "./approval-store.js";
+import type { GatewayPresence, Heartbeat } from "./heartbeat-store.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS approvals (
@@ -37,6 +38,12 @@ CREATE TABLE IF NOT EXISTS approvals (
 CREATE INDEX IF NOT EXISTS approvals_state ON approvals (state, grp);
 CREATE INDEX IF NOT EXISTS approvals_digest ON approvals (call_digest, subject_id);
 CREATE INDEX IF NOT EXISTS approvals_created ON approvals (created_at);
+CREATE TABLE IF NOT EXISTS gateway_heartbeats (
+  gateway_id TEXT PRIMARY KEY,
+  bundle_hash TEXT NOT NULL,
+  bundle_revision TEXT NOT NULL,
+  last_seen TEXT NOT NULL
+);
 `;
 
 /** A stored request; the PostgreSQL store reads the same columns. */
@@ -215,6 +222,33 @@ export class SqliteApprovalStore implements ApprovalStore {
     return this.run("list by bundle", () =>
       this.db.prepare<[string], Row>("SELECT * FROM approvals WHERE state IN ('pending', 'approved') AND bundle_hash <> ?").all(activeHash).map(toRequest),
     );
+  }
+
+  /** Gateways sharing a data folder run on one host, so their clocks agree. */
+  async beat(heartbeat: Heartbeat): Promise<void> {
+    this.run("heartbeat", () => {
+      this.db
+        .prepare(
+          `INSERT INTO gateway_heartbeats (gateway_id, bundle_hash, bundle_revision, last_seen) VALUES (@id, @hash, @revision, @at)
+           ON CONFLICT (gateway_id) DO UPDATE SET bundle_hash = excluded.bundle_hash, bundle_revision = excluded.bundle_revision, last_seen = excluded.last_seen`,
+        )
+        .run({ id: heartbeat.gatewayId, hash: heartbeat.bundle.hash, revision: heartbeat.bundle.revision, at: heartbeat.at });
+      this.db.prepare("DELETE FROM gateway_heartbeats WHERE last_seen < ?").run(new Date(Date.parse(heartbeat.at) - 86_400_000).toISOString());
+    }, "write");
+  }
+
+  async bundlesInUse(window: { freshMs: number; now: string }): Promise<Set<string>> {
+    const since = new Date(Date.parse(window.now) - window.freshMs).toISOString();
+    const rows = this.run("bundles in use", () => this.db.prepare<[string], { bundle_hash: string }>("SELECT DISTINCT bundle_hash FROM gateway_heartbeats WHERE last_seen > ?").all(since));
+    return new Set(rows.map((r) => r.bundle_hash));
+  }
+
+  async gateways(): Promise<GatewayPresence[]> {
+    return this.run("gateways", () => this.db.prepare<[], GatewayPresence>("SELECT gateway_id, bundle_hash, bundle_revision, last_seen FROM gateway_heartbeats ORDER BY last_seen DESC, gateway_id").all());
+  }
+
+  async leave(gatewayId: string): Promise<void> {
+    this.run("leave", () => this.db.prepare("DELETE FROM gateway_heartbeats WHERE gateway_id = ?").run(gatewayId), "write");
   }
 
   async countByState(): Promise<Record<ApprovalState, number>> {

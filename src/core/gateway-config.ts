@@ -369,6 +369,13 @@ export const GatewayConfigSchema = z
       "Authentication for the admin API and the approval console, kept apart from MCP clients'; defaults to `auth` (roles still decide what a subject may do).",
     ),
     approvals: ApprovalsConfigSchema,
+    fleet: z
+      .strictObject({
+        gateway_id: z.string().min(1).max(200).optional().describe("This gateway's name in the shared state's heartbeats; default <host>-<pid>-<random>, new for each process."),
+        heartbeat_sec: z.number().positive().max(300).default(5).describe("How often the gateway announces its active bundle; a gateway silent for three intervals counts as gone."),
+      })
+      .prefault({})
+      .describe("Gateways sharing one state store (see README, Running a fleet)."),
     allowed_origins: z.array(z.string().min(1)).default([]).describe("Browser origins allowed to call; requests with any other Origin are refused."),
     allowed_hosts: z
       .array(z.string().min(1))

@@ -34,6 +34,7 @@ import { Registry } from "./registry.js";
 import { resolveApiKeys } from "../config/secrets.js";
 import { ServerRequestRelay } from "./server-requests.js";
 import { SessionRegistry } from "./sessions.js";
+import { GatewayHeartbeat, gatewayIdFor } from "./heartbeat.js";
 import { ToolCatalog } from "./tool-catalog.js";
 
 /** How often held and released outputs are checked against output.retention_hours. */
@@ -159,6 +160,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   const relay = new ServerRequestRelay();
   const clock = options.clock ?? (() => new Date());
   const approvalMetrics = createApprovalMetrics(metrics.registry, () => approvalStore);
+  const heartbeat = new GatewayHeartbeat({ store: approvalStore, gatewayId: gatewayIdFor(config.fleet.gateway_id), intervalMs: config.fleet.heartbeat_sec * 1000, bundle: () => bundles.current().bundle, clock, logger });
   const approvals = new ApprovalService({
     store: approvalStore,
     audit,
@@ -168,6 +170,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     logger,
     metrics: approvalMetrics,
     auditFailures: metrics.auditEventWriteFailures,
+    fleet: heartbeat,
     ...(config.approvals.webhook ? { announce: await approvalWebhook(config.approvals, env, logger) } : {}),
   });
   const ctx: GatewayContext = { config, registry, bundles, audit, quarantine, metrics, logger, upstreams, catalogs, relay, clock, approvals, approvalMetrics };
@@ -180,7 +183,9 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       { event, time: clock().toISOString(), bundle: bundles.current().bundle, details },
     ).catch(() => undefined /* logged and counted by appendEvent; the swap itself stands */);
   // A bundle swap voids the approvals the old bundle required (before anyone retries them), and expired ones go on schedule.
-  onBundleSwap = () => void approvals.sweep().catch((error: unknown) => logger.error({ error: describeThrown(error) }, "approval sweep failed"));
+  // The new bundle is announced first, so no gateway takes its requests for orphans.
+  onBundleSwap = () => void heartbeat.beat().then(() => approvals.sweep()).catch((error: unknown) => logger.error({ error: describeThrown(error) }, "approval sweep failed"));
+  await heartbeat.start();
   await approvals.sweep();
   approvals.start();
 
@@ -250,7 +255,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       sessions,
       ready: () => {
         const states = Object.fromEntries([...upstreams.values()].map((u) => [u.id, u.state]));
-        return { ok: Object.values(states).every((s) => s === "connected"), detail: { bundle: bundles.current().bundle, upstreams: states } };
+        return { ok: Object.values(states).every((s) => s === "connected"), detail: { gateway: heartbeat.gatewayId, bundle: bundles.current().bundle, upstreams: states } };
       },
     });
     server = await new Promise<ServerType>((resolvePromise) => {
@@ -273,6 +278,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       await sessions?.closeAll();
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
       await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
+      await heartbeat.stop();
       await approvals.close();
       // No call runs any more: ship what fits in decision_logs.shutdown_flush_ms.
       await ctx.decisionLogs?.close();

@@ -117,7 +117,11 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
     const sessionId = c.req.header("mcp-session-id");
     if (sessionId) {
       const session = sessions.get(sessionId, subject);
-      if (!session || session.serverId !== serverId) return jsonRpcError(c, 404, -32001, "Session not found");
+      // Sessions live in the gateway that opened them: after that gateway died (or the session ended) the id is unknown here,
+      // and 404 is what tells an MCP client to start a new session (initialize without the header).
+      if (!session || session.serverId !== serverId) {
+        return jsonRpcError(c, 404, -32001, "Session not found: it ended, or another gateway holds it; send initialize without Mcp-Session-Id to start a new one");
+      }
       const authInfo = { token: "", clientId: subject.id, scopes: subject.scopes, extra: { httpRequestId: c.get("requestId") } };
       if (c.req.method !== "POST") return session.transport.handleRequest(c.req.raw, { authInfo });
       const lean = await leanToolCall(ctx, session, c.req.raw, c.get("requestId"));

@@ -1,6 +1,12 @@
 /**
  * @module Client sessions over Streamable HTTP: one SDK transport and one
  * proxy server per session, bound to the subject that opened it.
+ *
+ * Sessions are this process's memory, not shared state: in a fleet a load
+ * balancer keeps a session on its gateway (affinity on Mcp-Session-Id), and
+ * when that gateway dies the next gateway answers 404 for the id, so the
+ * client re-initialises there. Approvals and the audit chain are shared, so
+ * nothing a call needs is lost with the session.
  */
 import { randomUUID } from "node:crypto";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";

