@@ -17,15 +17,14 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer, type Server, connect as tcpConnect } from "node:net";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PgAuditStore } from "../src/audit/pg-audit-store.js";
 import { isCallRecord } from "../src/core/audit-record.js";
-import { approverApi } from "./helpers/approvals.js";
 import { runCli } from "./helpers/cli.js";
+import { adminApi as api, type Proxy, startProxy } from "./helpers/fleet.js";
 import { usePostgres } from "./helpers/embedded-pg.js";
 import {
   buildReferenceBundle,
@@ -35,7 +34,6 @@ import {
   referenceWorkspace,
   rugEvents,
   rugServer,
-  type TestGateway,
   textOf,
   type Workspace,
   writeGatewayConfig,
@@ -52,8 +50,6 @@ const clients: Client[] = [];
 let proxy: Proxy | undefined;
 let pgProxy: Proxy | undefined;
 
-/** The admin API of one gateway, as approverApi expects a TestGateway. */
-const api = (url: string, key: string) => approverApi({ fetch: (path: string, init?: RequestInit) => fetch(`${url}${path}`, init) } as unknown as TestGateway, key);
 const client = async (url: string, key: string = KEYS.alice, server = "filesystem") => {
   const c = await connect(url, server, key);
   clients.push(c);
@@ -220,56 +216,3 @@ describe("three gateways on one PostgreSQL", () => {
     expect(textOf(again)).toContain(ws.sandbox);
   }, 60_000);
 });
-
-interface Proxy {
-  url: string;
-  port: number;
-  /** Sends new connections to another port, dropping the open ones. */
-  target(url: string): void;
-  /** While cut, every connection is dropped at once (the far side looks down). */
-  cut(down: boolean): void;
-  close(): Promise<void>;
-}
-
-/** A loopback TCP proxy to one port at a time: a load balancer's failover, or a database that goes away. */
-async function startProxy(initialPort: number): Promise<Proxy> {
-  let port = initialPort;
-  let down = false;
-  const sockets = new Set<import("node:net").Socket>();
-  const dropAll = () => {
-    for (const s of sockets) s.destroy();
-  };
-  const server: Server = createServer((inbound) => {
-    if (down) return void inbound.destroy();
-    const outbound = tcpConnect(port, "127.0.0.1");
-    sockets.add(inbound);
-    inbound.on("close", () => sockets.delete(inbound));
-    inbound.pipe(outbound).pipe(inbound);
-    const end = () => {
-      inbound.destroy();
-      outbound.destroy();
-    };
-    inbound.on("error", end);
-    outbound.on("error", end);
-    outbound.on("close", end);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const address = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    port: address.port,
-    target: (url) => {
-      port = Number(new URL(url).port);
-      dropAll();
-    },
-    cut: (value) => {
-      down = value;
-      if (down) dropAll();
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        dropAll();
-        server.close(() => r());
-      }),
-  };
-}
