@@ -334,7 +334,10 @@ describe("a fleet rolling forward from a signed-bundle server", () => {
     const before = await Promise.all([b, c].map((url) => timed(url, 20)));
     await receiver!.close();
     const after = await Promise.all([b, c].map((url) => timed(url, 80)));
-    for (const [i, median] of after.entries()) expect(median, `median ${median} ms after, ${before[i]} ms before`).toBeLessThan(before[i]! * 2 + 25);
+    // A call that waited on the dead receiver would take a connection refusal
+    // or an upload timeout (seconds); the bound is loose because this machine
+    // is shared and noisy: speed itself is measured in `npm run bench`.
+    for (const [i, median] of after.entries()) expect(median, `median ${median} ms after, ${before[i]} ms before`).toBeLessThan(before[i]! * 3 + 250);
     for (const url of [b, c]) {
       await expect.poll(() => metric(url, "mcpgov_decision_logs_upload_failures_total"), { timeout: 10_000 }).toBeGreaterThan(0);
       await expect.poll(() => metric(url, "mcpgov_decision_logs_dropped_total", { reason: "buffer_full" }), { timeout: 10_000 }).toBeGreaterThan(0);
