@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "./helpers/cli.js";
+import { writeKeyPair } from "./helpers/signing.js";
 import { disposeGateway, filesystemServer, KEYS, memoryServer, referenceWorkspace, startTestGateway, type TestGateway, type Workspace, writeGatewayConfig } from "./helpers/gateway.js";
 
 const TOKENS = { MCPGOV_DRYRUN_REQUESTER_TOKEN: KEYS.alice, MCPGOV_DRYRUN_APPROVER_TOKEN: KEYS.bob, MCPGOV_DRYRUN_ADMIN_TOKEN: KEYS.admin };
@@ -63,6 +64,25 @@ describe("mcpgov dryrun", () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toContain("FAIL  dryrun finished: the call was answered without an approval request");
     expect(run.stdout).toContain("dryrun: 0 passed, 1 failed");
+  });
+
+  it("against a gateway with bundle_signing keys: passes every check with --signing-key; without it the swap is refused", { timeout: 120_000 }, async () => {
+    ws = await referenceWorkspace();
+    const release = await writeKeyPair(ws.dir, "release");
+    const signed = await runCli(["sign", ws.bundlePath, "--signing-key", release.privateFile, "--key-id", "release"]);
+    expect(signed.code, signed.stderr).toBe(0);
+    await writeGatewayConfig(ws, {
+      servers: [filesystemServer(ws), memoryServer(ws)],
+      approvals: { wait_sec: 0 },
+      extra: { bundle_signing: { keys: [{ id: "release", public_key_file: release.publicFile, algorithm: "RS256" }] } },
+    });
+    gw = await startTestGateway(ws);
+    const unsigned = await runCli(["dryrun", "--gateway", gw.url, "--bundle", ws.bundlePath], { env: TOKENS });
+    expect(unsigned.code).toBe(2);
+    expect(unsigned.stdout).toMatch(/FAIL  dryrun finished: POST \/admin\/bundle: .*bundle is not signed/);
+    const run = await runCli(["dryrun", "--gateway", gw.url, "--bundle", ws.bundlePath, "--signing-key", release.privateFile, "--key-id", "release"], { env: TOKENS });
+    expect(run.stdout).toContain("dryrun: 13 passed, 0 failed");
+    expect(run.code).toBe(0);
   });
 
   it("names the missing token variable", async () => {

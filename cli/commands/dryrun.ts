@@ -7,6 +7,7 @@
  */
 import { resolve } from "node:path";
 import type { Argv } from "yargs";
+import { parseSigningAlgorithm, readSigningKey } from "../../src/bundle/signing.js";
 import { runDryrun, type Check } from "../../src/dryrun/dryrun.js";
 import { McpgovError } from "../../src/core/errors.js";
 import { loadGatewayConfig } from "../../src/gateway/config.js";
@@ -24,6 +25,9 @@ interface DryrunArgs {
   approverTokenEnv: string;
   adminTokenEnv: string;
   timeout: number;
+  signingKey?: string;
+  signingAlg: string;
+  keyId: string;
 }
 
 function token(io: CliIo, name: string, who: string): string {
@@ -61,6 +65,9 @@ export function dryrunCommand(io: CliIo) {
         .option("approver-token-env", { type: "string", default: "MCPGOV_DRYRUN_APPROVER_TOKEN" })
         .option("admin-token-env", { type: "string", default: "MCPGOV_DRYRUN_ADMIN_TOKEN" })
         .option("timeout", { type: "number", default: 30, describe: "seconds to wait for each step" })
+        .option("signing-key", { type: "string", describe: "sign the re-stamped bundle with this key, for a gateway with bundle_signing keys" })
+        .option("signing-alg", { type: "string", default: "RS256" })
+        .option("key-id", { type: "string", default: "default" })
         .example("$0 dryrun --gateway http://127.0.0.1:8787 --bundle bundles/reference.tar.gz", "against the demo gateway"),
     handler: async (argv: DryrunArgs): Promise<ExitCode> => {
       if (!argv.gateway === !argv.config) throw new McpgovError("usage", "give exactly one of --gateway URL and --config FILE");
@@ -79,10 +86,20 @@ export function dryrunCommand(io: CliIo) {
         url = gateway.url!;
         bundlePath ??= resolve(config.source.dir, config.bundle);
       }
+      const signer = argv.signingKey === undefined ? undefined : await readSigningKey(argv.signingKey, parseSigningAlgorithm(argv.signingAlg), argv.keyId);
       if (!bundlePath) throw new McpgovError("usage", "--bundle: give the active bundle's file (the dryrun swaps to a re-stamped copy and back)");
       try {
         const checks = await runDryrun(
-          { gateway: url!, server: argv.server, tool: argv.tool, ...(args ? { arguments: args } : {}), bundlePath, tokens, timeoutMs: argv.timeout * 1000 },
+          {
+            gateway: url!,
+            server: argv.server,
+            tool: argv.tool,
+            ...(args ? { arguments: args } : {}),
+            bundlePath,
+            tokens,
+            timeoutMs: argv.timeout * 1000,
+            ...(signer ? { signer } : {}),
+          },
           (check) => io.out(formatCheck(check)),
         );
         const failed = checks.filter((c) => !c.ok).length;

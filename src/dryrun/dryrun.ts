@@ -17,6 +17,7 @@ import { CallToolResultSchema, type CallToolResult } from "@modelcontextprotocol
 import { readBundleArchive, writeBundleArchive } from "../bundle/archive.js";
 import { bundleContentHash, jsonDigest } from "../bundle/hash.js";
 import { withRevision } from "../bundle/restamp.js";
+import { type SigningKey, signBundleFiles } from "../bundle/signing.js";
 import { callBinding } from "../core/approval.js";
 import { approvalStepOf, isCallRecord } from "../core/audit-record.js";
 import { describeThrown } from "../core/errors.js";
@@ -32,6 +33,12 @@ export interface DryrunOptions {
   /** The active bundle's file: re-stamped under a new revision to prove a swap voids approvals, then restored. */
   bundlePath: string;
   tokens: { requester: string; approver: string; admin: string };
+  /**
+   * Signs the re-stamped bundle when the gateway requires signatures
+   * (`bundle_signing`): its stamp changed, so the original signature no
+   * longer covers it. Without it such a gateway refuses the swap.
+   */
+  signer?: SigningKey;
   /** How long to wait for a request to show up or a call to finish. */
   timeoutMs?: number;
 }
@@ -164,7 +171,8 @@ export async function runDryrun(options: DryrunOptions, report: (check: Check) =
     const original = await readFile(options.bundlePath);
     const files = await readBundleArchive(options.bundlePath);
     if (bundleContentHash(files) !== activeBefore) throw new Error(`${options.bundlePath} is not the active bundle (${activeBefore}); pass the active bundle's file with --bundle`);
-    const swapped = await admin.uploadBundle(await archiveBytes(withRevision(files, `dryrun-${Date.now()}`)));
+    const restamped = withRevision(files, `dryrun-${Date.now()}`);
+    const swapped = await admin.uploadBundle(await archiveBytes(options.signer ? await signBundleFiles(restamped, options.signer) : restamped));
     try {
       const voided = await approver.get(pendingSecond.request.id);
       const again = await hold(second);
