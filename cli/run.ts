@@ -1,32 +1,9 @@
 /** @module The CLI: parses arguments, runs one command, and maps errors to exit codes in one place. */
 import yargs from "yargs";
 import { formatDiagnostic, McpgovError } from "../src/core/errors.js";
-import { approvalsCommand } from "./commands/approvals.js";
-import { auditCommand } from "./commands/audit.js";
-import { buildCommand } from "./commands/build.js";
-import { bundleCommand } from "./commands/bundle.js";
-import { capabilitiesCommand } from "./commands/capabilities.js";
-import { demoCommand } from "./commands/demo.js";
-import { diffCommand } from "./commands/diff.js";
-import { dryrunCommand } from "./commands/dryrun.js";
-import { evalCommand } from "./commands/eval.js";
-import { hashCommand } from "./commands/hash.js";
-import { quarantineCommand } from "./commands/quarantine.js";
-import { registryCommand } from "./commands/registry.js";
-import { scanCommand } from "./commands/scan.js";
-import { schemaCommand } from "./commands/schema.js";
-import { serveCommand } from "./commands/serve.js";
-import { signCommand } from "./commands/sign.js";
-import { stdioCommand } from "./commands/stdio.js";
-import { testCommand } from "./commands/test.js";
+import { COMMANDS, commandName, type CommandEntry, type CommandModule } from "./command-table.js";
 import type { CliIo, ExitCode } from "./io.js";
-
-interface CommandModule {
-  command: string;
-  describe: string;
-  builder: unknown;
-  handler: (argv: never) => Promise<ExitCode>;
-}
+import { versionLine } from "./version.js";
 
 /** Prints an error for people; only McpgovErrors are expected, anything else is a bug. */
 export function reportError(error: unknown, io: CliIo): ExitCode {
@@ -39,28 +16,30 @@ export function reportError(error: unknown, io: CliIo): ExitCode {
   return 1;
 }
 
+/**
+ * The command these arguments name, if any: the first word that is not an
+ * option. No command has a global option that takes a value, so this is the
+ * word yargs will pick too. Completion requests carry the words typed so far
+ * after the program's own name.
+ */
+export function selectedCommand(args: readonly string[]): CommandEntry | undefined {
+  const words = args[0] === "--get-yargs-completions" ? args.slice(2) : args;
+  const first = words.find((word) => !word.startsWith("-"));
+  return COMMANDS.find((entry) => commandName(entry) === first);
+}
+
+/** A command as `--help` lists it, without loading its module. */
+const listed = (entry: CommandEntry): CommandModule => ({
+  command: entry.command,
+  describe: entry.describe,
+  builder: {},
+  handler: () => Promise.reject(new McpgovError("usage", `${commandName(entry)} was not loaded`)),
+});
+
 export async function run(args: readonly string[], io: CliIo): Promise<ExitCode> {
   let exitCode: ExitCode = 0;
-  const commands: CommandModule[] = [
-    buildCommand(io),
-    hashCommand(io),
-    signCommand(io),
-    bundleCommand(io),
-    evalCommand(io),
-    testCommand(io),
-    diffCommand(io),
-    serveCommand(io),
-    stdioCommand(io),
-    registryCommand(io),
-    auditCommand(io),
-    approvalsCommand(io),
-    dryrunCommand(io),
-    schemaCommand(io),
-    capabilitiesCommand(io),
-    demoCommand(io),
-    scanCommand(io),
-    quarantineCommand(io),
-  ] as CommandModule[];
+  const selected = selectedCommand(args);
+  const commands = await Promise.all(COMMANDS.map((entry) => (entry === selected ? entry.load(io) : listed(entry))));
 
   const parser = yargs()
     .scriptName("mcpgov")
@@ -68,8 +47,10 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     .strict()
     .demandCommand(1, "name a command")
     .recommendCommands()
+    .option("quiet", { alias: "q", type: "boolean", default: false, global: true, describe: "no progress lines on stderr" })
+    .completion("completion", "print a bash/zsh completion script: mcpgov completion >> ~/.bashrc")
     .help()
-    .version(false)
+    .version("version", "show the version (and the OPA version bundles are built with)", versionLine())
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((message, error) => {

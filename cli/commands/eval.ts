@@ -1,7 +1,6 @@
 /** @module `mcpgov eval --bundle B --input ENVELOPE.json [--verification-key PUB.pem]`. */
 import type { Argv } from "yargs";
 import { readBundle } from "../../src/bundle/bundle.js";
-import { parseSigningAlgorithm, readVerificationKey, verifyBundleSignature } from "../../src/bundle/signing.js";
 import { WasmPolicyEngine } from "../../src/engine/wasm-engine.js";
 import { parseJsonText, readJsonFile } from "../../src/json-input.js";
 import { formatDecision } from "../../src/report/decision-report.js";
@@ -34,6 +33,8 @@ export function evalCommand(io: CliIo) {
       const envelope = argv.input === "-" ? parseJsonText(await io.stdin(), "<stdin>") : await readJsonFile(argv.input);
       const bundle = await readBundle(argv.bundle);
       if (argv.verificationKey !== undefined) {
+        // jose loads only when a signature is checked: plain eval starts faster without it.
+        const { parseSigningAlgorithm, readVerificationKey, verifyBundleSignature } = await import("../../src/bundle/signing.js");
         const id = argv.verificationKeyId ?? "default";
         const key = await readVerificationKey({ id, public_key_file: argv.verificationKey, algorithm: parseSigningAlgorithm(argv.signingAlg) });
         await verifyBundleSignature(argv.bundle, bundle.files, {
