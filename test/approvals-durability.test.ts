@@ -66,12 +66,12 @@ describe("approvals across a SIGKILL and a restart", () => {
       await stopServe(second.child, "SIGTERM");
     }
 
-    const verify = await runCli(["audit", "verify", "--data", ws.dataDir]);
+    const verify = await runCli(["audit", "verify", "--data-dir", ws.dataDir]);
     expect(verify.code).toBe(0);
     const firstCall = (await runCli(["approvals", "show", pendingId, "--data-dir", ws.dataDir, "--format", "json"])).stdout;
     const callId = (JSON.parse(firstCall) as { approval: { call_id: string; state: string } }).approval;
     expect(callId.state).toBe("used");
-    const why = await runCli(["audit", "why", callId.call_id, "--data", ws.dataDir]);
+    const why = await runCli(["audit", "why", callId.call_id, "--data-dir", ws.dataDir]);
     expect(why.stdout).toContain("approver     bob (local-store): approved during the outage");
     expect(why.stdout).toMatch(/outcome\s+executed/);
   });

@@ -60,7 +60,7 @@ async function tampered(name: string, ...statements: string[]): Promise<string> 
 
 describe("mcpgov audit why", () => {
   it("names the rules, bundle, decision, outcome, latencies and chain position of a call", async () => {
-    const result = await runCli(["audit", "why", "c-0002", "--data", data]);
+    const result = await runCli(["audit", "why", "c-0002", "--data-dir", data]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^decision\s+REQUIRE_APPROVAL$/m);
@@ -74,8 +74,8 @@ describe("mcpgov audit why", () => {
     expect(result.stdout).toMatch(/^hash\s+sha256:[0-9a-f]{64} \(matches content\)$/m);
   });
 
-  it("prints the record as JSON, reading the data folder from MCPGOV_DATA", async () => {
-    const result = await runCli(["audit", "why", "c-0001", "--format", "json"], { env: { MCPGOV_DATA: data } });
+  it("prints the record as JSON, reading the data folder from MCPGOV_DATA_DIR", async () => {
+    const result = await runCli(["audit", "why", "c-0001", "--format", "json"], { env: { MCPGOV_DATA_DIR: data } });
     expect(result.code).toBe(0);
     const { record, seal } = JSON.parse(result.stdout) as { record: Record<string, unknown>; seal: string };
     expect(seal).toBe("intact");
@@ -83,60 +83,60 @@ describe("mcpgov audit why", () => {
   });
 
   it("exits 1 naming an unknown call id", async () => {
-    const result = await runCli(["audit", "why", "c-missing", "--data", data]);
+    const result = await runCli(["audit", "why", "c-missing", "--data-dir", data]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('no audit record for call id "c-missing"');
   });
 
   it("exits 2 when the record no longer matches its hash", async () => {
     const copy = await tampered("why", "UPDATE audit_records SET reason = 'nothing to see' WHERE call_id = 'c-3'");
-    const result = await runCli(["audit", "why", "c-3", "--data", copy]);
+    const result = await runCli(["audit", "why", "c-3", "--data-dir", copy]);
     expect(result.code).toBe(2);
     expect(result.stdout).toContain("DOES NOT MATCH CONTENT");
   });
 
   it("refuses flags of other subcommands and a missing call id", async () => {
-    expect((await runCli(["audit", "why", "--data", data])).stderr).toContain("audit why needs a CALL_ID");
-    expect((await runCli(["audit", "verify", "--data", data, "--server", "x"])).stderr).toContain("--server only apply to audit export");
+    expect((await runCli(["audit", "why", "--data-dir", data])).stderr).toContain("audit why needs a CALL_ID");
+    expect((await runCli(["audit", "verify", "--data-dir", data, "--server", "x"])).stderr).toContain("--server only apply to audit export");
   });
 });
 
 describe("mcpgov audit verify", () => {
   it("prints the record count and chain head of an intact chain", async () => {
-    const result = await runCli(["audit", "verify", "--data", data]);
+    const result = await runCli(["audit", "verify", "--data-dir", data]);
     expect(result).toEqual({ code: 0, stdout: `ok: 10 records, chain head ${lastHash()}\n`, stderr: "" });
   });
 
   it("exits 1 when there is no store", async () => {
-    const result = await runCli(["audit", "verify", "--data", join(dir, "nothing-here")]);
+    const result = await runCli(["audit", "verify", "--data-dir", join(dir, "nothing-here")]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("no audit store in");
   });
 
   it("names a record whose decision was changed (modified)", async () => {
     const copy = await tampered("update", "UPDATE audit_records SET decision = 'ALLOW' WHERE seq = 8");
-    const result = await runCli(["audit", "verify", "--data", copy]);
+    const result = await runCli(["audit", "verify", "--data-dir", copy]);
     expect(result.code).toBe(2);
     expect(result.stdout).toMatch(/^broken: seq 8 \(call c-4\) modified: its hash does not match its content$/m);
   });
 
   it("names a record whose deciding rules were edited (modified)", async () => {
     const copy = await tampered("rules", "UPDATE audit_rules SET rule = 'allow-everything' WHERE record_id = (SELECT id FROM audit_records WHERE seq = 3)");
-    const result = await runCli(["audit", "verify", "--data", copy, "--format", "json"]);
+    const result = await runCli(["audit", "verify", "--data-dir", copy, "--format", "json"]);
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, break: { kind: "modified", seq: 3, call_id: "c-0003" } });
   });
 
   it("names the seq of a deleted record (deleted)", async () => {
     const copy = await tampered("delete", "DELETE FROM audit_records WHERE seq = 6");
-    const result = await runCli(["audit", "verify", "--data", copy]);
+    const result = await runCli(["audit", "verify", "--data-dir", copy]);
     expect(result.code).toBe(2);
     expect(result.stdout).toMatch(/^broken: seq 6 deleted: missing; the chain continues at seq 7 \(call c-3\)$/m);
   });
 
   it("names records cut off the end (deleted)", async () => {
     const copy = await tampered("truncate", "DELETE FROM audit_records WHERE seq >= 9");
-    const result = await runCli(["audit", "verify", "--data", copy]);
+    const result = await runCli(["audit", "verify", "--data-dir", copy]);
     expect(result.code).toBe(2);
     expect(result.stdout).toMatch(/^broken: seq 9–10 deleted: missing from the end/m);
   });
@@ -146,7 +146,7 @@ describe("mcpgov audit verify", () => {
     const store = await SqliteAuditStore.open(copy);
     expect((await store.append(entryFor("c-after"))).seq).toBe(11);
     await store.close();
-    const result = await runCli(["audit", "verify", "--data", copy]);
+    const result = await runCli(["audit", "verify", "--data-dir", copy]);
     expect(result.code).toBe(2);
     expect(result.stdout).toMatch(/^broken: seq 10 deleted: missing; the chain continues at seq 11 \(call c-after\)$/m);
   });
@@ -158,7 +158,7 @@ describe("mcpgov audit verify", () => {
       "UPDATE audit_records SET seq = 5 WHERE seq = 7",
       "UPDATE audit_records SET seq = 7 WHERE seq = -1",
     );
-    const result = await runCli(["audit", "verify", "--data", copy]);
+    const result = await runCli(["audit", "verify", "--data-dir", copy]);
     expect(result.code).toBe(2);
     expect(result.stdout).toMatch(/^broken: seq 5 \(call c-1\) reordered: sealed as seq 5, it now carries seq 7$/m);
   });
@@ -176,7 +176,7 @@ describe("mcpgov audit verify", () => {
       "UPDATE audit_rules SET record_id = 5 WHERE record_id = 1000",
       "UPDATE audit_records SET id = 5 WHERE id = 1000",
     );
-    const result = await runCli(["audit", "verify", "--data", copy]);
+    const result = await runCli(["audit", "verify", "--data-dir", copy]);
     expect(result.code).toBe(2);
     expect(result.stdout).toMatch(/^broken: seq 5 \(call c-1\) reordered: stored before seq 4 \(call c-0004\)$/m);
   });
@@ -187,7 +187,7 @@ describe("mcpgov audit export", () => {
 
   it("writes the stored envelopes as JSONL (v1 as recorded, v2 since) that decides as recorded, with secrets masked", async () => {
     const out = join(dir, "envelopes.jsonl");
-    const result = await runCli(["audit", "export", "--data", data, "--envelopes", out]);
+    const result = await runCli(["audit", "export", "--data-dir", data, "--envelopes", out]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe(`exported 10 records: envelopes to ${out}\n`);
     const envelopes = (await lines(out)).map((line) => StoredEnvelopeSchema.parse(line));
@@ -200,7 +200,7 @@ describe("mcpgov audit export", () => {
 
   it("writes envelopes that mcpgov diff replays", async () => {
     const out = join(dir, "replay.jsonl");
-    expect((await runCli(["audit", "export", "--data", data, "--envelopes", out])).code).toBe(0);
+    expect((await runCli(["audit", "export", "--data-dir", data, "--envelopes", out])).code).toBe(0);
     const result = await runCli(["diff", "--base", bundle, "--head", bundle, "--envelopes", out, "--format", "json"]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
@@ -210,19 +210,19 @@ describe("mcpgov audit export", () => {
   it("filters by time, server and decision", async () => {
     const out = join(dir, "filtered.jsonl");
     const ids = async (...args: string[]) => {
-      const result = await runCli(["audit", "export", "--data", data, "--envelopes", out, ...args]);
+      const result = await runCli(["audit", "export", "--data-dir", data, "--envelopes", out, ...args]);
       expect(result.code).toBe(0);
       return (await lines(out)).map((e) => (e["call"] as { id: string }).id);
     };
     expect(await ids("--server", "slack")).toEqual(["c-1", "c-3", "c-5"]);
     expect(await ids("--decision", "DENY")).toEqual(["c-0004", "c-4"]);
     expect(await ids("--since", "2026-04-01T09:42:00Z", "--until", "2026-04-01T09:45:00Z")).toEqual(["c-2", "c-3", "c-4"]);
-    expect((await runCli(["audit", "export", "--data", data, "--envelopes", out, "--since", "soon"])).stderr).toContain("since: expected an RFC 3339 time");
+    expect((await runCli(["audit", "export", "--data-dir", data, "--envelopes", out, "--since", "soon"])).stderr).toContain("since: expected an RFC 3339 time");
   });
 
   it("writes OPA decision-log events", async () => {
     const out = join(dir, "decisions.jsonl");
-    expect((await runCli(["audit", "export", "--data", data, "--decision-log", out, "--decision", "REQUIRE_APPROVAL"])).code).toBe(0);
+    expect((await runCli(["audit", "export", "--data-dir", data, "--decision-log", out, "--decision", "REQUIRE_APPROVAL"])).code).toBe(0);
     const events = await lines(out);
     expect(events).toHaveLength(1);
     const event = events[0]!;
@@ -244,7 +244,7 @@ describe("mcpgov audit export", () => {
 
   it("gives every decision its own decision_id, the same in every export", async () => {
     const exportIds = async () => {
-      const result = await runCli(["audit", "export", "--data", data, "--decision-log", "-"]);
+      const result = await runCli(["audit", "export", "--data-dir", data, "--decision-log", "-"]);
       expect(result.code).toBe(0);
       return result.stdout.trim().split("\n").map((l) => JSON.parse(l) as { decision_id: string; custom: { audit_seq: number } });
     };
@@ -255,9 +255,9 @@ describe("mcpgov audit export", () => {
   });
 
   it("writes to stdout with -, and needs at least one target", async () => {
-    const result = await runCli(["audit", "export", "--data", data, "--envelopes", "-", "--server", "github", "--decision", "DENY"]);
+    const result = await runCli(["audit", "export", "--data-dir", data, "--envelopes", "-", "--server", "github", "--decision", "DENY"]);
     expect(result.code).toBe(0);
     expect(result.stdout.trim().split("\n").map((l) => (JSON.parse(l) as Envelope).call.id)).toEqual(["c-4"]);
-    expect((await runCli(["audit", "export", "--data", data])).stderr).toContain("needs --envelopes OUT.jsonl and/or --decision-log OUT.jsonl");
+    expect((await runCli(["audit", "export", "--data-dir", data])).stderr).toContain("needs --envelopes OUT.jsonl and/or --decision-log OUT.jsonl");
   });
 });

@@ -64,10 +64,10 @@ describe("a gateway killed after dispatch", () => {
     } finally {
       await store.close();
     }
-    const verify = await runCli(["audit", "verify", "--data", data]);
+    const verify = await runCli(["audit", "verify", "--data-dir", data]);
     expect(verify.code).toBe(0);
     expect(verify.stdout).toContain("1 call(s) with outcome unknown");
-    const why = await runCli(["audit", "why", "killed", "--data", data]);
+    const why = await runCli(["audit", "why", "killed", "--data-dir", data]);
     expect(why.stdout).toMatch(/outcome unknown: intent recorded at \S+ \(seq 3\), no outcome/);
   });
 });

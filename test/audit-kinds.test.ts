@@ -144,18 +144,18 @@ describe("outcome unknown", () => {
     await dispatched("c-1");
     const orphan = await store.append(intentEntryFor({ envelope: envelopeFor("c-2"), decision: decisionFor(), decisionLatencyUs: 9 }));
     await store.close();
-    const verify = await runCli(["audit", "verify", "--data", data]);
+    const verify = await runCli(["audit", "verify", "--data-dir", data]);
     expect(verify.code).toBe(0);
     expect(verify.stdout).toMatch(/^ok: 3 records/);
     expect(verify.stdout).toContain("1 call(s) with outcome unknown");
     expect(verify.stdout).toContain(`c-2  intent seq ${orphan.seq}`);
-    const json = JSON.parse((await runCli(["audit", "verify", "--data", data, "--format", "json"])).stdout) as { ok: boolean; outcome_unknown: { call_id: string }[] };
+    const json = JSON.parse((await runCli(["audit", "verify", "--data-dir", data, "--format", "json"])).stdout) as { ok: boolean; outcome_unknown: { call_id: string }[] };
     expect(json).toMatchObject({ ok: true, outcome_unknown: [{ call_id: "c-2", seq: orphan.seq }] });
-    const why = await runCli(["audit", "why", "c-2", "--data", data]);
+    const why = await runCli(["audit", "why", "c-2", "--data-dir", data]);
     expect(why.code).toBe(0);
     expect(why.stdout).toContain("intent       c-2");
     expect(why.stdout).toContain(`outcome unknown: intent recorded at ${orphan.time} (seq ${orphan.seq}), no outcome`);
-    const done = await runCli(["audit", "why", "c-1", "--data", data]);
+    const done = await runCli(["audit", "why", "c-1", "--data-dir", data]);
     expect(done.stdout).not.toContain("outcome unknown");
     expect(done.stdout).toContain("(intent at seq 1)");
     store = await SqliteAuditStore.open(data);
@@ -263,7 +263,7 @@ describe("ill-formed Unicode", () => {
     const stored: AuditRecord[] = await collect(store.iterate());
     expect(stored).toEqual([intent, call, event]);
     expect(await verifyChain(store.iterate(), { head: (await store.head())! })).toMatchObject({ ok: true, count: 3 });
-    expect((await runCli(["audit", "verify", "--data", data])).code).toBe(0);
+    expect((await runCli(["audit", "verify", "--data-dir", data])).code).toBe(0);
   });
 
   it("leaves well-formed text alone, escaped backslashes included", async () => {

@@ -90,3 +90,33 @@ describe("completion", () => {
     expect(options.stdout.split("\n")).toEqual(expect.arrayContaining(["--bundle", "--input", "--format"]));
   });
 });
+
+describe("one name per setting", () => {
+  it("audit reads --data-dir and MCPGOV_DATA_DIR, like the gateway's data_dir", async () => {
+    const missing = join(dir, "no-data-here");
+    const flag = await runCli(["audit", "verify", "--data-dir", missing]);
+    expect(flag.stderr).toContain(`no audit store in ${missing}`);
+    expect(flag.stderr).not.toContain("deprecated");
+    const env = await runCli(["audit", "verify"], { env: { MCPGOV_DATA_DIR: missing } });
+    expect(env.stderr).toContain(`no audit store in ${missing}`);
+  });
+
+  it("the old --data and MCPGOV_DATA still work, hidden from --help, with one warning line each", async () => {
+    const missing = join(dir, "old-spelling");
+    const flag = await runCli(["audit", "verify", "--data", missing]);
+    expect(flag.stderr.split("\n").filter((line) => line.includes("deprecated"))).toEqual(["mcpgov: warning: --data is deprecated, use --data-dir"]);
+    expect(flag.stderr).toContain(`no audit store in ${missing}`);
+    const env = await runCli(["audit", "verify"], { env: { MCPGOV_DATA: missing } });
+    expect(env.stderr.split("\n").filter((line) => line.includes("deprecated"))).toEqual(["mcpgov: warning: MCPGOV_DATA is deprecated, use MCPGOV_DATA_DIR"]);
+    expect(env.stderr).toContain(`no audit store in ${missing}`);
+    const help = await runCli(["audit", "--help"]);
+    expect(help.stdout).toContain("--data-dir");
+    expect(help.stdout).not.toMatch(/--data\s/);
+  });
+
+  it("both spellings at once is a usage error", async () => {
+    const result = await runCli(["audit", "verify", "--data", dir, "--data-dir", dir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("give --data-dir only (--data is its deprecated spelling)");
+  });
+});

@@ -91,18 +91,18 @@ describe("the retry path", () => {
 
     // `audit why` on the first (held) call shows the whole chain.
     const firstCall = (await gw.records({ approvalId: id }))[0]!.call_id!;
-    const why = await runCli(["audit", "why", firstCall, "--data", ws.dataDir, "--format", "json"]);
+    const why = await runCli(["audit", "why", firstCall, "--data-dir", ws.dataDir, "--format", "json"]);
     expect(why.code).toBe(0);
     const chain = why.stdout.trim().split("\n").map((line) => (JSON.parse(line) as { record: AuditRecord }).record);
     // Intents (written before dispatch) are left out: the approval's story is its events and the calls' outcomes.
     const story = chain.filter((r) => r.kind !== "intent").map((r) => approvalStepOf(r) ?? (isCallRecord(r) ? `call:${r.outcome}` : "other"));
     expect(story).toEqual(["created", "routed", "call:pending", "approved", "executed", "call:executed"]);
-    const pretty = await runCli(["audit", "why", firstCall, "--data", ws.dataDir]);
+    const pretty = await runCli(["audit", "why", firstCall, "--data-dir", ws.dataDir]);
     expect(pretty.stdout).toContain(`event        approval.approved`);
     expect(pretty.stdout).toContain(`approval     ${id} approved`);
     expect(pretty.stdout).toContain("approver     bob (admin-api): release window open");
     // …and on the call that ran on the approval, the same chain.
-    const fromRun = await runCli(["audit", "why", after.used_by_call, "--data", ws.dataDir, "--format", "json"]);
+    const fromRun = await runCli(["audit", "why", after.used_by_call, "--data-dir", ws.dataDir, "--format", "json"]);
     expect(fromRun.stdout.trim().split("\n")).toHaveLength(chain.length);
   });
 
@@ -248,7 +248,7 @@ describe("evidence", () => {
     const metrics = await (await gw.fetch("/metrics")).text();
     expect(metrics).toMatch(/mcpgov_approvals_pending \d+/);
     expect(metrics).toContain('mcpgov_approval_queue_wait_seconds{quantile="0.95",decision="approved"}');
-    const verify = await runCli(["audit", "verify", "--data", ws.dataDir]);
+    const verify = await runCli(["audit", "verify", "--data-dir", ws.dataDir]);
     expect(verify.code).toBe(0);
   });
 });

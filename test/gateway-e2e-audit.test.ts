@@ -80,7 +80,7 @@ describe("mcpgov audit verify after a real run", () => {
       await gw.close();
     }
 
-    const ok = await runCli(["audit", "verify", "--data", ws.dataDir]);
+    const ok = await runCli(["audit", "verify", "--data-dir", ws.dataDir]);
     expect(ok.stderr).toBe("");
     expect(ok.code).toBe(0);
     // four calls, an intent before each of the two that ran, and the held one's approval request: created and routed.
@@ -96,7 +96,7 @@ describe("mcpgov audit verify after a real run", () => {
       db.close();
     }
 
-    const broken = await runCli(["audit", "verify", "--data", ws.dataDir]);
+    const broken = await runCli(["audit", "verify", "--data-dir", ws.dataDir]);
     expect(broken.code).toBe(2);
     expect(broken.stdout).toContain(`seq ${target.seq} (call ${held}) modified`);
   });
@@ -175,7 +175,7 @@ describe("a gateway killed with SIGKILL", () => {
       await stopServe(second.child, "SIGTERM");
     }
 
-    const verify = await runCli(["audit", "verify", "--data", ws.dataDir]);
+    const verify = await runCli(["audit", "verify", "--data-dir", ws.dataDir]);
     expect(verify.stdout).toMatch(/^ok: \d+ records/);
     expect(verify.code).toBe(0);
 
@@ -194,7 +194,7 @@ describe("a gateway killed with SIGKILL", () => {
 
     // A call id the client was given before the kill explains itself after it.
     const [firstHeld] = held;
-    const why = await runCli(["audit", "why", firstHeld!, "--data", ws.dataDir]);
+    const why = await runCli(["audit", "why", firstHeld!, "--data-dir", ws.dataDir]);
     expect(why.code).toBe(0);
     expect(why.stdout).toContain(firstHeld!);
     expect(why.stdout).toMatch(/decision\s+REQUIRE_APPROVAL/);

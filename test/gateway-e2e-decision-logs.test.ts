@@ -77,7 +77,7 @@ describe("decision logs", () => {
     expect(await gw.metric("mcpgov_decision_logs_dropped_total")).toBe(0);
 
     await gw.close();
-    const exported = await runCli(["audit", "export", "--data", dataDir, "--decision-log", "-"]);
+    const exported = await runCli(["audit", "export", "--data-dir", dataDir, "--decision-log", "-"]);
     expect(exported.code).toBe(0);
     const exportedIds = exported.stdout.trim().split("\n").map((line) => (JSON.parse(line) as { decision_id: string }).decision_id);
     expect(new Set(exportedIds).size).toBe(exportedIds.length);

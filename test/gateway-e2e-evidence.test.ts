@@ -114,12 +114,12 @@ describe("a gateway killed mid-call", () => {
     await pending;
     await client.close().catch(() => undefined);
 
-    const verify = await runCli(["audit", "verify", "--data", ws.dataDir, "--format", "json"]);
+    const verify = await runCli(["audit", "verify", "--data-dir", ws.dataDir, "--format", "json"]);
     expect(verify.code).toBe(0);
     const report = JSON.parse(verify.stdout) as { ok: boolean; outcome_unknown: Array<{ call_id: string; tool: string }> };
     expect(report.ok).toBe(true);
     expect(report.outcome_unknown.map((o) => o.tool)).toEqual(["slow"]);
-    const why = await runCli(["audit", "why", report.outcome_unknown[0]!.call_id, "--data", ws.dataDir]);
+    const why = await runCli(["audit", "why", report.outcome_unknown[0]!.call_id, "--data-dir", ws.dataDir]);
     expect(why.stdout).toContain("outcome unknown");
 
     // A gateway started again on the same data reports it through its admin API too.

@@ -244,7 +244,7 @@ describe("every method that acts or reads data is mediated", () => {
     expect(meta.reason).toContain("lone UTF-16 surrogate");
     const record = (await gw.calls({ callId: meta.call_id }))[0]!;
     expect(record.tool).toBe("ec\uFFFDho");
-    const verify = await runCli(["audit", "verify", "--data", ws.dataDir]);
+    const verify = await runCli(["audit", "verify", "--data-dir", ws.dataDir]);
     expect(verify.stdout + verify.stderr).not.toMatch(/tamper|modified/i);
     expect(verify.code).toBe(0);
   });
@@ -290,7 +290,7 @@ describe("a lone surrogate in a token's sub", () => {
     const client = await gw.connect("everything", await token("alice"));
     const ok = await client.callTool({ name: "echo", arguments: { message: "hi" } });
     expect(ok.isError).toBeFalsy();
-    const verify = await runCli(["audit", "verify", "--data", ws.dataDir]);
+    const verify = await runCli(["audit", "verify", "--data-dir", ws.dataDir]);
     expect(verify.code).toBe(0);
   });
 });

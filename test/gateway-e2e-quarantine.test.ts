@@ -308,7 +308,7 @@ describe("quarantine through the gateway", () => {
     const log = JSON.stringify(logger.entries);
     expect(logger.entries.filter((e) => e.message === "quarantine reviewed").length).toBe(3);
     for (const secret of [PRIVATE_KEY.split("\n")[1]!, AWS_KEY, EXTRA.rita, KEYS.alice]) expect(log).not.toContain(secret);
-    const verify = await runCli(["audit", "verify", "--data", ws.dataDir]);
+    const verify = await runCli(["audit", "verify", "--data-dir", ws.dataDir]);
     expect(verify.stderr).toBe("");
     expect(verify.code).toBe(0);
   });
@@ -337,6 +337,6 @@ describe("quarantine through the gateway", () => {
       quarantine_id: keyItem,
       details: { state: "released", reason: expect.stringContaining("retention of 168 h expired") },
     });
-    expect((await runCli(["audit", "verify", "--data", ws.dataDir])).code).toBe(0);
+    expect((await runCli(["audit", "verify", "--data-dir", ws.dataDir])).code).toBe(0);
   });
 });

@@ -20,6 +20,7 @@ import { DecisionKindSchema, type DecisionKind } from "../../src/core/decision.j
 import { McpgovError } from "../../src/core/errors.js";
 import { formatVerdict, formatWhy, type AuditFormat, type ExplainedRecord } from "../../src/report/audit-report.js";
 import type { CliIo, ExitCode } from "../io.js";
+import { hiddenRenamedOption, renamedEnv, renamedFlag } from "../renamed.js";
 
 export const DEFAULT_DATA_DIR = ".mcpgov-data";
 
@@ -29,6 +30,8 @@ type Subcommand = (typeof SUBCOMMANDS)[number];
 interface AuditArgs {
   subcommand: Subcommand;
   call_id?: string;
+  dataDir?: string;
+  /** Deprecated spelling of --data-dir. */
   data?: string;
   state?: string;
   format: AuditFormat;
@@ -57,13 +60,15 @@ const FLAG: Record<(typeof EXPORT_ONLY)[number], string> = {
  * (password from PGPASSWORD or ~/.pgpass, never in the URL), else the
  * SQLite file in the data folder. Never creates either.
  */
-async function openAudit(argv: AuditArgs, env: CliIo["env"]): Promise<{ store: AuditStore; where: string }> {
+async function openAudit(argv: AuditArgs, io: CliIo): Promise<{ store: AuditStore; where: string }> {
+  const env = io.env;
+  const flag = renamedFlag(io, { old: "data", now: "data-dir" }, argv.dataDir, argv.data);
   const state = argv.state || env["MCPGOV_STATE"];
   if (!state) {
-    const dir = dataDir(argv.data, env);
+    const dir = dataDir(flag, io);
     return { store: await SqliteAuditStore.open(dir, { create: false }), where: dir };
   }
-  if (argv.data !== undefined) throw new McpgovError("usage", "give --data (SQLite) or --state (PostgreSQL), not both");
+  if (flag !== undefined) throw new McpgovError("usage", "give --data-dir (SQLite) or --state (PostgreSQL), not both");
   const problem = stateIssues({ state })[0];
   if (problem) throw new McpgovError("usage", `--state ${problem.message}`);
   const password = env["PGPASSWORD"];
@@ -71,9 +76,9 @@ async function openAudit(argv: AuditArgs, env: CliIo["env"]): Promise<{ store: A
   return { store, where: new URL(state).host };
 }
 
-/** Flags > MCPGOV_DATA > the default, like every other setting. */
-export function dataDir(flag: string | undefined, env: CliIo["env"]): string {
-  return flag || env["MCPGOV_DATA"] || DEFAULT_DATA_DIR;
+/** Flags > MCPGOV_DATA_DIR (the gateway's own variable; MCPGOV_DATA is its deprecated spelling) > the default. */
+export function dataDir(flag: string | undefined, io: CliIo): string {
+  return flag || renamedEnv(io, "MCPGOV_DATA_DIR", "MCPGOV_DATA") || DEFAULT_DATA_DIR;
 }
 
 function checkArguments(argv: AuditArgs): void {
@@ -149,10 +154,10 @@ export function auditCommand(io: CliIo) {
     command: "audit <subcommand> [call_id]",
     describe: "explain a call (why CALL_ID), check the hash chain (verify), export envelopes and decision logs (export)",
     builder: (y: Argv) =>
-      y
+      hiddenRenamedOption(y, "data", "data-dir")
         .positional("subcommand", { choices: SUBCOMMANDS, describe: "why CALL_ID | verify | export" })
         .positional("call_id", { type: "string", describe: "why: the call to explain" })
-        .option("data", { type: "string", describe: `data folder holding audit.sqlite [default: $MCPGOV_DATA or ${DEFAULT_DATA_DIR}]` })
+        .option("data-dir", { type: "string", describe: `data folder holding audit.sqlite [default: $MCPGOV_DATA_DIR or ${DEFAULT_DATA_DIR}]` })
         .option("state", { type: "string", describe: "read the chain from PostgreSQL instead: postgres://user@host:port/db, password in $PGPASSWORD [default: $MCPGOV_STATE]" })
         .option("format", { choices: ["pretty", "json"] as const, default: "pretty" as const, describe: "why, verify: output format" })
         .option("envelopes", { type: "string", nargs: 1, describe: "write the stored (masked) envelopes as JSONL, - for stdout" })
@@ -164,11 +169,11 @@ export function auditCommand(io: CliIo) {
         .option("decision", { choices: DecisionKindSchema.options, describe: "only calls with this decision" })
         .group(["envelopes", "decision-log", "since", "until", "server", "tool", "decision"], "export:")
         .example("$0 audit why c-0042", "which rules of which bundle decided call c-0042, and what happened")
-        .example("$0 audit verify --data /var/lib/mcpgov", "check the chain (exit 2 names the first modified, deleted or reordered record) and list calls with outcome unknown")
+        .example("$0 audit verify --data-dir /var/lib/mcpgov", "check the chain (exit 2 names the first modified, deleted or reordered record) and list calls with outcome unknown")
         .example("$0 audit export --since 2026-04-01T00:00:00Z --envelopes calls.jsonl", "replay corpus for mcpgov diff / mcpgov test"),
     handler: async (argv: AuditArgs): Promise<ExitCode> => {
       checkArguments(argv);
-      const { store, where: dir } = await openAudit(argv, io.env);
+      const { store, where: dir } = await openAudit(argv, io);
       try {
         switch (argv.subcommand) {
           case "why":

@@ -36,7 +36,7 @@ export function registryCommand(io: CliIo) {
         })
         .positional("server", { type: "string", describe: "registry id of the server" })
         .option("all", { type: "boolean", default: false, describe: "every registered server" })
-        .option("config", { alias: "c", type: "string", default: io.env.MCPGOV_CONFIG ?? "mcpgov.yaml", describe: "gateway config (MCPGOV_CONFIG)" })
+        .option("config", { alias: "c", type: "string", default: io.env["MCPGOV_CONFIG"] ?? "mcpgov.yaml", describe: "gateway config (MCPGOV_CONFIG)" })
         .option("format", { choices: ["pretty", "json"] as const, default: "pretty" as const })
         .option("verbose", { type: "boolean", default: false, describe: "show the servers' stderr" })
         .option("allow-hidden", {

@@ -11,7 +11,7 @@ export function serveCommand(io: CliIo) {
     describe: "run the gateway: govern MCP clients' tool calls to the registered servers",
     builder: (y: Argv) =>
       y
-        .option("config", { alias: "c", type: "string", default: "mcpgov.yaml", describe: "gateway configuration" })
+        .option("config", { alias: "c", type: "string", default: io.env["MCPGOV_CONFIG"] ?? "mcpgov.yaml", describe: "gateway config (MCPGOV_CONFIG)" })
         .option("host", { type: "string", describe: "listen address (overrides the config and MCPGOV_LISTEN_HOST)" })
         .option("port", { type: "number", describe: "listen port (overrides the config and MCPGOV_LISTEN_PORT)" })
         .option("decision-timeout-ms", { type: "number", describe: "deadline of one policy evaluation (overrides limits.decision_timeout_ms and MCPGOV_DECISION_TIMEOUT_MS)" })

@@ -18,7 +18,7 @@ export function stdioCommand(io: CliIo) {
     describe: "serve one registered server to an MCP client over stdio, governed",
     builder: (y: Argv) =>
       y
-        .option("config", { alias: "c", type: "string", default: "mcpgov.yaml" })
+        .option("config", { alias: "c", type: "string", default: io.env["MCPGOV_CONFIG"] ?? "mcpgov.yaml", describe: "gateway config (MCPGOV_CONFIG)" })
         .option("server", { alias: "s", type: "string", demandOption: true, describe: "registry id of the server" })
         .option("subject", { type: "string", describe: "who the calls are made for (default: MCPGOV_SUBJECT, else local:<user>)" })
         .option("scopes", { type: "string", describe: "the subject's scopes, space-separated (default: MCPGOV_SCOPES, else mcp:read mcp:write mcp:destructive)" }),

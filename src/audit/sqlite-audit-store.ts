@@ -148,7 +148,7 @@ export class SqliteAuditStore implements AuditStore {
     const file = join(dataDir, AUDIT_FILE);
     const create = options.create ?? true;
     if (!create && !existsSync(file)) {
-      throw new McpgovError("io_error", `no audit store in ${dataDir} (${AUDIT_FILE} not found); point --data or MCPGOV_DATA at the gateway's data folder`);
+      throw new McpgovError("io_error", `no audit store in ${dataDir} (${AUDIT_FILE} not found); point --data-dir or MCPGOV_DATA_DIR at the gateway's data folder`);
     }
     try {
       if (create) {
