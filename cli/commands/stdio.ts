@@ -23,7 +23,8 @@ export function stdioCommand(io: CliIo) {
         .option("subject", { type: "string", describe: "who the calls are made for (default: MCPGOV_SUBJECT, else local:<user>)" })
         .option("scopes", { type: "string", describe: "the subject's scopes, space-separated (default: MCPGOV_SCOPES, else mcp:read mcp:write mcp:destructive)" }),
     handler: async (argv: { config: string; server: string; subject?: string; scopes?: string }) => {
-      const config = await loadGatewayConfig(argv.config, { env: io.env });
+      // No HTTP, so no client authenticates: the subject comes from --subject, not from the API keys or JWT settings.
+      const config = await loadGatewayConfig(argv.config, { env: io.env, httpAuth: false });
       if (!config.servers.some((s) => s.id === argv.server)) {
         throw new McpgovError("usage", `no server '${argv.server}' in ${argv.config} (registered: ${config.servers.map((s) => s.id).join(", ") || "none"})`);
       }

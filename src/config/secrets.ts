@@ -117,9 +117,12 @@ export function secretReferences(config: GatewayConfig): SecretReference[] {
 }
 
 /** Checks that each referenced variable is set and each file readable, without keeping any value. */
-export async function checkSecretReferences(config: GatewayConfig, env: Env): Promise<SecretProblem[]> {
+export async function checkSecretReferences(config: GatewayConfig, env: Env, options: { httpAuth?: boolean } = {}): Promise<SecretProblem[]> {
   const problems: SecretProblem[] = [];
+  const httpAuth = options.httpAuth ?? true;
   for (const ref of secretReferences(config)) {
+    // Client authentication happens only over HTTP; without it those secrets are never read.
+    if (!httpAuth && (ref.path[0] === "auth" || ref.path[0] === "admin_auth")) continue;
     if (ref.env !== undefined && !env[ref.env]) problems.push({ path: ref.path, message: `environment variable ${ref.env} is not set` });
     if (ref.file !== undefined) {
       try {

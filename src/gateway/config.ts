@@ -29,6 +29,12 @@ export interface LoadGatewayConfigOptions {
   cwd?: string;
   /** "check" (default) verifies every from_env / from_file secret exists without keeping its value. */
   secrets?: "check" | "skip";
+  /**
+   * false for a gateway without HTTP (`mcpgov stdio`): nobody authenticates
+   * to it, so the secrets of `auth` and `admin_auth` (API key variables,
+   * JWT keys) are neither needed nor checked.
+   */
+  httpAuth?: boolean;
 }
 
 /** The config with every path absolute, where it came from, and what deserves a warning. */
@@ -62,7 +68,7 @@ export async function loadGatewayConfig(path: string, options: LoadGatewayConfig
   }
   const { config, lineOf } = parse(text, path, options);
   if ((options.secrets ?? "check") === "check") {
-    const problems = await checkSecretReferences(config, options.env ?? {});
+    const problems = await checkSecretReferences(config, options.env ?? {}, { httpAuth: options.httpAuth ?? true });
     if (problems.length > 0) {
       throw invalid(path, problems.map((p) => ({ file: path, line: lineOf(p.path), message: `${issuePath(p.path)}: ${p.message}` })));
     }
