@@ -45,7 +45,7 @@ afterAll(async () => {
 
 describe("mcpgov test on the reference policy", () => {
   it("passes: Rego tests and cases, every rule exercised", async () => {
-    const { code, out } = await mcpgov(["test", REFERENCE]);
+    const { code, out } = await mcpgov(["test", REFERENCE, "-v"]);
     expect(code).toBe(0);
     expect(out).toMatch(/data\.mcpgov\.rules\.allow_read_registered_test\.test_read_on_registered_server_hits: PASS \(/);
     expect(out).toContain("policy/reference/reference.cases.yaml:");
@@ -74,7 +74,7 @@ describe("mcpgov test on the reference policy", () => {
   });
 
   it("--run selects Rego tests by full name and cases by name", async () => {
-    const { code, out } = await mcpgov(["test", REFERENCE, "--run", "unregistered|outside the registry"]);
+    const { code, out } = await mcpgov(["test", REFERENCE, "--run", "unregistered|outside the registry", "--verbose"]);
     expect(code).toBe(0);
     const lines = out.split("\n").filter((l) => /: (PASS|FAIL) \(/.test(l));
     expect(lines.length).toBeGreaterThan(0);

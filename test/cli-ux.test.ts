@@ -120,3 +120,22 @@ describe("one name per setting", () => {
     expect(result.stderr).toContain("give --data-dir only (--data is its deprecated spelling)");
   });
 });
+
+describe("mcpgov test -v and --run", () => {
+  it("without -v shows failures and the summary only; -v names every test and case with its result", async () => {
+    const quiet = await runCli(["test", referencePolicy, "--run", "outside the registry"]);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).not.toContain("a server outside the registry is denied: PASS");
+    expect(quiet.stdout).toMatch(/^PASS: (\d+)\/\1$/m);
+    const verbose = await runCli(["test", referencePolicy, "--run", "outside the registry", "-v"]);
+    expect(verbose.code).toBe(0);
+    expect(verbose.stdout).toMatch(/^a server outside the registry is denied: PASS \(/m);
+  });
+
+  it("a --run pattern that matches nothing fails with exit 2 and says so", async () => {
+    const result = await runCli(["test", referencePolicy, "--run", "no-such-test-anywhere"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('mcpgov: --run "no-such-test-anywhere" matches no Rego test and no case');
+    expect(result.stdout).toBe("");
+  });
+});

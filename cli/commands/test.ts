@@ -5,12 +5,12 @@ import { githubAnnotationsReporter } from "../../src/report/test-annotations.js"
 import { jsonReporter } from "../../src/report/test-json.js";
 import { junitReporter } from "../../src/report/test-junit.js";
 import { prettyReporter } from "../../src/report/test-pretty.js";
-import type { TestFormat, TestReporter, Writer } from "../../src/report/test-reporter.js";
+import type { ReporterOptions, TestFormat, TestReporter, Writer } from "../../src/report/test-reporter.js";
 import { exitCodeOf } from "../../src/testing/results.js";
 import { runPolicyTests } from "../../src/testing/runner.js";
 import type { CliIo } from "../io.js";
 
-const REPORTERS: Record<TestFormat, (write: Writer) => TestReporter> = {
+const REPORTERS: Record<TestFormat, (write: Writer, options: ReporterOptions) => TestReporter> = {
   pretty: prettyReporter,
   json: jsonReporter,
   junit: junitReporter,
@@ -23,6 +23,8 @@ interface TestArgs {
   run?: string;
   "coverage-threshold"?: number;
   parity: boolean;
+  verbose: boolean;
+  quiet: boolean;
 }
 
 export function testCommand(io: CliIo) {
@@ -38,6 +40,7 @@ export function testCommand(io: CliIo) {
           describe: "case files or folders (default: every *.cases.yaml, *.cases.yml, *.cases.json under the policy folder)",
         })
         .option("format", { choices: ["pretty", "json", "junit"] as const, default: "pretty" as const })
+        .option("verbose", { alias: "v", type: "boolean", default: false, describe: "pretty: a line for every Rego test and case, not only failures" })
         .option("run", { type: "string", describe: "only Rego tests (full name, data.pkg.test_x) and cases (name) matching this regular expression" })
         .option("coverage-threshold", { type: "number", describe: "fail (exit 2) when fewer than this percent of the rules are exercised" })
         .option("parity", {
@@ -57,8 +60,13 @@ export function testCommand(io: CliIo) {
         ...(threshold !== undefined ? { coverageThreshold: threshold } : {}),
         parity: argv.parity,
       });
+      // A pattern that selects nothing is a mistake in the pattern, not a passing run.
+      if (argv.run !== undefined && run.rego.length + run.cases.length === 0) {
+        io.err(`mcpgov: --run ${JSON.stringify(argv.run)} matches no Rego test and no case in ${argv.policy}; nothing was tested`);
+        return 2;
+      }
       for (const warning of run.warnings) io.err(`mcpgov: warning: ${warning}`);
-      REPORTERS[argv.format](io.out).report(run);
+      REPORTERS[argv.format](io.out, { verbose: argv.verbose }).report(run);
       // Annotations go with the pretty report; machine formats keep stdout parseable.
       if (io.env["GITHUB_ACTIONS"]) githubAnnotationsReporter(argv.format === "pretty" ? io.out : io.err).report(run);
       return exitCodeOf(run);

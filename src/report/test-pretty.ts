@@ -65,7 +65,9 @@ function coverageLines(run: TestRun, options: ReporterOptions): string[] {
 
 export function formatPretty(run: TestRun, options: ReporterOptions = {}): string {
   const lines: string[] = [];
-  for (const [file, tests] of groupByFile(run.rego)) {
+  // Without -v a passing or skipped test says nothing; a file with nothing to say gets no header.
+  const shown = (status: string) => options.verbose === true || status === "fail" || status === "error";
+  for (const [file, tests] of groupByFile(run.rego.filter((t) => shown(t.status)))) {
     lines.push(`${shownPath(file, options)}:`);
     for (const test of tests) {
       const duration = test.status === "skip" ? "" : ` (${formatDuration(test.durationNs)})`;
@@ -73,7 +75,7 @@ export function formatPretty(run: TestRun, options: ReporterOptions = {}): strin
     }
     lines.push("");
   }
-  for (const [file, cases] of groupByFile(run.cases)) {
+  for (const [file, cases] of groupByFile(run.cases.filter((c) => shown(c.status)))) {
     lines.push(`${shownPath(file, options)}:`);
     for (const result of cases) {
       lines.push(`${result.name}: ${STATUS[result.status]} (${formatDuration(result.durationNs)})`);

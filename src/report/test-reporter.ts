@@ -17,6 +17,8 @@ export interface TestReporter {
 export interface ReporterOptions {
   /** Paths are shown relative to this folder when they are inside it. */
   cwd?: string;
+  /** Pretty: a line for every test and case (`-v`); otherwise only failures, errors and the summary, as `opa test` does. */
+  verbose?: boolean;
 }
 
 export function shownPath(path: string, options: ReporterOptions): string {

@@ -64,8 +64,8 @@ const run: TestRun = {
 };
 
 describe("test reporters", () => {
-  it("pretty: a line per test and case, details under failures, summary and coverage", () => {
-    expect(formatPretty(run, { cwd })).toBe(
+  it("pretty -v: a line per test and case, details under failures, summary and coverage", () => {
+    expect(formatPretty(run, { cwd, verbose: true })).toBe(
       [
         "policy/p_test.rego:",
         "data.p_test.test_ok: PASS (1.50ms)",
@@ -99,6 +99,24 @@ describe("test reporters", () => {
         "FAIL: rule coverage 50% is below the threshold of 75%",
       ].join("\n"),
     );
+  });
+
+  it("pretty without -v: only failures and errors, then the summary", () => {
+    const lines = formatPretty(run, { cwd }).split("\n");
+    expect(lines.slice(0, 8)).toEqual([
+      "policy/p_test.rego:",
+      "data.p_test.test_bad: FAIL (250µs)",
+      `  policy/p_test.rego:11: r.reason == "a <b> & 'c'"`,
+      "  output:",
+      "    note: \u001b[31mred\u001b[0m",
+      "data.p_test.test_conflict: ERROR (90µs)",
+      "  policy/p.rego:3: eval_conflict_error: conflicting values:",
+      "    1 at p.rego:3",
+    ]);
+    expect(lines).not.toContain("data.p_test.test_ok: PASS (1.50ms)");
+    expect(lines).not.toContain("data.p_test.todo_test_later: SKIPPED");
+    expect(lines).toContain("write, prod: FAIL (2.00s)");
+    expect(lines).toContain("PASS: 1/5");
   });
 
   it("junit: well-formed, escaped, with failures, errors and skips counted", () => {
