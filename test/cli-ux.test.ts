@@ -4,11 +4,14 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { colourEnabled } from "../cli/colour.js";
 import { COMMANDS, commandName } from "../cli/command-table.js";
-import { selectedCommand } from "../cli/run.js";
+import type { CliIo } from "../cli/io.js";
+import { createProgress } from "../cli/progress.js";
+import { run, selectedCommand } from "../cli/run.js";
 import { OPA_VERSION } from "../src/toolchain/opa.js";
 import { buildReference, referencePolicy, tempDir } from "./helpers/bundles.js";
 import { repoRoot, runCli, spawnCli } from "./helpers/cli.js";
@@ -137,5 +140,135 @@ describe("mcpgov test -v and --run", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('mcpgov: --run "no-such-test-anywhere" matches no Rego test and no case');
     expect(result.stdout).toBe("");
+  });
+});
+
+/** Runs the CLI in-process as if stdout and stderr were (or were not) terminals. */
+async function runAs(args: string[], options: { env?: Record<string, string>; tty?: boolean; stdin?: string } = {}) {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = {
+    out: (text) => void (stdout += text.endsWith("\n") ? text : `${text}\n`),
+    err: (text) => void (stderr += text.endsWith("\n") ? text : `${text}\n`),
+    errRaw: (text) => void (stderr += text),
+    stdin: async () => options.stdin ?? "",
+    env: options.env ?? {},
+    tty: { stdout: options.tty ?? false, stderr: options.tty ?? false },
+  };
+  const code = await run(args, io);
+  return { code, stdout, stderr };
+}
+
+const ESC = "\u001b[";
+
+describe("colour", () => {
+  const args = ["test", referencePolicy, "--run", "outside the registry", "--no-parity"];
+
+  it("colours the report's status words on a terminal", async () => {
+    const result = await runAs(args, { tty: true, env: { TERM: "xterm" } });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`${ESC}32mPASS${ESC}39m: `);
+  });
+
+  it("NO_COLOR turns colour off on a terminal; no terminal means no colour", async () => {
+    expect((await runAs(args, { tty: true, env: { TERM: "xterm", NO_COLOR: "1" } })).stdout).not.toContain(ESC);
+    expect((await runAs(args, { tty: false, env: {} })).stdout).not.toContain(ESC);
+  });
+
+  it("FORCE_COLOR turns it on without a terminal, FORCE_COLOR=0 off on one", async () => {
+    expect((await runAs(args, { tty: false, env: { FORCE_COLOR: "1" } })).stdout).toContain(`${ESC}32mPASS`);
+    expect((await runAs(args, { tty: true, env: { TERM: "xterm", FORCE_COLOR: "0" } })).stdout).not.toContain(ESC);
+  });
+
+  it("decides as Node does", () => {
+    expect(colourEnabled({}, true)).toBe(true);
+    expect(colourEnabled({ TERM: "dumb" }, true)).toBe(false);
+    expect(colourEnabled({ NO_COLOR: "" }, true)).toBe(true); // NO_COLOR counts only when non-empty
+    expect(colourEnabled({ NO_COLOR: "1", FORCE_COLOR: "1" }, false)).toBe(true);
+  });
+});
+
+describe("progress on stderr", () => {
+  it("without a terminal: a count line per interval, a final count, nothing on stdout", () => {
+    let clock = 0;
+    const lines: string[] = [];
+    const io: CliIo = { out: () => undefined, err: (text) => void lines.push(text), stdin: async () => "", env: {} };
+    const progress = createProgress(io, "diff", { unit: "envelopes", now: () => clock });
+    for (let done = 1; done <= 12_000; done++) {
+      clock += 1; // one envelope a millisecond: a line every 5,000
+      progress.update(done);
+    }
+    progress.end();
+    expect(lines).toEqual(["mcpgov diff: 5,000 envelopes (5s)", "mcpgov diff: 10,000 envelopes (10s)", "mcpgov diff: 12,000 envelopes (12s), done"]);
+  });
+
+  it("on a terminal: one line rewritten in place and cleared at the end", () => {
+    let clock = 0;
+    let written = "";
+    const io: CliIo = { out: () => undefined, err: () => undefined, errRaw: (text) => void (written += text), stdin: async () => "", env: {}, tty: { stdout: false, stderr: true } };
+    const progress = createProgress(io, "test", { unit: "cases", now: () => clock });
+    for (let done = 1; done <= 3; done++) {
+      clock += 150;
+      progress.update(done, 3);
+    }
+    progress.end();
+    expect(written).not.toContain("\n");
+    expect(written.split("\r").filter(Boolean)).toEqual([`${ESC}2Kmcpgov test: 1/3 cases (0s)`, `${ESC}2Kmcpgov test: 2/3 cases (0s)`, `${ESC}2Kmcpgov test: 3/3 cases (0s)`, `${ESC}2K`]);
+  });
+
+  it("mcpgov diff counts envelopes on stderr (MCPGOV_PROGRESS_INTERVAL_MS sets the pace); --quiet says nothing", async () => {
+    const lines = await Promise.all(["1-read-approved-server", "2-production-write", "4-unregistered-server"].map(async (name) => JSON.stringify(JSON.parse(await readFile(example(name), "utf8")))));
+    const corpus = join(dir, "three.jsonl");
+    await writeFile(corpus, `${lines.join("\n")}\n`);
+    const args = ["diff", "--base", bundle, "--head", bundle, "--envelopes", corpus, "--format", "json"];
+    const loud = await runAs(args, { env: { MCPGOV_PROGRESS_INTERVAL_MS: "0" } });
+    expect(loud.code).toBe(0);
+    // Count lines only: a stage line ("preparing base …") shows up too when a stage outlasts a second.
+    const progressLines = loud.stderr.split("\n").filter((line) => /^mcpgov diff: \d/.test(line));
+    expect(progressLines.map((line) => line.replace(/ \(\d+s\)/, ""))).toEqual([
+      "mcpgov diff: 1 envelopes",
+      "mcpgov diff: 2 envelopes",
+      "mcpgov diff: 3 envelopes",
+      "mcpgov diff: 3 envelopes, done",
+    ]);
+    expect((JSON.parse(loud.stdout) as { envelopes: number }).envelopes).toBe(3);
+    const quiet = await runAs([...args, "--quiet"], { env: { MCPGOV_PROGRESS_INTERVAL_MS: "0" } });
+    expect(quiet.stderr).toBe("");
+    expect(quiet.stdout).toBe(loud.stdout);
+  });
+});
+
+describe("- reads standard input", () => {
+  it("diff --envelopes - streams JSONL from stdin, lines named <stdin>:N", async () => {
+    const envelope = JSON.stringify(JSON.parse(await readFile(example("2-production-write"), "utf8")));
+    const result = await runAs(["diff", "--base", bundle, "--head", bundle, "--envelopes", "-", "--format", "json", "-q"], { stdin: `${envelope}\nnot json\n` });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("<stdin>:2");
+    const ok = await runAs(["diff", "--base", bundle, "--head", bundle, "--envelopes", "-", "--format", "json", "-q"], { stdin: `${envelope}\n${envelope}\n` });
+    expect(ok.code).toBe(0);
+    expect((JSON.parse(ok.stdout) as { envelopes: number }).envelopes).toBe(2);
+  });
+
+  it("eval --input - from a real pipe", async () => {
+    const result = spawnSync(process.execPath, [join(repoRoot, "bin/mcpgov.js"), "eval", "-b", bundle, "-i", "-", "--format", "json"], {
+      input: await readFile(example("4-unregistered-server"), "utf8"),
+      encoding: "utf8",
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ decision: "DENY" });
+  });
+});
+
+describe("- where a path is needed", () => {
+  it("says so, naming the argument", async () => {
+    for (const [args, what] of [
+      [["eval", "--bundle", "-", "--input", example("1-read-approved-server")], "--bundle"],
+      [["hash", "-"], "BUNDLE"],
+      [["diff", "--base", "-", "--head", "-", "--envelopes", "-"], "--base"],
+    ] as const) {
+      const result = await runCli([...args]);
+      expect(result.code, args.join(" ")).toBe(1);
+      expect(result.stderr).toContain(`mcpgov: ${what}: needs a file path; - (standard input) is not accepted here`);
+    }
   });
 });

@@ -20,6 +20,7 @@ import { DecisionKindSchema, type DecisionKind } from "../../src/core/decision.j
 import { McpgovError } from "../../src/core/errors.js";
 import { formatVerdict, formatWhy, type AuditFormat, type ExplainedRecord } from "../../src/report/audit-report.js";
 import type { CliIo, ExitCode } from "../io.js";
+import { createProgress } from "../progress.js";
 import { hiddenRenamedOption, renamedEnv, renamedFlag } from "../renamed.js";
 
 export const DEFAULT_DATA_DIR = ".mcpgov-data";
@@ -42,6 +43,7 @@ interface AuditArgs {
   server?: string;
   tool?: string;
   decision?: DecisionKind;
+  quiet: boolean;
 }
 
 const EXPORT_ONLY = ["envelopes", "decisionLog", "since", "until", "server", "tool", "decision"] as const;
@@ -141,9 +143,27 @@ async function exportRecords(store: AuditStore, argv: AuditArgs, io: CliIo): Pro
   if (argv.tool !== undefined) filter.tool = argv.tool;
   if (argv.decision !== undefined) filter.decision = argv.decision;
   const sink = (path: string | undefined): JsonlSink | undefined => (path === undefined ? undefined : path === "-" ? lineSink(io.out) : fileSink(path));
+  const progress = createProgress(io, "audit export", { quiet: argv.quiet, unit: "calls" });
+  // Each exported call writes one line to the first sink: counting its writes counts the calls.
+  let exported = 0;
+  const countingSink = (inner: JsonlSink): JsonlSink => ({
+    write: async (line) => {
+      await inner.write(line);
+      progress.update(++exported);
+    },
+    close: () => inner.close(),
+  });
   const envelopes = sink(argv.envelopes);
   const decisionLog = sink(argv.decisionLog);
-  const count = await exportAudit(store, filter, { ...(envelopes ? { envelopes } : {}), ...(decisionLog ? { decisionLog } : {}) });
+  let count: number;
+  try {
+    count = await exportAudit(store, filter, {
+      ...(envelopes ? { envelopes: countingSink(envelopes) } : {}),
+      ...(decisionLog ? { decisionLog: envelopes ? decisionLog : countingSink(decisionLog) } : {}),
+    });
+  } finally {
+    progress.end();
+  }
   const targets = [argv.envelopes && `envelopes to ${argv.envelopes}`, argv.decisionLog && `decision log to ${argv.decisionLog}`].filter(Boolean);
   io.err(`exported ${count} record${count === 1 ? "" : "s"}: ${targets.join(", ")}`);
   return 0;

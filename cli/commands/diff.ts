@@ -9,7 +9,8 @@ import { runDiff } from "../../src/diff/run-diff.js";
 import { formatDiffJson } from "../../src/report/diff-json.js";
 import { formatDiffMarkdown } from "../../src/report/diff-markdown.js";
 import { type DiffGate, formatDiffPretty } from "../../src/report/diff-pretty.js";
-import type { CliIo, ExitCode } from "../io.js";
+import { type CliIo, type ExitCode, pathOnly, stdinStreamOf } from "../io.js";
+import { counted, createProgress } from "../progress.js";
 
 const FORMATS = { pretty: formatDiffPretty, json: formatDiffJson, markdown: formatDiffMarkdown } as const;
 
@@ -23,6 +24,7 @@ interface DiffArgs {
   "skip-invalid": boolean;
   parity: boolean;
   "head-policy"?: string;
+  quiet: boolean;
 }
 
 export function diffCommand(io: CliIo) {
@@ -31,9 +33,9 @@ export function diffCommand(io: CliIo) {
     describe: "decide recorded envelopes under two bundles and report what changes",
     builder: (y: Argv) =>
       y
-        .option("base", { type: "string", demandOption: true, describe: "the policy in force: stamped bundle (.tar.gz) or policy folder" })
-        .option("head", { type: "string", demandOption: true, describe: "the proposed policy: stamped bundle (.tar.gz) or policy folder" })
-        .option("envelopes", { alias: "e", type: "string", demandOption: true, describe: "JSONL file of envelopes, or a folder of .jsonl files" })
+        .option("base", { type: "string", nargs: 1, demandOption: true, describe: "the policy in force: stamped bundle (.tar.gz) or policy folder" })
+        .option("head", { type: "string", nargs: 1, demandOption: true, describe: "the proposed policy: stamped bundle (.tar.gz) or policy folder" })
+        .option("envelopes", { alias: "e", type: "string", nargs: 1, demandOption: true, describe: "JSONL file of envelopes, a folder of .jsonl files, or - for stdin" })
         .option("format", { choices: Object.keys(FORMATS) as (keyof typeof FORMATS)[], default: "pretty" as const })
         .option("examples", { type: "number", default: 3, describe: "example envelopes shown per transition" })
         .option("fail-on", {
@@ -54,6 +56,10 @@ export function diffCommand(io: CliIo) {
       if (!Number.isInteger(argv.examples) || argv.examples < 0) {
         throw new McpgovError("usage", `--examples must be a whole number ≥ 0, not ${argv.examples}`);
       }
+      const progress = createProgress(io, "diff", { quiet: argv.quiet, unit: "envelopes" });
+      progress.stage(`preparing base ${argv.base} and head ${argv.head}`);
+      pathOnly(argv.base, "--base");
+      pathOnly(argv.head, "--head");
       const headPolicy = argv.parity ? await parityPolicyDir(argv.head, argv["head-policy"]) : undefined;
       const sides = await openDiffSides(argv.base, argv.head);
       const parity = headPolicy === undefined ? undefined : await openTopdown(headPolicy).catch(async (error: unknown) => {
@@ -64,11 +70,12 @@ export function diffCommand(io: CliIo) {
         const report = await runDiff({
           base: sides.base,
           head: sides.head,
-          envelopes: streamEnvelopes(argv.envelopes),
+          envelopes: counted(streamEnvelopes(argv.envelopes, stdinStreamOf(io)), progress),
           examples: argv.examples,
           skipInvalid: argv["skip-invalid"],
           ...(parity ? { parity: parity.topdown } : {}),
         });
+        progress.end();
         const gate: DiffGate = { patterns: patterns.map((p) => p.text), hits: gateHits(report, patterns) };
         io.out(FORMATS[argv.format](report, gate));
         if (report.skipped > 0) io.err(`mcpgov: skipped ${report.skipped} invalid line(s)`);
@@ -77,6 +84,7 @@ export function diffCommand(io: CliIo) {
         for (const hit of gate.hits) io.err(`mcpgov: --fail-on ${hit.pattern} matched ${hit.transition} (${hit.count})`);
         return gate.hits.length === 0 && !parityFailed ? 0 : 2;
       } finally {
+        progress.end();
         await parity?.close();
         await sides.cleanup();
       }

@@ -4,7 +4,7 @@ import { readBundle } from "../../src/bundle/bundle.js";
 import { WasmPolicyEngine } from "../../src/engine/wasm-engine.js";
 import { parseJsonText, readJsonFile } from "../../src/json-input.js";
 import { formatDecision } from "../../src/report/decision-report.js";
-import type { CliIo } from "../io.js";
+import { type CliIo, pathOnly } from "../io.js";
 
 interface EvalArgs {
   bundle: string;
@@ -22,14 +22,16 @@ export function evalCommand(io: CliIo) {
     describe: "decide one envelope with a bundle and print the decision",
     builder: (y: Argv) =>
       y
-        .option("bundle", { alias: "b", type: "string", demandOption: true, describe: "stamped bundle (.tar.gz)" })
-        .option("input", { alias: "i", type: "string", demandOption: true, describe: "envelope JSON file, or - for stdin" })
+        .option("bundle", { alias: "b", type: "string", nargs: 1, demandOption: true, describe: "stamped bundle (.tar.gz)" })
+        // nargs: 1 lets `--input -` take "-" as its value (yargs otherwise reads it as an option-like word).
+        .option("input", { alias: "i", type: "string", nargs: 1, demandOption: true, describe: "envelope JSON file, or - for stdin" })
         .option("verification-key", { type: "string", describe: "PEM public key (SPKI) or JWK: refuse the bundle unless it is signed by it" })
         .option("verification-key-id", { type: "string", describe: "key id the signature must name (default: any)" })
         .option("signing-alg", { type: "string", default: "RS256", describe: "algorithm of the verification key" })
         .option("scope", { type: "string", describe: "scope the signature must carry" })
         .option("format", { choices: ["pretty", "json"] as const, default: "pretty" as const }),
     handler: async (argv: EvalArgs) => {
+      pathOnly(argv.bundle, "--bundle");
       const envelope = argv.input === "-" ? parseJsonText(await io.stdin(), "<stdin>") : await readJsonFile(argv.input);
       const bundle = await readBundle(argv.bundle);
       if (argv.verificationKey !== undefined) {

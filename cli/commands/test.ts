@@ -8,7 +8,9 @@ import { prettyReporter } from "../../src/report/test-pretty.js";
 import type { ReporterOptions, TestFormat, TestReporter, Writer } from "../../src/report/test-reporter.js";
 import { exitCodeOf } from "../../src/testing/results.js";
 import { runPolicyTests } from "../../src/testing/runner.js";
-import type { CliIo } from "../io.js";
+import { type CliIo, pathOnly } from "../io.js";
+import { paintFor, plain } from "../colour.js";
+import { createProgress } from "../progress.js";
 
 const REPORTERS: Record<TestFormat, (write: Writer, options: ReporterOptions) => TestReporter> = {
   pretty: prettyReporter,
@@ -53,20 +55,24 @@ export function testCommand(io: CliIo) {
       if (threshold !== undefined && !(threshold >= 0 && threshold <= 100)) {
         throw new McpgovError("usage", "--coverage-threshold must be a percentage between 0 and 100");
       }
+      pathOnly(argv.policy, "POLICY_DIR");
+      const progress = createProgress(io, "test", { quiet: argv.quiet, unit: "cases" });
       const run = await runPolicyTests({
+        onStage: (stage) => progress.stage(stage),
+        onCase: (done, total) => progress.update(done, total),
         policyDir: argv.policy,
         casePaths: argv.cases ?? [],
         ...(argv.run !== undefined ? { run: argv.run } : {}),
         ...(threshold !== undefined ? { coverageThreshold: threshold } : {}),
         parity: argv.parity,
-      });
+      }).finally(() => progress.end());
       // A pattern that selects nothing is a mistake in the pattern, not a passing run.
       if (argv.run !== undefined && run.rego.length + run.cases.length === 0) {
         io.err(`mcpgov: --run ${JSON.stringify(argv.run)} matches no Rego test and no case in ${argv.policy}; nothing was tested`);
         return 2;
       }
       for (const warning of run.warnings) io.err(`mcpgov: warning: ${warning}`);
-      REPORTERS[argv.format](io.out, { verbose: argv.verbose }).report(run);
+      REPORTERS[argv.format](io.out, { verbose: argv.verbose, ...(paintFor(io, "stdout") !== plain ? { paint: paintFor(io, "stdout") } : {}) }).report(run);
       // Annotations go with the pretty report; machine formats keep stdout parseable.
       if (io.env["GITHUB_ACTIONS"]) githubAnnotationsReporter(argv.format === "pretty" ? io.out : io.err).report(run);
       return exitCodeOf(run);

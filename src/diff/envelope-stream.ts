@@ -58,8 +58,8 @@ export function parseEnvelopeLine(text: string, where: LineRef): EnvelopeLine {
   }
 }
 
-async function* streamFile(file: string): AsyncGenerator<EnvelopeLine> {
-  const input = createReadStream(file, { encoding: "utf8" });
+async function* streamFile(file: string, open: () => NodeJS.ReadableStream = () => createReadStream(file, { encoding: "utf8" })): AsyncGenerator<EnvelopeLine> {
+  const input = open();
   const lines = createInterface({ input, crlfDelay: Infinity });
   let line = 0;
   try {
@@ -74,7 +74,7 @@ async function* streamFile(file: string): AsyncGenerator<EnvelopeLine> {
     throw ioError(file, cause);
   } finally {
     lines.close();
-    input.destroy();
+    if (input !== process.stdin && "destroy" in input && typeof input.destroy === "function") input.destroy();
   }
 }
 
@@ -83,6 +83,12 @@ async function* streamFile(file: string): AsyncGenerator<EnvelopeLine> {
  * as a parsed value or as an invalid line; whether an invalid line stops
  * the run is the caller's choice.
  */
-export async function* streamEnvelopes(path: string): AsyncGenerator<EnvelopeLine> {
+export async function* streamEnvelopes(path: string, stdin?: () => NodeJS.ReadableStream): AsyncGenerator<EnvelopeLine> {
+  // `-` is standard input, read as it comes (lines are named <stdin>:N).
+  if (path === "-") {
+    if (!stdin) throw new McpgovError("usage", "--envelopes -: standard input is not available here");
+    yield* streamFile("<stdin>", stdin);
+    return;
+  }
   for (const file of await envelopeFiles(path)) yield* streamFile(file);
 }

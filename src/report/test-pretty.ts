@@ -8,6 +8,11 @@ import { coverageBelowThreshold, summarize } from "../testing/results.js";
 import { formatDuration, formatPercent, formatValue, type ReporterOptions, shownPath, type TestReporter, type Writer } from "./test-reporter.js";
 
 const STATUS = { pass: "PASS", fail: "FAIL", error: "ERROR", skip: "SKIPPED" } as const;
+const COLOUR = { pass: "green", fail: "red", error: "red", skip: "yellow" } as const;
+
+function status(value: keyof typeof STATUS, options: ReporterOptions): string {
+  return options.paint ? options.paint(STATUS[value], COLOUR[value]) : STATUS[value];
+}
 const RULER = "-".repeat(80);
 
 function indent(text: string, prefix: string): string[] {
@@ -71,22 +76,22 @@ export function formatPretty(run: TestRun, options: ReporterOptions = {}): strin
     lines.push(`${shownPath(file, options)}:`);
     for (const test of tests) {
       const duration = test.status === "skip" ? "" : ` (${formatDuration(test.durationNs)})`;
-      lines.push(`${test.package}.${test.name}: ${STATUS[test.status]}${duration}`, ...regoDetails(test, options));
+      lines.push(`${test.package}.${test.name}: ${status(test.status, options)}${duration}`, ...regoDetails(test, options));
     }
     lines.push("");
   }
   for (const [file, cases] of groupByFile(run.cases.filter((c) => shown(c.status)))) {
     lines.push(`${shownPath(file, options)}:`);
     for (const result of cases) {
-      lines.push(`${result.name}: ${STATUS[result.status]} (${formatDuration(result.durationNs)})`);
+      lines.push(`${result.name}: ${status(result.status, options)} (${formatDuration(result.durationNs)})`);
       if (result.status === "fail") lines.push(...caseDiff(result, options));
     }
     lines.push("");
   }
   const summary = summarize(run);
-  lines.push(RULER, `PASS: ${summary.pass}/${summary.total}`);
-  if (summary.fail > 0) lines.push(`FAIL: ${summary.fail}/${summary.total}`);
-  if (summary.error > 0) lines.push(`ERROR: ${summary.error}/${summary.total}`);
+  lines.push(RULER, `${status("pass", options)}: ${summary.pass}/${summary.total}`);
+  if (summary.fail > 0) lines.push(`${status("fail", options)}: ${summary.fail}/${summary.total}`);
+  if (summary.error > 0) lines.push(`${status("error", options)}: ${summary.error}/${summary.total}`);
   if (summary.skip > 0) lines.push(`SKIPPED: ${summary.skip}/${summary.total}`);
   if (run.parity.disagreements > 0) lines.push(`PARITY: ${run.parity.disagreements} case(s) decided differently by OPA topdown and the WASM bundle`);
   lines.push(...coverageLines(run, options));

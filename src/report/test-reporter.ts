@@ -19,6 +19,8 @@ export interface ReporterOptions {
   cwd?: string;
   /** Pretty: a line for every test and case (`-v`); otherwise only failures, errors and the summary, as `opa test` does. */
   verbose?: boolean;
+  /** Colours status words; the CLI passes one only when colour is on (a terminal, no NO_COLOR). */
+  paint?: (text: string, style: "red" | "green" | "yellow") => string;
 }
 
 export function shownPath(path: string, options: ReporterOptions): string {

@@ -37,6 +37,10 @@ export interface TestRunOptions {
   parity?: boolean;
   /** Replace host builtins of the WASM engine by name (tests plant a disagreement this way). */
   hostBuiltins?: HostBuiltins;
+  /** Told what the run is doing ("building the bundle"), for a progress line; never affects results. */
+  onStage?: (stage: string) => void;
+  /** Told after each case is decided, for a progress line. */
+  onCase?: (done: number, total: number) => void;
 }
 
 function compilePattern(run: string | undefined): RegExp | undefined {
@@ -65,6 +69,8 @@ interface CaseRunOptions {
   /** A staged copy of the policy for topdown, when parity is checked. */
   parityDir?: string;
   hostBuiltins?: HostBuiltins;
+  onCase?: (done: number, total: number) => void;
+  onStage?: (stage: string) => void;
 }
 
 /** The decision topdown makes for a case, or undefined when the envelope is invalid (both sides then fail closed alike, before any policy runs). */
@@ -83,6 +89,7 @@ async function topdownFor(topdown: TopdownEvaluator | undefined, envelope: unkno
  */
 async function runCases(policyDir: string, bundleFile: string, cases: readonly TestCase[], options: CaseRunOptions): Promise<{ hash: string; results: CaseResult[] }> {
   const built = await buildBundle({ policyDir, output: bundleFile });
+  options.onStage?.(`bundle built; deciding ${cases.length} case(s)${options.parityDir !== undefined ? " on WASM and OPA topdown" : ""}`);
   const engine = await WasmPolicyEngine.fromFile(built.output, options.hostBuiltins ? { builtins: options.hostBuiltins } : {});
   const topdown = options.parityDir !== undefined && cases.length > 0 ? await startTopdown(options.parityDir) : undefined;
   try {
@@ -105,6 +112,7 @@ async function runCases(policyDir: string, bundleFile: string, cases: readonly T
         actual,
         ...(other ? { parity: { topdown: other, agree: differences.length === 0, rulesInDispute: rulesInDispute(actual, other) } } : {}),
       });
+      options.onCase?.(results.length, cases.length);
     }
     return { hash: built.hash, results };
   } finally {
@@ -128,10 +136,13 @@ export async function runPolicyTests(options: TestRunOptions): Promise<TestRun> 
     const staged = await stagePolicy(policyDir);
     try {
       const shownDir = displayPath(policyDir);
+      options.onStage?.(`building the bundle and running opa test on ${shownDir}`);
       const run = options.run !== undefined ? { run: options.run } : {};
       const [casesOutcome, regoOutcome, rulesOutcome, coverageOutcome] = await Promise.allSettled([
         runCases(policyDir, join(work, "bundle.tar.gz"), cases, {
           ...(parity ? { parityDir: staged.dir } : {}),
+          ...(options.onCase ? { onCase: options.onCase } : {}),
+          ...(options.onStage ? { onStage: options.onStage } : {}),
           ...(options.hostBuiltins ? { hostBuiltins: options.hostBuiltins } : {}),
         }),
         runRegoTests(staged, { policyDir: shownDir, ...run }),
