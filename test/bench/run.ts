@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../../src/toolchain/opa.js";
 import { auditBench } from "./audit-bench.js";
+import { cliBench } from "./cli-bench.js";
 import { decisionBench } from "./decision-bench.js";
 import { diffBench } from "./diff-bench.js";
 import { gatewayBench } from "./gateway-bench.js";
@@ -18,6 +19,7 @@ const benches: Array<[string, () => Promise<string[]>]> = [
   ["audit", () => auditBench(work)],
   ["gateway", () => gatewayBench(root, work)],
   ["scan", () => scanBench()],
+  ["cli", () => cliBench(root, work)],
 ];
 try {
   console.log(`mcpgov bench — node ${process.version}, ${new Date().toISOString()}`);
