@@ -4,7 +4,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { colourEnabled } from "../cli/colour.js";
@@ -269,6 +269,38 @@ describe("- where a path is needed", () => {
       const result = await runCli([...args]);
       expect(result.code, args.join(" ")).toBe(1);
       expect(result.stderr).toContain(`mcpgov: ${what}: needs a file path; - (standard input) is not accepted here`);
+    }
+  });
+});
+
+describe("the OPA build at install", () => {
+  it("says what it does and that it takes minutes, reports while go runs, and never fails without CI", async () => {
+    // A stand-in for `go`: the real `go install` downloads and compiles OPA for minutes. This one
+    // runs for 2.5 s and fails, so the heartbeat and the failure path are both seen.
+    const bin = join(dir, "fake-go-bin");
+    await mkdir(bin, { recursive: true });
+    await writeFile(join(bin, "go"), `#!/bin/sh\n"${process.execPath}" -e "setTimeout(() => process.exit(1), 2500)"\n`, { mode: 0o755 });
+    const result = spawnSync(process.execPath, [join(repoRoot, "dist/scripts/install-opa.js")], {
+      env: { PATH: bin, HOME: dir, MCPGOV_TOOLS_DIR: join(dir, "no-tools"), MCPGOV_PROGRESS_INTERVAL_MS: "1000" },
+      encoding: "utf8",
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toBe("");
+    const lines = result.stderr.split("\n");
+    expect(lines[0]).toBe(`mcpgov: building OPA v${OPA_VERSION} with \`go install github.com/open-policy-agent/opa@v${OPA_VERSION}\` into ${join(dir, "no-tools", "bin")}`);
+    expect(lines[1]).toContain("can take several minutes");
+    expect(lines.filter((line) => /^mcpgov: still building OPA v[\d.]+ \(\d+s\)…$/.test(line)).length).toBeGreaterThanOrEqual(1);
+    expect(result.stderr).toContain("mcpgov: could not build OPA (go install exited with 1)");
+  });
+});
+
+describe("MCPGOV_CONFIG", () => {
+  it("names the config for serve, stdio and registry when --config is not given", async () => {
+    const config = join(dir, "from-env.yaml");
+    for (const args of [["serve"], ["stdio", "--server", "x"], ["registry", "list"]]) {
+      const result = await runCli(args, { env: { MCPGOV_CONFIG: config } });
+      expect(result.code, args.join(" ")).toBe(1);
+      expect(result.stderr).toContain(`cannot read ${config}: ENOENT`);
     }
   });
 });
