@@ -185,6 +185,16 @@ describe("mcpgov audit verify", () => {
 describe("mcpgov audit export", () => {
   const lines = async (path: string) => (await readFile(path, "utf8")).split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, unknown>);
 
+  it("counts exported calls on stderr without a terminal (MCPGOV_PROGRESS_INTERVAL_MS sets the pace); --quiet says nothing", async () => {
+    const out = join(dir, "progress.jsonl");
+    const loud = await runCli(["audit", "export", "--data-dir", data, "--envelopes", out], { env: { MCPGOV_PROGRESS_INTERVAL_MS: "0" } });
+    expect(loud.code).toBe(0);
+    const counts = loud.stderr.split("\n").filter((l) => l.startsWith("mcpgov audit export: ")).map((l) => l.replace(/ \(\d+s\)/, ""));
+    expect(counts).toEqual([...Array.from({ length: 10 }, (_, i) => `mcpgov audit export: ${i + 1} calls`), "mcpgov audit export: 10 calls, done"]);
+    const quiet = await runCli(["audit", "export", "--data-dir", data, "--envelopes", out, "--quiet"], { env: { MCPGOV_PROGRESS_INTERVAL_MS: "0" } });
+    expect(quiet.stderr).toBe(`exported 10 records: envelopes to ${out}\n`);
+  });
+
   it("writes the stored envelopes as JSONL (v1 as recorded, v2 since) that decides as recorded, with secrets masked", async () => {
     const out = join(dir, "envelopes.jsonl");
     const result = await runCli(["audit", "export", "--data-dir", data, "--envelopes", out]);

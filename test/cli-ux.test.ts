@@ -216,6 +216,18 @@ describe("progress on stderr", () => {
     expect(written.split("\r").filter(Boolean)).toEqual([`${ESC}2Kmcpgov test: 1/3 cases (0s)`, `${ESC}2Kmcpgov test: 2/3 cases (0s)`, `${ESC}2Kmcpgov test: 3/3 cases (0s)`, `${ESC}2K`]);
   });
 
+  it("mcpgov test counts decided cases on stderr", async () => {
+    const result = await runAs(["test", referencePolicy, "--no-parity"], { env: { MCPGOV_PROGRESS_INTERVAL_MS: "0" } });
+    expect(result.code).toBe(0);
+    const counts = result.stderr.split("\n").filter((l) => /^mcpgov test: \d+\/\d+ cases/.test(l));
+    const total = Number(/\/(\d+) cases/.exec(counts[0] ?? "")?.[1]);
+    expect(total).toBeGreaterThan(1);
+    expect(counts.map((l) => l.replace(/ \(\d+s\)/, ""))).toEqual([
+      ...Array.from({ length: total }, (_, i) => `mcpgov test: ${i + 1}/${total} cases`),
+      `mcpgov test: ${total}/${total} cases, done`,
+    ]);
+  });
+
   it("mcpgov diff counts envelopes on stderr (MCPGOV_PROGRESS_INTERVAL_MS sets the pace); --quiet says nothing", async () => {
     const lines = await Promise.all(["1-read-approved-server", "2-production-write", "4-unregistered-server"].map(async (name) => JSON.stringify(JSON.parse(await readFile(example(name), "utf8")))));
     const corpus = join(dir, "three.jsonl");
