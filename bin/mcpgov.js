@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// The compiled CLI; `npm install` builds it (the prepare script).
+// The compiled CLI: `npm install` in a checkout builds it (prepare); a packed package ships it (prepack).
 import "../dist/cli/main.js";

@@ -32,7 +32,9 @@ export function createProgress(io: CliIo, label: string, options: ProgressOption
   const now = options.now ?? Date.now;
   const started = now();
   const terminal = io.tty?.stderr === true && io.errRaw !== undefined;
-  const interval = terminal ? 100 : Number(io.env["MCPGOV_PROGRESS_INTERVAL_MS"] ?? 5_000);
+  const configured = Number(io.env["MCPGOV_PROGRESS_INTERVAL_MS"] ?? Number.NaN);
+  // A missing or unreadable value is the default pace, never silence.
+  const interval = terminal ? 100 : Number.isFinite(configured) && configured >= 0 ? configured : 5_000;
   let last = started;
   let latest: { done: number; total?: number } | undefined;
   let lineShown = false;

@@ -26,6 +26,7 @@ let dir: string;
 let tarball: string;
 let prefix: string;
 let bundle: string;
+let installLog = "";
 
 beforeAll(async () => {
   dir = await tempDir("mcpgov-pack-");
@@ -40,13 +41,14 @@ beforeAll(async () => {
   if (pack.status !== 0) throw new Error(`npm pack failed:\n${pack.stdout}\n${pack.stderr}`);
   tarball = join(packs, (await readdir(packs)).find((name) => name.endsWith(".tgz"))!);
   prefix = join(dir, "prefix");
-  // Only our own postinstall is allowed to run (as a user would allow it); it must not fail the install.
-  const install = spawnSync(npm, ["install", "--global", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", "--allow-scripts=mcpgov", tarball], {
+  // As the README says to install it; our postinstall must not fail the install.
+  const install = spawnSync(npm, ["install", "--global", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", "--allow-scripts=mcpgov,better-sqlite3", "--foreground-scripts", tarball], {
     cwd: dir,
     env: packEnv(),
     encoding: "utf8",
   });
   if (install.status !== 0) throw new Error(`npm install --global failed:\n${install.stdout}\n${install.stderr}`);
+  installLog = `${install.stdout}\n${install.stderr}`;
 }, 900_000);
 
 afterAll(async () => {
@@ -72,6 +74,10 @@ describe("the npm package", () => {
     expect(files.some((f) => f.startsWith("package/policy/lib/"))).toBe(true);
     expect(files.some((f) => f.startsWith("package/policy/reference/"))).toBe(true);
     expect(files.filter((f) => /\.test\.|^package\/test\/|^package\/dist\/test\/|\.ts$|\.map$/.test(f) && !f.endsWith(".d.ts"))).toEqual([]);
+  });
+
+  it("its postinstall ran at the global install and found the OPA it was pointed at", () => {
+    expect(installLog).toMatch(/mcpgov: using opa [\d.]+ \(MCPGOV_OPA: /);
   });
 
   it("installed globally from the tarball, mcpgov --version answers", () => {
