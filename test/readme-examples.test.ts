@@ -81,6 +81,12 @@ describe("README examples", () => {
       await writeFile(shim, `#!/bin/sh\nexec node ${JSON.stringify(join(ROOT, "dist", "cli", "main.js"))} "$@"\n`);
       await chmod(shim, 0o755);
       await mkdir(join(scratch, "bundles"));
+      // The broken change of the test-broken example: the reference pack with a longer production-write runtime.
+      await cp(join(ROOT, "policy", "reference"), join(scratch, "broken"), { recursive: true });
+      const data = join(scratch, "broken", "mcpgov", "config", "data.json");
+      const config = await readFile(data, "utf8");
+      expect(config).toContain('"production_write": {"max_runtime_sec": 60,');
+      await writeFile(data, config.replace('"production_write": {"max_runtime_sec": 60,', '"production_write": {"max_runtime_sec": 120,'));
       // The diff example's recorded traffic: the seeded 10,000-envelope corpus the diff tests use.
       await writeCorpusFile(join(scratch, "traffic.jsonl"), generateCorpus(10_000, 7));
       await run("node", [join(ROOT, "dist", "cli", "main.js"), "build", "policy/reference", "-o", "bundles/reference.tar.gz", "--revision", "reference"], { cwd: scratch });
@@ -97,6 +103,7 @@ describe("README examples", () => {
     toolchainExample("scan");
     toolchainExample("eval-json");
     toolchainExample("test-reference");
+    toolchainExample("test-broken");
     toolchainExample("diff");
   });
 });

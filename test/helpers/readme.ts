@@ -1,6 +1,6 @@
 /**
  * @module The README's examples, for the tests that check them. A fenced
- * block that shows a command (`$ …`) and its output carries a marker on the
+ * block that shows output (see showsOutput) carries a marker on the
  * line before its fence, `<!-- example: NAME -->`; a test produces that
  * output for real and compares it with `expectExample`. test/readme-examples
  * .test.ts fails when a block that shows output has no marker, or a marker
@@ -41,8 +41,13 @@ export function readmeBlocks(text = readFileSync(README_PATH, "utf8")): ReadmeBl
   return blocks;
 }
 
-/** A block shows output when a `$ ` command line is followed by a line that is not a command. */
+/**
+ * A block shows output when a `$ ` command line is followed by a line that
+ * is not a command, or when it has no language: code, trees, commands alone
+ * and queries are fenced with one (`sh`, `text`, `yaml`, `promql`…).
+ */
 export function showsOutput(block: ReadmeBlock): boolean {
+  if (block.info === "") return true;
   const lines = block.body.split("\n");
   return lines.some((line, i) => line.startsWith("$ ") && i + 1 < lines.length && !lines[i + 1]!.startsWith("$ ") && lines[i + 1]!.trim() !== "");
 }
