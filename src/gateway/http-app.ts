@@ -1,7 +1,8 @@
 /**
  * @module The gateway's HTTP surface (Hono): MCP over Streamable HTTP at
- * /mcp/{server}, health, readiness, metrics, the admin bundle API and the
- * approval console (/console).
+ * /mcp/{server}, health, readiness, metrics, the admin bundle API, the
+ * approval console (/console) and, with JWT auth, OAuth protected resource
+ * metadata (/.well-known/oauth-protected-resource).
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -10,6 +11,7 @@ import { quarantineRoutes } from "./admin-quarantine-routes.js";
 import type { Authenticator, Subject } from "./auth.js";
 import type { GatewayContext } from "./context.js";
 import { leanToolCall } from "./lean-call.js";
+import { resourceServer } from "./resource-server.js";
 import { denyUnknownServer } from "./unknown-server.js";
 import { approvalRoutes } from "./admin-approval-routes.js";
 import { auditRoutes } from "./admin-audit-routes.js";
@@ -87,7 +89,13 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
     c.set("subject", result.subject);
     await next();
   };
-  const authenticate = authenticateWith(auth);
+  // With JWT auth the MCP endpoints are an OAuth resource: audience-bound tokens, discoverable metadata, RFC 6750 challenges.
+  const oauth =
+    config.auth.mode === "jwt"
+      ? resourceServer({ auth: config.auth, isEndpoint: (path) => /^\/mcp\/[^/]+$/.test(path) && ctx.registry.get(path.slice("/mcp/".length)) !== undefined })
+      : undefined;
+  if (oauth) app.route("/", oauth.routes);
+  const authenticate = oauth ? oauth.guard(auth) : authenticateWith(auth);
   const authenticateAdmin = authenticateWith(adminAuth);
 
   const tooLarge = (c: Context) => jsonRpcError(c, 413, -32600, `Request body exceeds ${config.limits.max_body_bytes} bytes`);
@@ -122,9 +130,14 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
       if (!session || session.serverId !== serverId) {
         return jsonRpcError(c, 404, -32001, "Session not found: it ended, or another gateway holds it; send initialize without Mcp-Session-Id to start a new one");
       }
-      const authInfo = { token: "", clientId: subject.id, scopes: subject.scopes, extra: { httpRequestId: c.get("requestId") } };
+      // The subject of this request's token (its scopes and roles may have changed since the session opened) governs its calls.
+      const authInfo = { token: "", clientId: subject.id, scopes: subject.scopes, extra: { httpRequestId: c.get("requestId"), subject } };
       if (c.req.method !== "POST") return session.transport.handleRequest(c.req.raw, { authInfo });
-      const lean = await leanToolCall(ctx, session, c.req.raw, c.get("requestId"));
+      const lean = await leanToolCall(ctx, session, c.req.raw, c.get("requestId"), {
+        subject,
+        // A DENY for a missing scope answers 403 insufficient_scope, so an OAuth client can step up (the call is recorded as denied).
+        ...(oauth ? { onScopeDenied: (needed: string[], body: Record<string, unknown>) => oauth.insufficientScope(c, subject, needed, body) } : {}),
+      });
       if ("answered" in lean) return lean.answered;
       return session.transport.handleRequest(lean.forward, { authInfo, ...("parsedBody" in lean ? { parsedBody: lean.parsedBody } : {}) });
     }
