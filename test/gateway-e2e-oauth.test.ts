@@ -134,6 +134,27 @@ async function signIn(path: string, provider: MemoryOAuthProvider): Promise<{ cl
   return { client, transport };
 }
 
+describe("routes that are no MCP endpoint", () => {
+  it("the admin API takes a token for the whole gateway, not one for an endpoint", async () => {
+    const admin = (aud: string) => as.mint({ sub: "ops", aud, roles: ["mcpgov-admin"] });
+    const forGateway = await gw.fetch("/admin/bundle", { headers: { authorization: `Bearer ${await admin(gw.url)}` } });
+    expect(forGateway.status).toBe(200);
+    expect(await forGateway.json()).toMatchObject({ active: { revision: "e2e" } });
+    const forEndpoint = await gw.fetch("/admin/bundle", { headers: { authorization: `Bearer ${await admin(`${gw.url}/mcp/rug`)}` } });
+    expect(forEndpoint.status).toBe(401);
+  });
+
+  it("a released output's fetch under /mcp/{server} is challenged for that endpoint", async () => {
+    const response = await gw.fetch("/mcp/rug/quarantine/00000000-0000-4000-8000-000000000000");
+    expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toBe(`Bearer resource_metadata="${prmUrl("/mcp/rug")}"`);
+    const other = await gw.fetch("/mcp/rug/quarantine/00000000-0000-4000-8000-000000000000", {
+      headers: { authorization: `Bearer ${await as.mint({ sub: "dana", aud: `${gw.url}/mcp/remote`, scope: "mcp:read" })}` },
+    });
+    expect(other.status).toBe(401);
+  });
+});
+
 describe("the SDK's OAuth client", () => {
   it("discovers the authorization server from the 401, signs in for this endpoint, and its calls are audited under the token's subject", async () => {
     const provider = new MemoryOAuthProvider();

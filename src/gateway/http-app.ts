@@ -80,8 +80,16 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
   });
   app.get("/metrics", async (c) => c.text(await ctx.metrics.registry.metrics(), 200, { "content-type": ctx.metrics.registry.contentType }));
 
+  // With JWT auth the MCP endpoints are an OAuth resource: audience-bound tokens, discoverable metadata, RFC 6750 challenges.
+  const oauth =
+    config.auth.mode === "jwt"
+      ? resourceServer({ auth: config.auth, isEndpoint: (path) => /^\/mcp\/[^/]+$/.test(path) && ctx.registry.get(path.slice("/mcp/".length)) !== undefined })
+      : undefined;
+  if (oauth) app.route("/", oauth.routes);
+
   const authenticateWith = (authenticator: Authenticator) => async (c: Context<Env>, next: () => Promise<void>) => {
-    const result = await authenticator.authenticate(c.req.header("authorization"));
+    // A JWT for the whole gateway (its root resource) is good here too.
+    const result = await authenticator.authenticate(c.req.header("authorization"), oauth?.gatewayAudiences(c));
     if (!result.ok) {
       c.header("www-authenticate", 'Bearer realm="mcpgov"');
       return jsonRpcError(c, result.status, -32001, `Unauthorized: ${result.reason}`);
@@ -89,13 +97,7 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
     c.set("subject", result.subject);
     await next();
   };
-  // With JWT auth the MCP endpoints are an OAuth resource: audience-bound tokens, discoverable metadata, RFC 6750 challenges.
-  const oauth =
-    config.auth.mode === "jwt"
-      ? resourceServer({ auth: config.auth, isEndpoint: (path) => /^\/mcp\/[^/]+$/.test(path) && ctx.registry.get(path.slice("/mcp/".length)) !== undefined })
-      : undefined;
-  if (oauth) app.route("/", oauth.routes);
-  const authenticate = oauth ? oauth.guard(auth) : authenticateWith(auth);
+  const authenticate: MiddlewareHandler<Env> = oauth ? oauth.guard<Env>(auth) : authenticateWith(auth);
   const authenticateAdmin = authenticateWith(adminAuth);
 
   const tooLarge = (c: Context) => jsonRpcError(c, 413, -32600, `Request body exceeds ${config.limits.max_body_bytes} bytes`);
@@ -160,7 +162,8 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
     }
   });
   app.get("/admin/bundle", authenticateAdmin, (c) => c.json({ active: ctx.bundles.current().bundle }));
-  app.route("/", quarantineRoutes(ctx, auth, adminAuth));
+  // The owner's fetch of a released output at /mcp/{server}/quarantine/{id} is bound to that endpoint's resource.
+  app.route("/", quarantineRoutes(ctx, auth, adminAuth, oauth?.guard(auth, (path) => path.split("/").slice(0, 3).join("/"))));
 
   app.notFound((c) => jsonRpcError(c, 404, -32601, `No route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

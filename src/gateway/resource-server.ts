@@ -23,7 +23,9 @@ import {
 } from "../core/oauth-resource.js";
 import { type Authenticator, bearer, type Subject } from "./auth.js";
 
-type Env = { Variables: { requestId: string; subject: Subject } };
+type Env = { Variables: { subject: Subject } };
+/** What these helpers read of a request: its path and headers (any route's context has them). */
+type RequestOf = { req: { path: string; header(name: string): string | undefined } };
 
 /** Host[:port] as a URL authority: a Host header that would parse as anything else (user info, a path) derives no URL. */
 const HOST_AUTHORITY = /^(?:\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::\d{1,5})?$/;
@@ -38,10 +40,16 @@ function rpcError(status: 401 | 403, code: number, message: string, data?: Recor
 export interface ResourceServer {
   /** The well-known routes, mounted at the app's root. */
   routes: Hono<Env>;
-  /** Authenticates an MCP endpoint request (audience bound to its path) and checks auth.required_scopes. */
-  guard(auth: Authenticator): MiddlewareHandler<Env>;
+  /**
+   * Authenticates a request to an MCP endpoint (its token's audience bound
+   * to the endpoint) and checks auth.required_scopes. `endpointOf` maps the
+   * request path to the endpoint's (default: the path itself).
+   */
+  guard<E extends Env>(auth: Authenticator, endpointOf?: (path: string) => string): MiddlewareHandler<E>;
+  /** The audiences a token may carry for the whole gateway (its root resource), for routes that are no MCP endpoint. */
+  gatewayAudiences(c: RequestOf): string[];
   /** The 403 insufficient_scope answer for a request at `path` whose subject must step up to `needed`. */
-  insufficientScope(c: Context<Env>, subject: Subject, needed: readonly string[], body: Record<string, unknown>): Response;
+  insufficientScope(c: RequestOf, subject: Subject, needed: readonly string[], body: Record<string, unknown>): Response;
 }
 
 export interface ResourceServerOptions {
@@ -60,22 +68,23 @@ export function resourceServer({ auth, isEndpoint }: ResourceServerOptions): Res
   };
 
   /** The configured resource, else http://<Host>: the Host already passed allowed_hosts, and must be a bare authority. */
-  const baseOf = (c: Context<Env>): string | undefined => {
+  const baseOf = (c: RequestOf): string | undefined => {
     if (configuredBase !== undefined) return configuredBase;
     const host = c.req.header("host")?.toLowerCase();
     return host !== undefined && HOST_AUTHORITY.test(host) ? `http://${host}` : undefined;
   };
 
-  const challenge = (c: Context<Env>, fields: Omit<Parameters<typeof bearerChallenge>[0], "resourceMetadata">): string => {
+  const challenge = (c: RequestOf, endpoint: string, fields: Omit<Parameters<typeof bearerChallenge>[0], "resourceMetadata">): string => {
     const base = baseOf(c);
-    return base === undefined ? 'Bearer realm="mcpgov"' : bearerChallenge({ resourceMetadata: metadataUrlFor(base, c.req.path), ...fields });
+    return base === undefined ? 'Bearer realm="mcpgov"' : bearerChallenge({ resourceMetadata: metadataUrlFor(base, endpoint), ...fields });
   };
 
-  const insufficientScope: ResourceServer["insufficientScope"] = (c, subject, needed, body) => {
+  const forbidden = (c: RequestOf, endpoint: string, subject: Subject, needed: readonly string[], body: Record<string, unknown>): Response => {
     const response = new Response(JSON.stringify(body), { status: 403, headers: { "content-type": "application/json" } });
-    response.headers.set("www-authenticate", challenge(c, { error: "insufficient_scope", scopes: stepUpScopes(subject.scopes, needed) }));
+    response.headers.set("www-authenticate", challenge(c, endpoint, { error: "insufficient_scope", scopes: stepUpScopes(subject.scopes, needed) }));
     return response;
   };
+  const insufficientScope: ResourceServer["insufficientScope"] = (c, subject, needed, body) => forbidden(c, c.req.path, subject, needed, body);
 
   const routes = new Hono<Env>();
   const metadata = (c: Context<Env>, path: string) => {
@@ -90,21 +99,26 @@ export function resourceServer({ auth, isEndpoint }: ResourceServerOptions): Res
   return {
     routes,
     insufficientScope,
-    guard: (authenticator) =>
-      async function resourceGuard(c, next) {
+    gatewayAudiences: (c) => {
+      const base = baseOf(c);
+      return base === undefined ? [] : audiencesFor(base, "");
+    },
+    guard: <E extends Env>(authenticator: Authenticator, endpointOf = (path: string) => path): MiddlewareHandler<E> =>
+      async function resourceGuard(c: Context<E>, next) {
         const base = baseOf(c);
+        const endpoint = endpointOf(c.req.path);
         const authorization = c.req.header("authorization");
-        const result = await authenticator.authenticate(authorization, base === undefined ? [] : audiencesFor(base, c.req.path));
+        const result = await authenticator.authenticate(authorization, base === undefined ? [] : audiencesFor(base, endpoint));
         if (!result.ok) {
           const presented = bearer(authorization) !== undefined;
           const response = rpcError(result.status, -32001, `Unauthorized: ${result.reason}`);
-          response.headers.set("www-authenticate", challenge(c, presented ? { error: "invalid_token" } : {}));
+          response.headers.set("www-authenticate", challenge(c, endpoint, presented ? { error: "invalid_token" } : {}));
           return response;
         }
         const missing = missingScopes(result.subject.scopes, auth.required_scopes);
         if (missing.length > 0) {
           const body = { jsonrpc: "2.0", error: { code: -32001, message: `Forbidden: token lacks scope ${missing.map((s) => `"${s}"`).join(", ")} needed for this endpoint` }, id: null };
-          return insufficientScope(c, result.subject, auth.required_scopes, body);
+          return forbidden(c, endpoint, result.subject, auth.required_scopes, body);
         }
         c.set("subject", result.subject);
         await next();
