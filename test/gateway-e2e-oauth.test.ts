@@ -13,6 +13,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  decisionOf,
   disposeGateway,
   INITIALIZE,
   mcpHeaders,
@@ -208,6 +209,36 @@ describe("the SDK's OAuth client", () => {
     const records = await gw.calls({ server: "rug", tool: "slow", decision: "ALLOW_WITH_CONSTRAINTS" });
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ outcome: "executed", subject: { id: "dana" } });
+  });
+});
+
+describe("calls answered over SSE", () => {
+  it("get a missing scope as a tool error (the status is sent before the policy decides), and each request is decided with its own token", async () => {
+    const tokenFor = (scope: string) => as.mint({ sub: "finn", aud: `${gw.url}/mcp/rug`, scope });
+    let current = await tokenFor("mcp:read");
+    const client = new Client({ name: "oauth-e2e-sse", version: "1.0.0" });
+    clients.push(client);
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp/rug`), {
+        fetch: (url, init) => {
+          const headers = new Headers(init?.headers);
+          headers.set("authorization", `Bearer ${current}`);
+          return fetch(url, { ...init, headers });
+        },
+      }),
+    );
+    // Asking for progress takes the SDK server's SSE path.
+    const progress = { onprogress: () => undefined };
+    const denied = await client.callTool({ name: "slow", arguments: { seconds: 0 } }, undefined, progress);
+    expect(denied.isError).toBe(true);
+    expect(decisionOf(denied)).toMatchObject({ decision: "DENY", rules: ["require-scope"] });
+
+    // Same session, a token with mcp:write: this request's token decides.
+    current = await tokenFor("mcp:read mcp:write");
+    const ran = await client.callTool({ name: "slow", arguments: { seconds: 0 } }, undefined, progress);
+    expect(ran.isError, JSON.stringify(ran)).toBeFalsy();
+    const records = await gw.calls({ server: "rug", tool: "slow" });
+    expect(records.filter((r) => r.subject?.id === "finn").map((r) => r.decision).sort()).toEqual(["ALLOW_WITH_CONSTRAINTS", "DENY"]);
   });
 });
 
