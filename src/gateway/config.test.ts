@@ -120,6 +120,10 @@ auth:
       "mcpgov.yaml",
     );
     expect(ok.auth).toMatchObject({ resource: "https://gw.example.com", authorization_servers: ["https://idp.example.com"], required_scopes: ["mcp:read"] });
+    expect(ok.warnings).toEqual([]);
+    // Off loopback without a resource, clients would be told http://<Host>: said at start-up.
+    const derived = parseGatewayConfig(`${jwt}listen: {host: 0.0.0.0}\nallowed_hosts: [gw.example.com]\n`, "mcpgov.yaml");
+    expect(derived.warnings).toEqual([expect.stringContaining("auth.resource is not set")]);
     expect(problems(`${jwt}  resource: https://gw.example.com/mcpgov\n`)).toEqual([
       "mcpgov.yaml:6: auth.resource: must be scheme://host[:port] only (no path, query, fragment or credentials)",
     ]);

@@ -24,12 +24,18 @@ async function setup(auth: Record<string, unknown>) {
 
 describe("resourceServer with auth.resource", () => {
   it("builds metadata, challenges and accepted audiences from the configured resource, never from the Host header", async () => {
-    const { app, sign, call } = await setup({ resource: "https://mcp.example.com", authorization_servers: ["https://login.example.com"] });
+    const { app, sign, call } = await setup({
+      resource: "https://mcp.example.com",
+      authorization_servers: ["https://idp.example.com/"],
+      scopes_supported: ["mcp:read", "mcp:write", "mcp:destructive"],
+    });
+    // The README's example, as served.
     const prm = await app.request("http://gw.internal:8787/.well-known/oauth-protected-resource/mcp/github", { headers: { host: "gw.internal:8787" } });
     expect(await prm.json()).toEqual({
       resource: "https://mcp.example.com/mcp/github",
-      authorization_servers: ["https://login.example.com"],
+      authorization_servers: ["https://idp.example.com/"],
       bearer_methods_supported: ["header"],
+      scopes_supported: ["mcp:read", "mcp:write", "mcp:destructive"],
     });
     const missing = await call("/mcp/github");
     expect(missing.status).toBe(401);
