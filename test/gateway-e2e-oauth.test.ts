@@ -26,6 +26,7 @@ import {
   type Workspace,
   writeGatewayConfig,
 } from "./helpers/gateway.js";
+import { expectExample } from "./helpers/readme.js";
 import { MemoryOAuthProvider, startAuthServer, type TestAuthServer } from "./helpers/oauth-server.js";
 import { rugPullHttp } from "./helpers/rug-pull.js";
 
@@ -261,6 +262,7 @@ describe("insufficient scope on the wire", () => {
     expect(response.headers.get("www-authenticate")).toBe(`Bearer resource_metadata="${prmUrl("/mcp/rug")}", error="insufficient_scope", scope="mcp:read mcp:write"`);
     const text = await response.text();
     expect(text).not.toContain("secret-argument-value");
+    expectExample("oauth-insufficient-scope", `HTTP/1.1 ${response.status} Forbidden\nWWW-Authenticate: ${response.headers.get("www-authenticate")}\n\n${text}`);
     const body = JSON.parse(text) as { id: number; error: { code: number; message: string; data: { "mcpgov/decision": { call_id: string } } } };
     expect(body).toMatchObject({ id: 7, error: { code: -32001, message: 'require-scope: token lacks scope "mcp:write" needed for write calls' } });
     const [record] = await gw.calls({ callId: body.error.data["mcpgov/decision"].call_id });

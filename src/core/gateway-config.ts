@@ -486,6 +486,14 @@ export const GatewayConfigSchema = z
     if (!loopback && config.auth.mode === "none") {
       ctx.addIssue({ code: "custom", path: ["auth", "mode"], message: "none is only allowed when listen.host is a loopback address" });
     }
+    // The admin API publishes no metadata and checks no endpoint scopes: these keys would be silently ignored there.
+    if (config.admin_auth?.mode === "jwt") {
+      const admin = config.admin_auth;
+      for (const key of ["authorization_servers", "scopes_supported", "resource_name", "resource_documentation"] as const) {
+        if (admin[key] !== undefined) ctx.addIssue({ code: "custom", path: ["admin_auth", key], message: "only used in auth (the MCP endpoints' protected resource metadata)" });
+      }
+      if (admin.required_scopes.length > 0) ctx.addIssue({ code: "custom", path: ["admin_auth", "required_scopes"], message: "only used in auth (the MCP endpoints); admin access is decided by roles" });
+    }
     if (!loopback && config.admin_auth?.mode === "none") {
       ctx.addIssue({ code: "custom", path: ["admin_auth", "mode"], message: "none is only allowed when listen.host is a loopback address" });
     }

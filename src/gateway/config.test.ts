@@ -124,6 +124,10 @@ auth:
     // Off loopback without a resource, clients would be told http://<Host>: said at start-up.
     const derived = parseGatewayConfig(`${jwt}listen: {host: 0.0.0.0}\nallowed_hosts: [gw.example.com]\n`, "mcpgov.yaml");
     expect(derived.warnings).toEqual([expect.stringContaining("auth.resource is not set")]);
+    // admin_auth shares the JWT settings, but publishes nothing and checks no endpoint scopes.
+    expect(problems(`${jwt}admin_auth:\n  mode: jwt\n  jwks_url: https://idp.example.com/jwks.json\n  issuer: https://idp.example.com\n  required_scopes: [mcp:read]\n`)).toEqual([
+      "mcpgov.yaml:10: admin_auth.required_scopes: only used in auth (the MCP endpoints); admin access is decided by roles",
+    ]);
     expect(problems(`${jwt}  resource: https://gw.example.com/mcpgov\n`)).toEqual([
       "mcpgov.yaml:6: auth.resource: must be scheme://host[:port] only (no path, query, fragment or credentials)",
     ]);
