@@ -67,6 +67,12 @@ describe("resourceServer without auth.resource", () => {
 describe("auth.required_scopes", () => {
   it("refuses a token without them with 403 insufficient_scope before any MCP handling, asking for held plus required", async () => {
     const { sign, call } = await setup({ resource: "https://mcp.example.com", required_scopes: ["mcp:read", "mcp:use"] });
+    // A 401 already names them (MCP 2025-11-25), so the client asks for them on its first sign-in.
+    const unauthenticated = await call("/mcp/github");
+    expect(unauthenticated.status).toBe(401);
+    expect(unauthenticated.headers.get("www-authenticate")).toBe(
+      'Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp/github", scope="mcp:read mcp:use"',
+    );
     const response = await call("/mcp/github", await sign("https://mcp.example.com/mcp/github", "mcp:read"));
     expect(response.status).toBe(403);
     expect(response.headers.get("www-authenticate")).toBe(

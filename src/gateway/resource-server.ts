@@ -112,7 +112,9 @@ export function resourceServer({ auth, isEndpoint }: ResourceServerOptions): Res
         if (!result.ok) {
           const presented = bearer(authorization) !== undefined;
           const response = rpcError(result.status, -32001, `Unauthorized: ${result.reason}`);
-          response.headers.set("www-authenticate", challenge(c, endpoint, presented ? { error: "invalid_token" } : {}));
+          // MCP 2025-11-25: a 401 names the scopes the endpoint needs, so the client asks for them (else it asks for scopes_supported).
+          const scopes = auth.required_scopes.length > 0 ? { scopes: auth.required_scopes } : {};
+          response.headers.set("www-authenticate", challenge(c, endpoint, { ...(presented ? { error: "invalid_token" as const } : {}), ...scopes }));
           return response;
         }
         const missing = missingScopes(result.subject.scopes, auth.required_scopes);
