@@ -23,12 +23,11 @@ import {
   JSONRPCMessageSchema,
   McpError,
   SUPPORTED_PROTOCOL_VERSIONS,
-  type CallToolResult,
   type JSONRPCMessage,
 } from "@modelcontextprotocol/sdk/types.js";
 import { scopesDemandedBy } from "../core/oauth-resource.js";
 import type { Subject } from "./auth.js";
-import { MCPGOV_REFUSED } from "./call-pipeline.js";
+import { MCPGOV_REFUSED, refusalOf } from "./call-pipeline.js";
 import { followAbort } from "./constrained-call.js";
 import type { GatewayContext } from "./context.js";
 import { governedToolCall } from "./proxy-server.js";
@@ -76,15 +75,6 @@ export interface LeanOptions {
   onScopeDenied?: (needed: string[], body: Record<string, unknown>) => Response;
 }
 
-/** The refusal's decision, when the gateway put one on the tool error. */
-function refusalDecision(result: CallToolResult): { decision: string; rules: string[]; reason: string } | undefined {
-  const meta = result._meta?.["mcpgov/decision"];
-  if (!result.isError || !isObject(meta)) return undefined;
-  const { decision, rules, reason } = meta;
-  if (typeof decision !== "string" || !Array.isArray(rules) || typeof reason !== "string") return undefined;
-  return { decision, rules: rules.filter((r): r is string => typeof r === "string"), reason };
-}
-
 export async function leanToolCall(ctx: GatewayContext, session: HttpSession, req: Request, httpRequestId: string, options: LeanOptions = {}): Promise<LeanOutcome> {
   const accept = req.headers.get("accept");
   if (!accept?.includes("application/json") || !accept.includes("text/event-stream")) return { forward: req };
@@ -126,10 +116,11 @@ export async function leanToolCall(ctx: GatewayContext, session: HttpSession, re
     const result = await governedToolCall(ctx, caller, "streamable-http", { params: rpc.params as never, rpcId: id, signal, httpRequestId });
     const valid = CallToolResultSchema.safeParse(result);
     if (!valid.success) throw new McpError(ErrorCode.InvalidParams, `Invalid tools/call result: ${valid.error.message}`);
-    const decision = options.onScopeDenied ? refusalDecision(valid.data) : undefined;
-    scopeDenied = decision ? scopesDemandedBy(decision) : undefined;
+    // Only mcpgov's own refusal (never an upstream's look-alike tool error) can turn into a 403.
+    const refusal = options.onScopeDenied ? refusalOf(result) : undefined;
+    scopeDenied = refusal && refusal.outcome === "blocked" ? scopesDemandedBy(refusal.decision) : undefined;
     payload = scopeDenied
-      ? { jsonrpc: "2.0", id, error: { code: MCPGOV_REFUSED, message: decision!.reason, data: { "mcpgov/decision": valid.data._meta?.["mcpgov/decision"] } } }
+      ? { jsonrpc: "2.0", id, error: { code: MCPGOV_REFUSED, message: refusal!.decision.reason, data: { "mcpgov/decision": valid.data._meta?.["mcpgov/decision"] } } }
       : { result: valid.data, jsonrpc: "2.0", id };
   } catch (error) {
     payload = errorResponse(id, error);
