@@ -19,12 +19,12 @@ async function setup(auth: Record<string, unknown>) {
     new SignJWT({ sub: "alice", scope }).setProtectedHeader({ alg: "RS256" }).setIssuer(ISSUER).setAudience(aud).setExpirationTime("5m").sign(privateKey);
   const call = (path: string, token?: string, host = "gw.internal:8787") =>
     app.request(`http://gw.internal:8787${path}`, { method: "POST", headers: { host, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
-  return { app, sign, call };
+  return { app, sign, call, privateKey };
 }
 
 describe("resourceServer with auth.resource", () => {
   it("builds metadata, challenges and accepted audiences from the configured resource, never from the Host header", async () => {
-    const { app, sign, call } = await setup({
+    const { app, sign, call, privateKey } = await setup({
       resource: "https://mcp.example.com",
       authorization_servers: ["https://idp.example.com/"],
       scopes_supported: ["mcp:read", "mcp:write", "mcp:destructive"],
@@ -43,6 +43,11 @@ describe("resourceServer with auth.resource", () => {
     expect(await (await call("/mcp/github", await sign("https://mcp.example.com/mcp/github", "mcp:read"))).json()).toEqual({ subject: "alice" });
     // A token for the Host-derived URL is not for this resource.
     expect((await call("/mcp/github", await sign("http://gw.internal:8787/mcp/github", "mcp:read"))).status).toBe(401);
+    // Verified but naming nobody: still 401 invalid_token (the authenticator says 403), so the client signs in again.
+    const nobody = await new SignJWT({ scope: "mcp:read" }).setProtectedHeader({ alg: "RS256" }).setIssuer(ISSUER).setAudience("https://mcp.example.com").setExpirationTime("5m").sign(privateKey);
+    const refused = await call("/mcp/github", nobody);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("www-authenticate")).toContain('error="invalid_token"');
   });
 });
 

@@ -111,7 +111,8 @@ export function resourceServer({ auth, isEndpoint }: ResourceServerOptions): Res
         const result = await authenticator.authenticate(authorization, base === undefined ? [] : audiencesFor(base, endpoint));
         if (!result.ok) {
           const presented = bearer(authorization) !== undefined;
-          const response = rpcError(result.status, -32001, `Unauthorized: ${result.reason}`);
+          // RFC 6750 §3.1: a refused token (even one verified but without a subject) is 401 invalid_token, which is what sends a client to sign in again.
+          const response = rpcError(401, -32001, `Unauthorized: ${result.reason}`);
           // MCP 2025-11-25: a 401 names the scopes the endpoint needs, so the client asks for them (else it asks for scopes_supported).
           const scopes = auth.required_scopes.length > 0 ? { scopes: auth.required_scopes } : {};
           response.headers.set("www-authenticate", challenge(c, endpoint, { ...(presented ? { error: "invalid_token" as const } : {}), ...scopes }));
