@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ActionSchema } from "./envelope.js";
+import { SCOPE_TOKEN } from "./oauth-resource.js";
 
 /** Registry ids are lowercase slugs without `_` or `.`, so the gateway can use either as a namespace separator. */
 export const ServerIdSchema = z
@@ -74,6 +75,9 @@ export const RegistryEntrySchema = z.strictObject({
 });
 export type RegistryEntry = z.infer<typeof RegistryEntrySchema>;
 
+/** RFC 6749 §3.3 scope-token, so a scope can be written into a `WWW-Authenticate` header as is. */
+const ScopeTokenSchema = z.string().regex(SCOPE_TOKEN, "expected an OAuth scope token: printable ASCII without spaces, '\"' or '\\'");
+
 const JwtAuthSchema = z
   .strictObject({
     mode: z.literal("jwt"),
@@ -82,7 +86,33 @@ const JwtAuthSchema = z
     shared_secret_env: EnvNameSchema.optional().describe("Environment variable holding an HMAC secret."),
     algorithms: z.array(z.string().min(1)).min(1).optional(),
     issuer: z.string().min(1),
-    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    audience: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .optional()
+      .describe(
+        "Further audiences accepted anywhere. Without it a token must be for this resource: its aud the endpoint's resource URL " +
+          "(resource + /mcp/{server}) or the gateway's (resource).",
+      ),
+    resource: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe(
+        "The gateway's public base URL as clients reach it (scheme://host[:port], no path), the resource of " +
+          "/.well-known/oauth-protected-resource; each MCP endpoint's resource is this plus its path. " +
+          "Absent: http://<Host header> (the Host is checked against allowed_hosts first). Set it behind a TLS proxy.",
+      ),
+    authorization_servers: z
+      .array(z.url({ protocol: /^https?$/ }))
+      .min(1)
+      .optional()
+      .describe("Issuer URLs of the authorization servers clients sign in with, published in the protected resource metadata; default [issuer]."),
+    scopes_supported: z.array(ScopeTokenSchema).optional().describe("Scopes published in the protected resource metadata; clients request these when no 401/403 names any."),
+    required_scopes: z
+      .array(ScopeTokenSchema)
+      .default([])
+      .describe("Scopes every token must hold to use an MCP endpoint at all; a token without one gets 403 insufficient_scope before any MCP handling."),
+    resource_name: z.string().min(1).max(200).optional().describe("Human-readable name in the protected resource metadata."),
+    resource_documentation: z.url({ protocol: /^https?$/ }).optional().describe("Documentation URL in the protected resource metadata."),
     clock_tolerance_sec: z.number().int().min(0).max(300).default(30),
     claims: z
       .strictObject({
@@ -98,6 +128,16 @@ const JwtAuthSchema = z
     const sources = [auth.jwks_url, auth.public_key_file, auth.shared_secret_env].filter((s) => s !== undefined);
     if (sources.length !== 1) {
       ctx.addIssue({ code: "custom", path: [], message: "set exactly one of jwks_url, public_key_file, shared_secret_env" });
+    }
+    if (auth.resource !== undefined) {
+      const url = new URL(auth.resource);
+      // The resource is an origin: endpoints' resources and metadata URLs are built from it, and a path would put them where the gateway does not serve.
+      if ((url.pathname !== "/" && url.pathname !== "") || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
+        ctx.addIssue({ code: "custom", path: ["resource"], message: "must be scheme://host[:port] only (no path, query, fragment or credentials)" });
+      }
+      if (url.protocol === "http:" && !isLoopbackHost(url.hostname.replace(/^\[|\]$/g, ""))) {
+        ctx.addIssue({ code: "custom", path: ["resource"], message: "must be https (plain http only for a loopback address)" });
+      }
     }
     // Keys fetched over plain HTTP could be swapped by anyone on the path.
     if (auth.jwks_url !== undefined && new URL(auth.jwks_url).protocol === "http:" && !isLoopbackHost(new URL(auth.jwks_url).hostname)) {
@@ -445,6 +485,14 @@ export const GatewayConfigSchema = z
     }
     if (!loopback && config.auth.mode === "none") {
       ctx.addIssue({ code: "custom", path: ["auth", "mode"], message: "none is only allowed when listen.host is a loopback address" });
+    }
+    // The admin API publishes no metadata and checks no endpoint scopes: these keys would be silently ignored there.
+    if (config.admin_auth?.mode === "jwt") {
+      const admin = config.admin_auth;
+      for (const key of ["authorization_servers", "scopes_supported", "resource_name", "resource_documentation"] as const) {
+        if (admin[key] !== undefined) ctx.addIssue({ code: "custom", path: ["admin_auth", key], message: "only used in auth (the MCP endpoints' protected resource metadata)" });
+      }
+      if (admin.required_scopes.length > 0) ctx.addIssue({ code: "custom", path: ["admin_auth", "required_scopes"], message: "only used in auth (the MCP endpoints); admin access is decided by roles" });
     }
     if (!loopback && config.admin_auth?.mode === "none") {
       ctx.addIssue({ code: "custom", path: ["admin_auth", "mode"], message: "none is only allowed when listen.host is a loopback address" });

@@ -46,14 +46,28 @@ function decisionMeta(refusal: Refusal, callId: string): Record<string, unknown>
   };
 }
 
+/**
+ * The gateway's own refusals, by result object: an upstream's tool error
+ * can carry any `_meta` it likes, so the HTTP layer asks here, not the
+ * result, whether (and why) mcpgov refused a call.
+ */
+const refusals = new WeakMap<ToolCallResult, Refusal>();
+
+/** The refusal `result` phrases, when mcpgov made it; undefined for anything an upstream answered. */
+export function refusalOf(result: ToolCallResult): Refusal | undefined {
+  return refusals.get(result);
+}
+
 /** A refusal as a tool error: the model reads the text, a program reads _meta. */
 function refusalResult(refusal: Refusal, callId: string): ToolCallResult {
   const outputMeta = refusal.meta?.["mcpgov/output"];
-  return {
+  const result: ToolCallResult = {
     content: [{ type: "text", text: refusal.text }],
     isError: true,
     _meta: outputMeta ? { "mcpgov/output": outputMeta } : { "mcpgov/decision": decisionMeta(refusal, callId) },
   };
+  refusals.set(result, refusal);
+  return result;
 }
 
 export async function handleToolCall(ctx: GatewayContext, request: ToolCallRequest): Promise<ToolCallResult> {

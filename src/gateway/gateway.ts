@@ -18,6 +18,7 @@ import type { Logger } from "../logger.js";
 import { silentLogger } from "../logger.js";
 import { createUpstream } from "../upstream/create-upstream.js";
 import type { Upstream } from "../upstream/upstream.js";
+import { audiencesFor, canonicalBase } from "../core/oauth-resource.js";
 import { apiKeyAuthenticator, type Authenticator, jwtAuthenticator, noAuthenticator } from "./auth.js";
 import { BundleManager } from "./bundle-manager.js";
 import { startBundlePolling } from "./bundle-poller.js";
@@ -69,13 +70,15 @@ async function authenticatorFor(config: LoadedGatewayConfig, auth: LoadedGateway
     return apiKeyAuthenticator(keys.map((k) => ({ id: k.id, key: k.key, subject: k.subject, ...(k.tenant ? { tenant: k.tenant } : {}), roles: k.roles, scopes: k.scopes })));
   }
   const claims = { subject: auth.claims.subject, roles: auth.claims.roles, scopes: auth.claims.scopes, ...(auth.claims.tenant ? { tenant: auth.claims.tenant } : {}) };
+  // A token for the whole gateway (its configured resource) is good on every route; endpoint resources are added per request.
+  const audience = [...(auth.audience === undefined ? [] : [auth.audience].flat()), ...(auth.resource === undefined ? [] : audiencesFor(canonicalBase(auth.resource), ""))];
   return jwtAuthenticator({
     ...(auth.jwks_url ? { jwksUrl: auth.jwks_url } : {}),
     ...(auth.public_key_file ? { publicKeyPem: await readFile(resolve(config.source.dir, auth.public_key_file), "utf8") } : {}),
     ...(auth.shared_secret_env ? { sharedSecret: env[auth.shared_secret_env] ?? "" } : {}),
     ...(auth.algorithms ? { algorithms: auth.algorithms } : {}),
     issuer: auth.issuer,
-    audience: auth.audience,
+    ...(audience.length > 0 ? { audience } : {}),
     clockToleranceSec: auth.clock_tolerance_sec,
     claims,
   });

@@ -62,12 +62,14 @@ export function createProxyServer(
   const catalog = ctx.catalogs.get(serverId);
   if (!upstream || !catalog) throw new Error(`no upstream for registered server ${serverId}`);
   const info = upstream.serverInfo;
+  // Over HTTP each request carries the subject of its own token (set by the route, never by the client); the session checked it is the same id and tenant.
+  const subjectOf = (extra: RequestExtra): Subject => (extra.authInfo?.extra?.["subject"] as Subject | undefined) ?? subject;
   const common = (request: { params?: Record<string, unknown> }, extra: RequestExtra) => {
     const httpRequestId = extra.authInfo?.extra?.["httpRequestId"];
     return {
       serverId,
       params: request.params ?? {},
-      subject,
+      subject: subjectOf(extra),
       transport,
       requestId: String(extra.requestId),
       signal: extra.signal,
@@ -99,7 +101,7 @@ export function createProxyServer(
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const progressToken = request.params._meta?.progressToken;
     const requestId = extra.authInfo?.extra?.["httpRequestId"];
-    return (await governedToolCall(ctx, { server, subject, serverId }, transport, {
+    return (await governedToolCall(ctx, { server, subject: subjectOf(extra), serverId }, transport, {
       params: request.params as never,
       rpcId: extra.requestId,
       signal: extra.signal,
