@@ -1,6 +1,6 @@
 /**
  * @module The gateway's HTTP surface (Hono): MCP over Streamable HTTP at
- * /mcp/{server}, health, readiness, metrics, the admin bundle API and the
+ * /mcp/{server} and, for every server at once, /mcp; health, readiness, metrics, the admin bundle API and the
  * approval console (/console).
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
@@ -106,6 +106,23 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
     }
     return streamedLimit(c, next);
   };
+
+  // Every registered server under one endpoint: each request is routed to that server's own proxy (aggregate/).
+  app.all("/mcp", limit, authenticate, async (c) => {
+    const subject = c.get("subject");
+    const sessionId = c.req.header("mcp-session-id");
+    if (sessionId) {
+      const session = sessions.getAggregate(sessionId, subject);
+      if (!session) {
+        return jsonRpcError(c, 404, -32001, "Session not found: it ended, or another gateway holds it; send initialize without Mcp-Session-Id to start a new one");
+      }
+      const authInfo = { token: "", clientId: subject.id, scopes: subject.scopes, extra: { httpRequestId: c.get("requestId") } };
+      return session.transport.handleRequest(c.req.raw, { authInfo });
+    }
+    if (c.req.method !== "POST") return jsonRpcError(c, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
+    const session = await sessions.openAggregate(subject, config.limits.max_body_bytes);
+    return session.transport.handleRequest(c.req.raw);
+  });
 
   app.all("/mcp/:server", limit, authenticate, async (c) => {
     const serverId = c.req.param("server");
