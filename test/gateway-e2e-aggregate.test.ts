@@ -136,6 +136,8 @@ describe("/mcp: every registered server under one endpoint", () => {
       expect(names.filter((n) => n.startsWith(`${server}__`)).sort(), server).toEqual(own.sort());
     }
     expect(names).toEqual(expect.arrayContaining(["filesystem__read_text_file", "memory__read_graph", "everything__echo", "rug__echo", "lists__echo"]));
+    // Merged in registry order.
+    expect([...new Set(names.map((n) => n.slice(0, n.indexOf("__"))))]).toEqual(["filesystem", "memory", "everything", "rug", "lists"]);
     // The server that never started is left out, and a log line says so.
     expect(names.some((n) => n.startsWith("broken__"))).toBe(false);
     expect(logger.entries.some((e) => e.message === "aggregate: server left out of the merged list" && e.fields["server"] === "broken" && e.fields["method"] === "tools/list")).toBe(true);
@@ -156,6 +158,19 @@ describe("/mcp: every registered server under one endpoint", () => {
     const templates = (await agg.listResourceTemplates()).resourceTemplates;
     const ownTemplates = (await everything.listResourceTemplates()).resourceTemplates;
     expect(templates.map((t) => t.uriTemplate).sort()).toEqual(ownTemplates.map((t) => `mcpgov://everything/${t.uriTemplate}`).sort());
+    // Each page of a server's list is its own mediated, recorded request: the fixture's two resources are two pages.
+    expect((await gw.calls({ server: "lists" })).filter((r) => r.envelope.call.method === "resources/list")).toHaveLength(2);
+
+    // A template stays expandable: the client fills in the variable, and the expanded URI maps back.
+    const template = "mcpgov://everything/demo://resource/dynamic/text/{resourceId}";
+    expect(templates.map((t) => t.uriTemplate)).toContain(template);
+    const expanded = await agg.readResource({ uri: template.replace("{resourceId}", "1") });
+    expect(expanded.contents.map((c) => c.uri)).toEqual(["mcpgov://everything/demo://resource/dynamic/text/1"]);
+    expect(expanded.contents.map((c) => ("text" in c ? c.text : ""))[0]).toContain("Resource 1:");
+    const resourceCompletion = await agg.complete({ ref: { type: "ref/resource", uri: template }, argument: { name: "resourceId", value: "1" } });
+    expect(resourceCompletion.completion.values).toEqual(
+      (await everything.complete({ ref: { type: "ref/resource", uri: "demo://resource/dynamic/text/{resourceId}" }, argument: { name: "resourceId", value: "1" } })).completion.values,
+    );
 
     const first = ownResources[0]!;
     const read = await agg.readResource({ uri: `mcpgov://everything/${first.uri}` });
@@ -233,9 +248,14 @@ describe("/mcp: every registered server under one endpoint", () => {
     for (const server of ["everything", "lists", "rug"]) expect((await gw.calls({ server, tool: "echo" })).length, server).toBe(1);
   });
 
-  it("tells the aggregated client when a server's tools, prompts or resources change", async () => {
+  it("tells the aggregated client when a server's tools, prompts or resources change, listing only what the pins allow", async () => {
+    // The rug-pull server grows a tool nobody pinned: the client is told, and the list offers what the pins allow.
+    writeFileSync(ws.rugState, JSON.stringify({ extraTool: true }));
     await agg.callTool({ name: "rug__announce", arguments: {} });
     await expect.poll(() => notified.tools, { timeout: 15_000 }).toBeGreaterThan(0);
+    const tools = (await agg.listTools()).tools.map((t) => t.name);
+    expect(tools).toContain("rug__echo");
+    expect(tools).not.toContain("rug__exfiltrate");
 
     await agg.callTool({ name: "lists__change", arguments: {} });
     await expect.poll(() => notified.prompts, { timeout: 15_000 }).toBeGreaterThan(0);
