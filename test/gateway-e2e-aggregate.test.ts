@@ -106,9 +106,9 @@ describe("/mcp: every registered server under one endpoint", () => {
   const logger = memoryLogger();
   const notified = { tools: 0, prompts: 0, resources: 0 };
 
-  async function aggregated(key: string = KEYS.alice): Promise<Client> {
+  async function aggregated(key: string = KEYS.alice, headers: Record<string, string> = {}): Promise<Client> {
     const client = new Client({ name: "e2e-aggregate", version: "1.0.0" });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${key}`, ...headers } } }));
     clients.push(client);
     return client;
   }
@@ -206,6 +206,13 @@ describe("/mcp: every registered server under one endpoint", () => {
     expect(comparable(viaAggregate!)).toEqual(comparable(viaServer!));
     expect(comparable(viaAggregate!)).toMatchObject({ server: "filesystem", tool: "read_text_file", decision: "ALLOW", rules: ["allow-read-registered-server"], outcome: "executed" });
     expect((await gw.calls()).some((r) => r.tool.includes("__"))).toBe(false);
+  });
+
+  it("puts the HTTP request id on the call's log line, as /mcp/{server} does", async () => {
+    const client = await aggregated(KEYS.alice, { "X-Request-Id": "e2e-aggregate-42" });
+    await client.callTool({ name: "memory__read_graph", arguments: {} });
+    const line = logger.entries.filter((e) => e.message === "tools/call").at(-1)!;
+    expect(line.fields).toMatchObject({ request_id: "e2e-aggregate-42", decision: "ALLOW", outcome: "executed" });
   });
 
   it("holds a production write for approval through /mcp as through /mcp/filesystem", async () => {

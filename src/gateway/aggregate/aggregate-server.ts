@@ -30,10 +30,17 @@ import type { Subject } from "../auth.js";
 import type { GatewayContext } from "../context.js";
 import type { Transport } from "../pipeline/request.js";
 import { denyUnknownServer } from "../unknown-server.js";
-import { Member } from "./member.js";
+import { Member, type MemberRequestOptions } from "./member.js";
 import { type ListKind, mergedList, pageOf } from "./merged-list.js";
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** What a request to a member carries of the aggregated request: cancellation, its id, its auth info. */
+const hop = (extra: Extra): MemberRequestOptions => ({
+  signal: extra.signal,
+  outerRequestId: extra.requestId,
+  ...(extra.authInfo ? { authInfo: extra.authInfo } : {}),
+});
 
 /** A server's list that changed (upstream.on events, re-checked against the pins for tools). */
 export type ChangedList = "tools" | "prompts" | "resources";
@@ -76,7 +83,7 @@ export function createAggregateServer(ctx: GatewayContext, subject: Subject, tra
   };
   const servers = () => ctx.registry.list().filter((entry) => ctx.upstreams.has(entry.id)).map((entry) => entry.id);
   const list = async (kind: ListKind, cursor: unknown, extra: Extra) =>
-    pageOf(await mergedList(servers().map((id) => () => memberFor(id)), kind, extra.signal, ctx.logger), kind, cursor);
+    pageOf(await mergedList(servers().map((id) => () => memberFor(id)), kind, hop(extra), ctx.logger), kind, cursor);
 
   /** The member a namespaced name addresses; an unregistered server is refused and recorded as on /mcp/{server}. */
   const target = async (qualified: Qualified | undefined, what: string, raw: unknown, extra: Extra): Promise<{ member: Member; name: string }> => {
@@ -102,8 +109,7 @@ export function createAggregateServer(ctx: GatewayContext, subject: Subject, tra
       "tools/call",
       { ...request.params, name },
       {
-        signal: extra.signal,
-        outerRequestId: extra.requestId,
+        ...hop(extra),
         // The hop sets its own token; the client hears progress under the one it chose.
         ...(progressToken !== undefined
           ? { onprogress: (progress) => void extra.sendNotification({ method: "notifications/progress", params: { ...progress, progressToken } }).catch(() => undefined) }
@@ -114,12 +120,12 @@ export function createAggregateServer(ctx: GatewayContext, subject: Subject, tra
 
   server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
     const { member, name } = await target(parseNamespacedName(request.params.name), "prompt", request.params.name, extra);
-    return (await member.request("prompts/get", { ...request.params, name }, { signal: extra.signal, outerRequestId: extra.requestId })) as never;
+    return (await member.request("prompts/get", { ...request.params, name }, hop(extra))) as never;
   });
 
   server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
     const { member, name } = await target(parseNamespacedUri(request.params.uri), "uri", request.params.uri, extra);
-    const result = await member.request("resources/read", { ...request.params, uri: name }, { signal: extra.signal, outerRequestId: extra.requestId });
+    const result = await member.request("resources/read", { ...request.params, uri: name }, hop(extra));
     const contents = Array.isArray(result["contents"]) ? (result["contents"] as Array<Record<string, unknown>>) : [];
     // The contents name their URIs; the client must be able to read them again here.
     return { ...result, contents: contents.map((c) => (typeof c["uri"] === "string" ? { ...c, uri: namespaceUri(member.serverId, c["uri"]) } : c)) } as never;
@@ -130,7 +136,7 @@ export function createAggregateServer(ctx: GatewayContext, subject: Subject, tra
     const { member, name } =
       ref.type === "ref/prompt" ? await target(parseNamespacedName(ref.name), "prompt", ref.name, extra) : await target(parseNamespacedUri(ref.uri), "uri", ref.uri, extra);
     const realRef = ref.type === "ref/prompt" ? { ...ref, name } : { ...ref, uri: name };
-    return (await member.request("completion/complete", { ...request.params, ref: realRef }, { signal: extra.signal, outerRequestId: extra.requestId })) as never;
+    return (await member.request("completion/complete", { ...request.params, ref: realRef }, hop(extra))) as never;
   });
 
   // Subscribed once the client is initialized: a POST that never initializes leaves nothing subscribed behind.

@@ -8,6 +8,7 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {
   type ClientCapabilities,
@@ -76,6 +77,8 @@ export interface MemberRequestOptions {
   onprogress?: (progress: Progress) => void;
   /** The aggregated client's request this one serves; a server's sampling request during it is related to it. */
   outerRequestId?: RequestId;
+  /** The aggregated request's auth info (its HTTP request id goes on the per-server log lines, as on /mcp/{server}). */
+  authInfo?: AuthInfo;
 }
 
 export class Member {
@@ -83,6 +86,9 @@ export class Member {
   readonly capabilities: ServerCapabilities | undefined;
   /** The aggregated client's requests in flight here, latest last. */
   private readonly inflight: RequestId[] = [];
+  /** Auth info of requests in flight, by the key each is sent under (see open()). */
+  private readonly auth = new Map<number, AuthInfo>();
+  private sent = 0;
 
   private constructor(
     readonly serverId: string,
@@ -116,6 +122,14 @@ export class Member {
       );
     }
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    // The SDK client passes a request's relatedRequestId to its transport's send, and nothing else of it;
+    // request() sends under a key there, so the proxy's handler gets the aggregated request's auth info.
+    const send = clientSide.send.bind(clientSide);
+    clientSide.send = (message, options) => {
+      const key = options?.relatedRequestId;
+      const authInfo = typeof key === "number" ? member.auth.get(key) : undefined;
+      return send(message, authInfo ? { ...options, authInfo } : options);
+    };
     await proxy.server.connect(serverSide);
     await client.connect(clientSide);
     return member;
@@ -128,28 +142,32 @@ export class Member {
 
   /** One request to the server's proxy; its JSON-RPC error is rethrown as the proxy sent it. */
   async request(method: string, params: Record<string, unknown>, options: MemberRequestOptions): Promise<Record<string, unknown>> {
-    const { outerRequestId } = options;
+    const { outerRequestId, authInfo } = options;
     if (outerRequestId !== undefined) this.inflight.push(outerRequestId);
+    const key = ++this.sent;
+    if (authInfo) this.auth.set(key, authInfo);
     try {
       return await this.client.request({ method, params } as never, RawResultSchema, {
         signal: options.signal,
         timeout: NO_HOP_TIMEOUT_MS,
+        relatedRequestId: key,
         ...(options.onprogress ? { onprogress: options.onprogress } : {}),
       });
     } catch (thrown) {
       throw forwarded(thrown);
     } finally {
+      this.auth.delete(key);
       if (outerRequestId !== undefined) this.inflight.splice(this.inflight.lastIndexOf(outerRequestId), 1);
     }
   }
 
   /** Every item of a list method across the proxy's pages (each page mediated and recorded as on /mcp/{server}). */
-  async listAll(method: string, key: string, signal: AbortSignal): Promise<Array<Record<string, unknown>>> {
+  async listAll(method: string, key: string, options: MemberRequestOptions): Promise<Array<Record<string, unknown>>> {
     const items: Array<Record<string, unknown>> = [];
     const seen = new Set<string>();
     let cursor: string | undefined;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
-      const result = await this.request(method, cursor === undefined ? {} : { cursor }, { signal });
+      const result = await this.request(method, cursor === undefined ? {} : { cursor }, options);
       const list = result[key];
       if (!Array.isArray(list)) throw new Error(`server "${this.serverId}" answered ${method} without a ${key} array`);
       items.push(...(list as Array<Record<string, unknown>>));

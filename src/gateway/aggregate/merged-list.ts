@@ -10,7 +10,7 @@ import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { namespaceName, namespaceUri } from "../../core/aggregate-names.js";
 import { describeThrown } from "../../core/errors.js";
 import type { Logger } from "../../logger.js";
-import type { Member } from "./member.js";
+import type { Member, MemberRequestOptions } from "./member.js";
 
 export const PAGE_SIZE = 100;
 
@@ -35,7 +35,12 @@ export const LISTS: Record<ListKind, ListSpec> = {
 };
 
 /** Every server's items of one list, namespaced, in the order the servers are registered. */
-export async function mergedList(members: ReadonlyArray<() => Promise<Member>>, kind: ListKind, signal: AbortSignal, logger: Logger): Promise<Array<Record<string, unknown>>> {
+export async function mergedList(
+  members: ReadonlyArray<() => Promise<Member>>,
+  kind: ListKind,
+  options: MemberRequestOptions,
+  logger: Logger,
+): Promise<Array<Record<string, unknown>>> {
   const spec = LISTS[kind];
   const lists = await Promise.all(
     members.map(async (open) => {
@@ -46,7 +51,7 @@ export async function mergedList(members: ReadonlyArray<() => Promise<Member>>, 
           if (member.capabilities === undefined) throw new Error("the server is not connected");
           if (!member.capabilities[spec.capability]) return [];
         }
-        const items = await member.listAll(spec.method, spec.key, signal);
+        const items = await member.listAll(spec.method, spec.key, options);
         return items.flatMap((item) => {
           const value = item[spec.field];
           // An item without its name cannot be addressed: it is not offered.
