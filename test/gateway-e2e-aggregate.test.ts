@@ -16,7 +16,9 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import {
+  CreateMessageRequestSchema,
   McpError,
+  type Progress,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
@@ -39,6 +41,7 @@ import {
   mcpHeaders,
   memoryServer,
   referenceWorkspace,
+  rugEvents,
   rugServer,
   startTestGateway,
   type TestGateway,
@@ -115,7 +118,9 @@ describe("/mcp: every registered server under one endpoint", () => {
 
   beforeAll(async () => {
     ws = await referenceWorkspace();
-    await writeConfig(ws, [filesystemServer(ws), memoryServer(ws), everythingServer(), rugServer(ws), listsServer(), brokenServer()]);
+    const everything = everythingServer();
+    const everythingTools = { ...(everything["tools"] as Record<string, string>), "trigger-sampling-request": "read" };
+    await writeConfig(ws, [filesystemServer(ws), memoryServer(ws), { ...everything, tools: everythingTools }, rugServer(ws), listsServer(), brokenServer()]);
     gw = await startTestGateway(ws, { logger });
     agg = await aggregated();
     agg.setNotificationHandler(ToolListChangedNotificationSchema, () => void notified.tools++);
@@ -253,6 +258,45 @@ describe("/mcp: every registered server under one endpoint", () => {
     const rug = await agg.callTool({ name: "rug__echo", arguments: { text: "hi" } });
     expect([textOf(everything), textOf(lists), textOf(rug)]).toEqual(["Echo: hi", "lists: hi", "hi"]);
     for (const server of ["everything", "lists", "rug"]) expect((await gw.calls({ server, tool: "echo" })).length, server).toBe(1);
+  });
+
+  it("passes progress, the client's cancellation and a server's sampling request across /mcp", async () => {
+    const progress: Progress[] = [];
+    const long = await agg.callTool({ name: "everything__trigger-long-running-operation", arguments: { duration: 1, steps: 2 } }, undefined, {
+      onprogress: (p) => progress.push(p),
+    });
+    expect(textOf(long)).toContain("Long running operation completed");
+    expect(progress.map((p) => [p.progress, p.total])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+
+    const controller = new AbortController();
+    const slow = agg.callTool({ name: "rug__slow", arguments: { seconds: 45 } }, undefined, { signal: controller.signal });
+    slow.catch(() => undefined);
+    await expect.poll(() => rugEvents(ws).some((e) => e.event === "call" && e.tool === "slow"), { timeout: 15_000 }).toBe(true);
+    controller.abort(new Error("the user pressed stop"));
+    await expect(slow).rejects.toThrow("the user pressed stop");
+    await expect.poll(() => rugEvents(ws).map((e) => e.event), { timeout: 15_000 }).toContain("slow-cancelled");
+    await expect
+      .poll(async () => (await gw.calls({ server: "rug", tool: "slow" })).map((r) => [r.outcome, r.error]), { timeout: 15_000 })
+      .toEqual([["failed", "cancelled by the client"]]);
+
+    const asked: string[] = [];
+    const sampling = new Client({ name: "e2e-aggregate-sampling", version: "1.0.0" }, { capabilities: { sampling: {} } });
+    sampling.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+      asked.push((request.params.messages[0]?.content as { text?: string }).text ?? "");
+      return { model: "test-model", role: "assistant", content: { type: "text", text: "sampled through /mcp" } };
+    });
+    await sampling.connect(new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${KEYS.alice}` } } }));
+    clients.push(sampling);
+    const sampled = await sampling.callTool({ name: "everything__trigger-sampling-request", arguments: { prompt: "what is mcpgov?", maxTokens: 10 } });
+    expect(sampled.isError).toBeFalsy();
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toContain("what is mcpgov?");
+    expect(textOf(sampled)).toContain("sampled through /mcp");
+    // Decided and recorded on the per-server path, under the real server.
+    expect((await gw.calls({ server: "everything" })).some((r) => r.envelope.call.method === "sampling/createMessage" && r.decision === "ALLOW")).toBe(true);
   });
 
   it("tells the aggregated client when a server's tools, prompts or resources change, listing only what the pins allow", async () => {
