@@ -9,6 +9,8 @@
  * (lean-client.ts) against a JSON-only echo server (json-echo-upstream.ts),
  * both cheap per call, so on this 2-core machine the gateway is the
  * bottleneck of the run and its own ceiling shows.
+ * The SDK pair is also called through the aggregated endpoint /mcp
+ * (echo__echo) and compared with /mcp/echo.
  * MCPGOV_BENCH_AUDIT_SYNC=normal runs the gateway with audit.synchronous: normal.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -176,6 +178,10 @@ export async function gatewayBench(root: string, workDir: string): Promise<strin
     const governed = await connect(`${gatewayUrl}/mcp/echo`, auth);
     const sdkLatency = await latency(sdkCall(direct), sdkCall(governed));
     await direct.close();
+    // The aggregated endpoint: the same call as echo__echo on /mcp (SDK server, then the in-memory hop to /mcp/echo's proxy).
+    const aggregated = await connect(`${gatewayUrl}/mcp`, auth);
+    const aggregateLatency = await latency(sdkCall(governed), (text) => aggregated.callTool({ name: "echo__echo", arguments: { text } }));
+    await aggregated.close();
     await governed.close();
     const leanDirect = await leanSession(jsonUpstreamUrl, {}, agent);
     const leanGoverned = await leanSession(`${gatewayUrl}/mcp/json-echo`, auth, agent);
@@ -185,9 +191,14 @@ export async function gatewayBench(root: string, workDir: string): Promise<strin
       const client = await connect(url, headers);
       return { call: sdkCall(client), close: () => client.close() };
     };
+    const aggregateOpen = async () => {
+      const client = await connect(`${gatewayUrl}/mcp`, auth);
+      return { call: (text: string) => client.callTool({ name: "echo__echo", arguments: { text } }), close: () => client.close() };
+    };
     const leanOpen = (url: string, headers: Record<string, string>) => () => leanSession(url, headers, agent);
     const sdkDirect = await throughput(sdkOpen(upstreamUrl, {}), upstream.pid);
     const sdkVia = await throughput(sdkOpen(`${gatewayUrl}/mcp/echo`, auth), gateway.pid);
+    const sdkAggregate = await throughput(aggregateOpen, gateway.pid);
     const leanDirect2 = await throughput(leanOpen(jsonUpstreamUrl, {}), jsonUpstream.pid);
     const leanVia = await throughput(leanOpen(`${gatewayUrl}/mcp/json-echo`, auth), gateway.pid);
     const rateRow = (label: string, direct: { rate: number; cpuPerCall: number }, via: { rate: number; cpuPerCall: number }) =>
@@ -199,8 +210,12 @@ export async function gatewayBench(root: string, workDir: string): Promise<strin
       "path                  p50      p99",
       ...latencyRows("SDK", sdkLatency),
       ...latencyRows("lean", leanLatency),
+      `${"SDK /mcp/echo".padEnd(16)} ${fmt(aggregateLatency.d.median / 1000, 3).padStart(8)} ${fmt(aggregateLatency.d.p99 / 1000, 3).padStart(8)}`,
+      `${"SDK /mcp".padEnd(16)} ${fmt(aggregateLatency.g.median / 1000, 3).padStart(8)} ${fmt(aggregateLatency.g.p99 / 1000, 3).padStart(8)}   ` +
+        `(aggregated endpoint, no lean path: +${fmt((aggregateLatency.g.median - aggregateLatency.d.median) / 1000, 3)} ms p50 over /mcp/echo)`,
       `throughput, ${CONCURRENCY} concurrent sessions, ${THROUGHPUT_SECONDS} s each (goal ≥ 2000 calls/s via mcpgov):`,
       rateRow("SDK", sdkDirect, sdkVia),
+      `${rateRow("SDK", sdkDirect, sdkAggregate)} — through /mcp`,
       rateRow("lean", leanDirect2, leanVia),
     ];
   } finally {
