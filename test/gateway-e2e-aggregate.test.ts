@@ -328,7 +328,8 @@ describe("/mcp: every registered server under one endpoint", () => {
     expect(unknown).toBeInstanceOf(McpError);
     expect((unknown as McpError).code).toBe(-32002);
     expect((unknown as McpError).message).toContain('mcpgov denied access to server "nosuch"');
-    expect((await gw.records({ kind: "event" })).some((r) => r.kind === "event" && r.event === "server.unknown" && r.server === "nosuch")).toBe(true);
+    const event = (await gw.records({ kind: "event" })).find((r) => r.kind === "event" && r.event === "server.unknown" && r.server === "nosuch");
+    expect(event).toMatchObject({ subject: { id: "alice" }, details: { method: "tools/call", rules: "deny-unregistered-server" } });
 
     const bare = await agg.callTool({ name: "read_text_file", arguments: {} }).catch((e: unknown) => e);
     expect((bare as McpError).code).toBe(-32602);

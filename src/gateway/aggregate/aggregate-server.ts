@@ -86,13 +86,13 @@ export function createAggregateServer(ctx: GatewayContext, subject: Subject, tra
     pageOf(await mergedList(servers().map((id) => () => memberFor(id)), kind, hop(extra), ctx.logger), kind, cursor);
 
   /** The member a namespaced name addresses; an unregistered server is refused and recorded as on /mcp/{server}. */
-  const target = async (qualified: Qualified | undefined, what: string, raw: unknown, extra: Extra): Promise<{ member: Member; name: string }> => {
+  const target = async (qualified: Qualified | undefined, what: string, raw: unknown, extra: Extra, method: string): Promise<{ member: Member; name: string }> => {
     if (!qualified) {
       throw new McpError(ErrorCode.InvalidParams, `${what} ${JSON.stringify(String(raw).slice(0, 200))} does not name a server: expected ${what === "uri" ? "mcpgov://<server>/<uri>" : "<server>__<name>"}`);
     }
     if (!ctx.registry.get(qualified.server) || !ctx.upstreams.has(qualified.server)) {
       const httpRequestId = extra.authInfo?.extra?.["httpRequestId"];
-      throw new McpError(UNKNOWN_SERVER, await denyUnknownServer(ctx, qualified.server, subject, typeof httpRequestId === "string" ? httpRequestId : undefined));
+      throw new McpError(UNKNOWN_SERVER, await denyUnknownServer(ctx, qualified.server, subject, typeof httpRequestId === "string" ? httpRequestId : undefined, { transport, method }));
     }
     return { member: await memberFor(qualified.server), name: qualified.name };
   };
@@ -103,7 +103,7 @@ export function createAggregateServer(ctx: GatewayContext, subject: Subject, tra
   server.setRequestHandler(ListResourceTemplatesRequestSchema, (request, extra) => list("resourceTemplates", request.params?.cursor, extra) as never);
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const { member, name } = await target(parseNamespacedName(request.params.name), "tool", request.params.name, extra);
+    const { member, name } = await target(parseNamespacedName(request.params.name), "tool", request.params.name, extra, "tools/call");
     const progressToken = request.params._meta?.progressToken;
     return (await member.request(
       "tools/call",
@@ -119,12 +119,12 @@ export function createAggregateServer(ctx: GatewayContext, subject: Subject, tra
   });
 
   server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
-    const { member, name } = await target(parseNamespacedName(request.params.name), "prompt", request.params.name, extra);
+    const { member, name } = await target(parseNamespacedName(request.params.name), "prompt", request.params.name, extra, "prompts/get");
     return (await member.request("prompts/get", { ...request.params, name }, hop(extra))) as never;
   });
 
   server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
-    const { member, name } = await target(parseNamespacedUri(request.params.uri), "uri", request.params.uri, extra);
+    const { member, name } = await target(parseNamespacedUri(request.params.uri), "uri", request.params.uri, extra, "resources/read");
     const result = await member.request("resources/read", { ...request.params, uri: name }, hop(extra));
     const contents = Array.isArray(result["contents"]) ? (result["contents"] as Array<Record<string, unknown>>) : [];
     // The contents name their URIs; the client must be able to read them again here.
@@ -134,7 +134,7 @@ export function createAggregateServer(ctx: GatewayContext, subject: Subject, tra
   server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
     const ref = request.params.ref;
     const { member, name } =
-      ref.type === "ref/prompt" ? await target(parseNamespacedName(ref.name), "prompt", ref.name, extra) : await target(parseNamespacedUri(ref.uri), "uri", ref.uri, extra);
+      ref.type === "ref/prompt" ? await target(parseNamespacedName(ref.name), "prompt", ref.name, extra, "completion/complete") : await target(parseNamespacedUri(ref.uri), "uri", ref.uri, extra, "completion/complete");
     const realRef = ref.type === "ref/prompt" ? { ...ref, name } : { ...ref, uri: name };
     return (await member.request("completion/complete", { ...request.params, ref: realRef }, hop(extra))) as never;
   });
