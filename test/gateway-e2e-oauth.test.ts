@@ -117,6 +117,9 @@ describe("protected resource metadata (RFC 9728)", () => {
     });
     const endpoint = await fetch(prmUrl("/mcp/rug"));
     expect(await endpoint.json()).toMatchObject({ resource: `${gw.url}/mcp/rug`, authorization_servers: [as.issuer], bearer_methods_supported: ["header"] });
+    // The aggregated endpoint is a protected resource of its own.
+    const aggregated = await fetch(prmUrl("/mcp"));
+    expect(await aggregated.json()).toMatchObject({ resource: `${gw.url}/mcp`, authorization_servers: [as.issuer] });
   });
 
   it("is not served for a path that is no endpoint", async () => {
@@ -130,6 +133,17 @@ describe("challenges", () => {
     const response = await initialize(null);
     expect(response.status).toBe(401);
     expect(response.headers.get("www-authenticate")).toBe(`Bearer resource_metadata="${prmUrl("/mcp/rug")}"`);
+  });
+
+  it("on the aggregated /mcp: 401 naming its metadata; a token for /mcp or the gateway gets in, one for /mcp/rug does not", async () => {
+    const response = await initialize(null, "/mcp");
+    expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toBe(`Bearer resource_metadata="${prmUrl("/mcp")}"`);
+    for (const [aud, status] of [[`${gw.url}/mcp`, 200], [gw.url, 200], [`${gw.url}/mcp/rug`, 401]] as const) {
+      const answer = await initialize(await as.mint({ sub: "dana", aud, scope: "mcp:read" }), "/mcp");
+      expect(answer.status, aud).toBe(status);
+      await answer.body?.cancel();
+    }
   });
 
   it("a token that does not verify: 401 with error=invalid_token", async () => {

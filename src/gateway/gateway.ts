@@ -35,6 +35,7 @@ import { Registry } from "./registry.js";
 import { resolveApiKeys } from "../config/secrets.js";
 import { ServerRequestRelay } from "./server-requests.js";
 import { SessionRegistry } from "./sessions.js";
+import type { ChangedList, ListChangeSubscription } from "./aggregate/aggregate-server.js";
 import { GatewayHeartbeat, gatewayIdFor } from "./heartbeat.js";
 import { ToolCatalog } from "./tool-catalog.js";
 
@@ -60,6 +61,12 @@ export interface RunningGateway {
    * hold itself (stdio mode) can tell their client. Returns the unsubscribe.
    */
   onToolsChanged(listener: (serverId: string) => void): () => void;
+  /**
+   * Called when a server's tools (listed and checked again, as for
+   * onToolsChanged), prompts or resources changed, for aggregated sessions
+   * (`mcpgov stdio` without --server). Returns the unsubscribe.
+   */
+  onListChanged: ListChangeSubscription;
   close(): Promise<void>;
 }
 
@@ -193,10 +200,14 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   approvals.start();
 
   let sessions: SessionRegistry | undefined;
-  const toolsChangedListeners = new Set<(serverId: string) => void>();
-  const notifyToolsChanged = (serverId: string): void => {
-    for (const session of sessions?.forServer(serverId) ?? []) void session.server.sendToolListChanged().catch(() => undefined);
-    for (const listener of toolsChangedListeners) listener(serverId);
+  const listChangedListeners = new Set<(serverId: string, list: ChangedList) => void>();
+  const onListChanged: ListChangeSubscription = (listener) => {
+    listChangedListeners.add(listener);
+    return () => listChangedListeners.delete(listener);
+  };
+  const notifyListChanged = (serverId: string, list: ChangedList): void => {
+    if (list === "tools") for (const session of sessions?.forServer(serverId) ?? []) void session.server.sendToolListChanged().catch(() => undefined);
+    for (const listener of listChangedListeners) listener(serverId, list);
   };
 
   for (const entry of config.servers) {
@@ -212,8 +223,11 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       if (event.type === "exited") catalog.invalidate();
       if (event.type === "tools_list_changed" || event.type === "restarted") {
         // Check the pins before the client hears about it, so it never lists a changed tool.
-        void catalog.refresh().then(() => notifyToolsChanged(entry.id), () => undefined);
+        void catalog.refresh().then(() => notifyListChanged(entry.id, "tools"), () => undefined);
       }
+      // Prompts and resources are listed (and decided) anew at each request: the client only needs telling.
+      if (event.type === "prompts_list_changed" || event.type === "restarted") notifyListChanged(entry.id, "prompts");
+      if (event.type === "resources_list_changed" || event.type === "restarted") notifyListChanged(entry.id, "resources");
       if (event.type === "exited" || event.type === "gave_up") metrics.upstreamErrors.inc({ server: entry.id, kind: event.type });
       logger.info({ server: entry.id, event: event.type }, "upstream event");
     });
@@ -250,7 +264,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   if (options.http !== false) {
     const auth = await authenticatorFor(config, config.auth, env);
     const adminAuth = config.admin_auth ? await authenticatorFor(config, config.admin_auth, env) : auth;
-    sessions = new SessionRegistry(ctx);
+    sessions = new SessionRegistry(ctx, { onListChanged });
     const app = createHttpApp({
       ctx,
       auth,
@@ -272,9 +286,11 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     ctx,
     url,
     onToolsChanged(listener) {
-      toolsChangedListeners.add(listener);
-      return () => toolsChangedListeners.delete(listener);
+      return onListChanged((serverId, list) => {
+        if (list === "tools") listener(serverId);
+      });
     },
+    onListChanged,
     async close() {
       await poller?.stop();
       bundles.close();

@@ -1,8 +1,9 @@
 /**
  * @module The gateway's HTTP surface (Hono): MCP over Streamable HTTP at
- * /mcp/{server}, health, readiness, metrics, the admin bundle API, the
- * approval console (/console) and, with JWT auth, OAuth protected resource
- * metadata (/.well-known/oauth-protected-resource).
+ * /mcp/{server} and, for every server at once, /mcp; health, readiness,
+ * metrics, the admin bundle API, the approval console (/console) and, with
+ * JWT auth, OAuth protected resource metadata
+ * (/.well-known/oauth-protected-resource).
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -83,7 +84,7 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
   // With JWT auth the MCP endpoints are an OAuth resource: audience-bound tokens, discoverable metadata, RFC 6750 challenges.
   const oauth =
     config.auth.mode === "jwt"
-      ? resourceServer({ auth: config.auth, isEndpoint: (path) => /^\/mcp\/[^/]+$/.test(path) && ctx.registry.get(path.slice("/mcp/".length)) !== undefined })
+      ? resourceServer({ auth: config.auth, isEndpoint: (path) => path === "/mcp" || (/^\/mcp\/[^/]+$/.test(path) && ctx.registry.get(path.slice("/mcp/".length)) !== undefined) })
       : undefined;
   if (oauth) app.route("/", oauth.routes);
 
@@ -116,6 +117,24 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
     }
     return streamedLimit(c, next);
   };
+
+  // Every registered server under one endpoint: each request is routed to that server's own proxy (aggregate/).
+  app.all("/mcp", limit, authenticate, async (c) => {
+    const subject = c.get("subject");
+    const sessionId = c.req.header("mcp-session-id");
+    if (sessionId) {
+      const session = sessions.getAggregate(sessionId, subject);
+      if (!session) {
+        return jsonRpcError(c, 404, -32001, "Session not found: it ended, or another gateway holds it; send initialize without Mcp-Session-Id to start a new one");
+      }
+      // As on /mcp/{server}: this request's token (not the one that opened the session) governs its calls, through the in-memory hop.
+      const authInfo = { token: "", clientId: subject.id, scopes: subject.scopes, extra: { httpRequestId: c.get("requestId"), subject } };
+      return session.transport.handleRequest(c.req.raw, { authInfo });
+    }
+    if (c.req.method !== "POST") return jsonRpcError(c, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
+    const session = await sessions.openAggregate(subject, config.limits.max_body_bytes);
+    return session.transport.handleRequest(c.req.raw);
+  });
 
   app.all("/mcp/:server", limit, authenticate, async (c) => {
     const serverId = c.req.param("server");

@@ -15,6 +15,8 @@ import {
   ListRootsRequestSchema,
   type MessageExtraInfo,
   McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
   type ServerCapabilities,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
@@ -94,6 +96,8 @@ export abstract class ClientUpstream implements Upstream {
       }));
     }
     this.client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.#emit({ type: "tools_list_changed", upstream: this.id }));
+    this.client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.#emit({ type: "prompts_list_changed", upstream: this.id }));
+    this.client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.#emit({ type: "resources_list_changed", upstream: this.id }));
     this.client.onclose = () => this.#onClosed();
     this.client.onerror = (error) => this.logger.warn({ upstream: this.id, error: error.message }, "upstream transport error");
   }

@@ -12,6 +12,9 @@ export type UpstreamState = "idle" | "connecting" | "connected" | "restarting" |
 export type UpstreamEvent =
   /** The server sent notifications/tools/list_changed: list again and check the pins again. */
   | { type: "tools_list_changed"; upstream: string }
+  /** The server sent notifications/prompts/list_changed or notifications/resources/list_changed. */
+  | { type: "prompts_list_changed"; upstream: string }
+  | { type: "resources_list_changed"; upstream: string }
   /** The connection ended without close() (a stdio child exited, say). */
   | { type: "exited"; upstream: string }
   | { type: "restarting"; upstream: string; attempt: number; delay_ms: number }
