@@ -97,7 +97,15 @@ export async function leanToolCall(ctx: GatewayContext, session: HttpSession, re
   let payload: Record<string, unknown>;
   try {
     // As the SDK server does: the handler sees the request as sent, the result is validated.
-    const result = await governedToolCall(ctx, session, "streamable-http", { params: rpc.params as never, rpcId: id, signal, httpRequestId });
+    const traceparent = req.headers.get("traceparent") ?? undefined;
+    const result = await governedToolCall(ctx, session, "streamable-http", {
+      params: rpc.params as never,
+      rpcId: id,
+      signal,
+      httpRequestId,
+      sessionId: session.id,
+      ...(traceparent !== undefined ? { traceparent } : {}),
+    });
     const valid = CallToolResultSchema.safeParse(result);
     if (!valid.success) throw new McpError(ErrorCode.InvalidParams, `Invalid tools/call result: ${valid.error.message}`);
     payload = { result: valid.data, jsonrpc: "2.0", id };
