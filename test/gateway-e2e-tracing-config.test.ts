@@ -1,0 +1,84 @@
+/**
+ * End to end: what turns tracing on and off. Off, no exporter exists and
+ * the receiver hears nothing; on by the standard OTEL_* environment alone,
+ * spans arrive with the configured headers, and closing the gateway
+ * exports what was still batched.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  disposeGateway,
+  memoryServer,
+  referenceWorkspace,
+  startTestGateway,
+  type TestGateway,
+  type Workspace,
+  writeGatewayConfig,
+} from "./helpers/gateway.js";
+import { type OtlpReceiver, SPAN_KIND, startOtlpReceiver } from "./helpers/otlp-receiver.js";
+import { memoryLogger } from "./helpers/rug-pull.js";
+
+let ws: Workspace | undefined;
+let gw: TestGateway | undefined;
+let receiver: OtlpReceiver | undefined;
+
+afterEach(async () => {
+  await disposeGateway(gw, ws);
+  await receiver?.close();
+  gw = undefined;
+  ws = undefined;
+  receiver = undefined;
+});
+
+async function readGraph(gateway: TestGateway): Promise<void> {
+  const memory = await gateway.connect("memory");
+  await memory.callTool({ name: "read_graph", arguments: {} });
+}
+
+describe("tracing configuration", () => {
+  it("off: no exporter is created, nothing is exported, and records and log lines carry no trace id", async () => {
+    receiver = await startOtlpReceiver();
+    ws = await referenceWorkspace();
+    // An endpoint that would receive spans, switched off in the file.
+    await writeGatewayConfig(ws, { servers: [memoryServer(ws)], extra: { tracing: { endpoint: receiver.url, enabled: false } } });
+    const logger = memoryLogger();
+    gw = await startTestGateway(ws, { logger });
+    expect(gw.gateway.ctx.tracing).toBeUndefined();
+
+    await readGraph(gw);
+    const [record] = await gw.calls();
+    await gw.close();
+
+    expect(record?.outcome).toBe("executed");
+    expect(record?.extra).not.toHaveProperty("trace_id");
+    const line = logger.entries.find((e) => e.message === "tools/call");
+    expect(line?.fields).toMatchObject({ call_id: record?.call_id });
+    expect(line?.fields).not.toHaveProperty("trace_id");
+    expect(receiver.requests).toEqual([]);
+  });
+
+  it("on by the OTEL_* environment alone: spans arrive at OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces with the section's headers, flushed when the gateway closes", async () => {
+    receiver = await startOtlpReceiver();
+    ws = await referenceWorkspace();
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.base,
+      OTEL_SERVICE_NAME: "mcpgov-from-env",
+      COLLECTOR_TOKEN: "collector-token-0123456789",
+    };
+    // No endpoint and no `enabled` in the file: the environment turns tracing on; the header comes from the file.
+    await writeGatewayConfig(ws, { servers: [memoryServer(ws)], env, extra: { tracing: { headers: { "x-collector-token": { from_env: "COLLECTOR_TOKEN" } } } } });
+    gw = await startTestGateway(ws, { env });
+    expect(gw.gateway.ctx.tracing).toBeDefined();
+
+    await readGraph(gw);
+    const [record] = await gw.calls();
+    // No flush: the batch goes out because close() shuts tracing down.
+    await gw.close();
+
+    const root = receiver.spans.find((s) => s.kind === SPAN_KIND.server && s.attributes["mcpgov.call.id"] === record?.call_id);
+    expect(root?.traceId).toBe(record?.extra.trace_id);
+    expect(root?.resource["service.name"]).toBe("mcpgov-from-env");
+    expect(receiver.spans.filter((s) => s.parentSpanId === root?.spanId).map((s) => s.name).sort()).toEqual(["mcpgov.decide", "mcpgov.output_guard", "tools/call read_graph"]);
+    expect(receiver.requests.length).toBeGreaterThan(0);
+    expect(receiver.requests.every((r) => r.path === "/v1/traces" && r.headers["x-collector-token"] === "collector-token-0123456789")).toBe(true);
+  });
+});
