@@ -4,9 +4,15 @@
  * spans arrive with the configured headers, and closing the gateway
  * exports what was still batched.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterEach, describe, expect, it } from "vitest";
+import { repoRoot } from "./helpers/cli.js";
 import {
   disposeGateway,
+  KEY_ENV,
   memoryServer,
   referenceWorkspace,
   startTestGateway,
@@ -80,5 +86,39 @@ describe("tracing configuration", () => {
     expect(receiver.spans.filter((s) => s.parentSpanId === root?.spanId).map((s) => s.name).sort()).toEqual(["mcpgov.decide", "mcpgov.output_guard", "tools/call read_graph"]);
     expect(receiver.requests.length).toBeGreaterThan(0);
     expect(receiver.requests.every((r) => r.path === "/v1/traces" && r.headers["x-collector-token"] === "collector-token-0123456789")).toBe(true);
+  });
+
+  it("`mcpgov stdio` traces too: network.transport pipe, the parent from params._meta.traceparent (stdio has no headers), flushed when the client hangs up", async () => {
+    expect(existsSync(join(repoRoot, "dist", "cli", "main.js")), "needs `npm run build`").toBe(true);
+    receiver = await startOtlpReceiver();
+    ws = await referenceWorkspace();
+    await writeGatewayConfig(ws, { servers: [memoryServer(ws)] });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [join(repoRoot, "bin", "mcpgov.js"), "stdio", "--server", "memory", "--config", ws.configPath],
+      env: {
+        ...getDefaultEnvironment(),
+        ...KEY_ENV,
+        MCPGOV_SUBJECT: "desktop:alice",
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
+        // The SDK's batch delay, a minute: only the shutdown when the client hangs up can deliver the span in time.
+        OTEL_BSP_SCHEDULE_DELAY: "60000",
+      },
+      cwd: ws.dir,
+      stderr: "pipe",
+    });
+    const client = new Client({ name: "desktop", version: "1.0.0" });
+    await client.connect(transport);
+    const traceId = "5bf92f3577b34da6a3ce929d0e0e4737";
+    try {
+      await client.callTool({ name: "read_graph", arguments: {}, _meta: { traceparent: `00-${traceId}-10f067aa0ba902b8-01` } });
+    } finally {
+      await client.close();
+    }
+    // The gateway process exports its batch as it shuts down; wait for it to arrive (bounded).
+    for (let i = 0; i < 100 && !receiver.spans.some((s) => s.kind === SPAN_KIND.server); i++) await new Promise((r) => setTimeout(r, 100));
+    const root = receiver.spans.find((s) => s.kind === SPAN_KIND.server);
+    expect(root).toMatchObject({ traceId, parentSpanId: "10f067aa0ba902b8", name: "tools/call read_graph" });
+    expect(root?.attributes).toMatchObject({ "network.transport": "pipe", "mcpgov.decision": "ALLOW", "mcpgov.outcome": "executed" });
   });
 });

@@ -127,8 +127,12 @@ describe("tracing a mediated request", () => {
     expect(shape(children)).toEqual([`${SPAN_KIND.internal}:mcpgov.decide`, `${SPAN_KIND.internal}:mcpgov.output_guard`, `${SPAN_KIND.client}:tools/call read_graph`].sort());
     const decide = children.find((s) => s.name === "mcpgov.decide")!;
     expect(decide.attributes).toMatchObject({ "mcpgov.decision": "ALLOW", "mcpgov.bundle.hash": record.bundle.hash });
-    expect(children.find((s) => s.name === "mcpgov.output_guard")!.attributes["mcpgov.output.verdict"]).toBe(record.extra.output_verdict);
-    expect(children.find((s) => s.kind === SPAN_KIND.client)!.attributes).toMatchObject({ "mcpgov.server.id": "memory", "mcpgov.upstream.attempt": 1 });
+    expect(Array.isArray(record.extra["output_rules"])).toBe(true);
+    expect(children.find((s) => s.name === "mcpgov.output_guard")!.attributes).toMatchObject({
+      "mcpgov.output.verdict": record.extra.output_verdict,
+      "mcpgov.output.rules": record.extra["output_rules"],
+    });
+    expect(children.find((s) => s.kind === SPAN_KIND.client)!.attributes).toMatchObject({ "mcp.method.name": "tools/call", "mcpgov.server.id": "memory", "mcpgov.upstream.attempt": 1 });
     expect(children.every((s) => s.traceId === root.traceId)).toBe(true);
 
     // The intent record before the dispatch carries the same trace id, and the chain still verifies.
