@@ -88,6 +88,28 @@ describe("tracing configuration", () => {
     expect(receiver.requests.every((r) => r.path === "/v1/traces" && r.headers["x-collector-token"] === "collector-token-0123456789")).toBe(true);
   });
 
+  it("a collector that is down never holds up or fails a call: the export failure is logged, without the headers", async () => {
+    // A port that was just listening and is now closed: exports are refused.
+    const gone = await startOtlpReceiver();
+    await gone.close();
+    ws = await referenceWorkspace();
+    const env = { COLLECTOR_TOKEN: "collector-token-0123456789" };
+    await writeGatewayConfig(ws, { servers: [memoryServer(ws)], env, extra: { tracing: { endpoint: gone.url, timeout_ms: 1000, headers: { "x-collector-token": { from_env: "COLLECTOR_TOKEN" } } } } });
+    const logger = memoryLogger();
+    gw = await startTestGateway(ws, { env, logger });
+
+    await readGraph(gw);
+    const [record] = await gw.calls();
+    expect(record).toMatchObject({ decision: "ALLOW", outcome: "executed" });
+    expect(record?.extra.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    await gw.gateway.ctx.tracing!.flush();
+    await gw.close();
+
+    const failure = logger.entries.find((e) => e.message.startsWith("trace export failed"));
+    expect(failure?.level).toBe("warn");
+    expect(JSON.stringify(logger.entries)).not.toContain("collector-token-0123456789");
+  });
+
   it("`mcpgov stdio` traces too: network.transport pipe, the parent from params._meta.traceparent (stdio has no headers), flushed when the client hangs up", async () => {
     expect(existsSync(join(repoRoot, "dist", "cli", "main.js")), "needs `npm run build`").toBe(true);
     receiver = await startOtlpReceiver();

@@ -130,7 +130,7 @@ function mediateRequest(
     signal: request.signal,
     ...(request.logger ? { logger: request.logger } : {}),
     ...(request.sessionId !== undefined ? { sessionId: request.sessionId } : {}),
-    ...traceparentOf(request.params, request.traceparent),
+    ...(ctx.tracing ? traceparentOf(request.params, request.traceparent) : undefined),
     ...(sendProgress ? { sendProgress: (p: Progress) => sendProgress(guardProgress(p)) } : {}),
     dispatch: (params, options) => {
       if (request.dispatch) return request.dispatch(params, options.signal);

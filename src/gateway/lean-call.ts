@@ -97,13 +97,14 @@ export async function leanToolCall(ctx: GatewayContext, session: HttpSession, re
   let payload: Record<string, unknown>;
   try {
     // As the SDK server does: the handler sees the request as sent, the result is validated.
-    const traceparent = req.headers.get("traceparent") ?? undefined;
+    // The trace's facts are read only when traced: an untraced call allocates nothing for tracing.
+    const traceparent = ctx.tracing ? (req.headers.get("traceparent") ?? undefined) : undefined;
     const result = await governedToolCall(ctx, session, "streamable-http", {
       params: rpc.params as never,
       rpcId: id,
       signal,
       httpRequestId,
-      sessionId: session.id,
+      ...(ctx.tracing ? { sessionId: session.id } : undefined),
       ...(traceparent !== undefined ? { traceparent } : {}),
     });
     const valid = CallToolResultSchema.safeParse(result);

@@ -84,7 +84,8 @@ export function createProxyServer(
       requestId: String(extra.requestId),
       signal: extra.signal,
       ...(typeof httpRequestId === "string" ? { logger: lazyChildLogger(ctx.logger, { request_id: httpRequestId }) } : {}),
-      ...traceFacts(extra),
+      // Read only when traced: an untraced call allocates nothing for tracing.
+      ...(ctx.tracing ? traceFacts(extra) : undefined),
     };
   };
   const server = new Server(
@@ -117,7 +118,7 @@ export function createProxyServer(
       rpcId: extra.requestId,
       signal: extra.signal,
       ...(typeof requestId === "string" ? { httpRequestId: requestId } : {}),
-      ...traceFacts(extra),
+      ...(ctx.tracing ? traceFacts(extra) : undefined),
       ...(progressToken !== undefined
         ? {
             sendProgress: (p) => extra.sendNotification({ method: "notifications/progress", params: { progressToken, ...p } }),

@@ -46,7 +46,7 @@ export interface CallTraceStart {
 /** The tracing adapter's face: starts request spans, flushes and stops the exporter. */
 export interface Tracing {
   startCall(start: CallTraceStart): CallTrace;
-  /** Exports every ended span now. */
+  /** Exports every ended span now; never rejects (a failed export is logged and its spans dropped). */
   flush(): Promise<void>;
   /** Exports what is left and stops; call once, when the gateway closes. */
   shutdown(): Promise<void>;

@@ -142,7 +142,8 @@ export async function startOtelTracing(settings: TracingSettings, deps: TracingD
       return call;
     },
     async flush() {
-      await provider.forceFlush();
+      // A failed export was logged by the exporter; tracing never fails its caller.
+      await provider.forceFlush().catch(() => undefined);
     },
     shutdown() {
       stopped ??= provider.shutdown().catch((error: unknown) => deps.logger.warn({ error: describeThrown(error) }, "tracing did not shut down cleanly"));

@@ -10,9 +10,12 @@
  * both cheap per call, so on this 2-core machine the gateway is the
  * bottleneck of the run and its own ceiling shows.
  * MCPGOV_BENCH_AUDIT_SYNC=normal runs the gateway with audit.synchronous: normal.
+ * MCPGOV_BENCH_TRACING=on turns tracing on, every request sampled, exported
+ * to a loopback OTLP receiver in this process that reads and discards it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { Agent } from "node:http";
+import { Agent, createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -133,12 +136,23 @@ function latencyRows(label: string, { d, g }: { d: Summary; g: Summary }): strin
   ];
 }
 
+/** An OTLP/HTTP receiver that reads each export and answers 200: the exporter's full cost, no collector's. */
+async function discardingReceiver(): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end("{}"));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, server };
+}
+
 export async function gatewayBench(root: string, workDir: string): Promise<string[]> {
   const upstream = spawn(process.execPath, [join(root, "dist", "test", "bench", "echo-upstream.js")], { stdio: ["ignore", "pipe", "inherit"] });
   const jsonUpstream = spawn(process.execPath, [join(root, "dist", "test", "bench", "json-echo-upstream.js")], { stdio: ["ignore", "pipe", "inherit"] });
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
   const sync = process.env["MCPGOV_BENCH_AUDIT_SYNC"] === "normal" ? "normal" : "full";
   let gateway: ChildProcess | undefined;
+  const traces = process.env["MCPGOV_BENCH_TRACING"] === "on" ? await discardingReceiver() : undefined;
   try {
     const upstreamUrl = await firstLine(upstream, /^(http:\/\/\S+)$/);
     const jsonUpstreamUrl = await firstLine(jsonUpstream, /^(http:\/\/\S+)$/);
@@ -153,6 +167,7 @@ export async function gatewayBench(root: string, workDir: string): Promise<strin
         `bundle: ${bundle}`,
         // Only when set, so this bench also runs against a gateway from before the key existed.
         ...(sync === "normal" ? ["audit: {synchronous: normal}"] : []),
+        ...(traces ? [`tracing: {endpoint: "${traces.url}", sample_ratio: 1}`] : []),
         "auth: {mode: api_keys, keys: [{id: bench, key_env: MCPGOV_BENCH_KEY, subject: bench, roles: []}]}",
         "servers:",
         `  - {id: echo, risk_tags: [prod], transport: {type: streamable_http, url: "${upstreamUrl}"}, tools: {echo: read}}`,
@@ -194,7 +209,7 @@ export async function gatewayBench(root: string, workDir: string): Promise<strin
       `  ${label.padEnd(5)} direct ${fmt(direct.rate, 0).padStart(5)} calls/s, via mcpgov ${fmt(via.rate, 0).padStart(5)} calls/s (${fmt(via.rate / direct.rate, 2)}× of direct); ` +
       `CPU per call: upstream ${fmt(direct.cpuPerCall, 2)} ms, gateway ${fmt(via.cpuPerCall, 2)} ms (one core's worth ≈ ${fmt(1000 / via.cpuPerCall, 0)} calls/s)`;
     return [
-      `gateway overhead (ms) at ${RATE_PER_SEC} calls/s, ${ROUNDS}×${CALLS_PER_ROUND} calls per path, audit store on (synchronous=${sync})`,
+      `gateway overhead (ms) at ${RATE_PER_SEC} calls/s, ${ROUNDS}×${CALLS_PER_ROUND} calls per path, audit store on (synchronous=${sync}), tracing ${traces ? "on (every request, OTLP to loopback)" : "off"}`,
       "SDK = SDK client → SDK echo server; lean = hand-rolled client → JSON-only echo server (see gateway-bench.ts)",
       "path                  p50      p99",
       ...latencyRows("SDK", sdkLatency),
@@ -208,5 +223,7 @@ export async function gatewayBench(root: string, workDir: string): Promise<strin
     gateway?.kill("SIGTERM");
     upstream.kill("SIGTERM");
     jsonUpstream.kill("SIGTERM");
+    traces?.server.closeAllConnections();
+    traces?.server.close();
   }
 }
