@@ -52,16 +52,15 @@ type Described = (span: TraceSpan, result: StageResult) => void;
 const describeDecide: Described = (span, result) => decisionFacts(span, result.decision);
 
 const describeApproval: Described = (span, result) => {
-  const approvalId = isRefusal(result) ? result.extra?.approval_id : result.extra.approval_id;
+  const approvalId = result.extra?.approval_id;
   span.set(attr.APPROVAL_ID, typeof approvalId === "string" ? approvalId : undefined);
   // Approved: the call goes on; otherwise the refusal's outcome (pending, blocked, timed out…).
   span.set(attr.OUTCOME, isRefusal(result) ? result.outcome : "approved");
 };
 
 const describeGuard: Described = (span, result) => {
-  const extra = isRefusal(result) ? result.extra : result.extra;
-  const verdict = extra?.output_verdict;
-  const rules = extra?.["output_rules"];
+  const verdict = result.extra?.output_verdict;
+  const rules = result.extra?.["output_rules"];
   span.set(attr.OUTPUT_VERDICT, verdict);
   if (Array.isArray(rules)) span.set(attr.OUTPUT_RULES, rules.filter((r): r is string => typeof r === "string"));
 };
