@@ -294,6 +294,35 @@ export const DecisionLogsConfigSchema = z
 export type DecisionLogsConfig = z.infer<typeof DecisionLogsConfigSchema>;
 
 /**
+ * OpenTelemetry traces over OTLP/HTTP (JSON). Off unless this section or
+ * the standard OTEL_* environment turns it on; the environment wins over
+ * this section for what it sets (see src/telemetry/tracing-settings.ts).
+ */
+export const TracingConfigSchema = z
+  .strictObject({
+    enabled: z.boolean().optional().describe("On or off; absent: on when an endpoint is set here or by OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT. OTEL_SDK_DISABLED=true and OTEL_TRACES_EXPORTER=none turn it off."),
+    endpoint: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe("The OTLP/HTTP traces URL, used as written (e.g. http://127.0.0.1:4318/v1/traces); OTEL_EXPORTER_OTLP_TRACES_ENDPOINT overrides it."),
+    headers: z.record(HeaderNameSchema, SecretRefSchema).default({}).describe("Headers sent with every export, each from_env or from_file (never inline)."),
+    sample_ratio: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(1)
+      .describe("Share of requests traced, by trace id (a client's sampled flag is not obeyed); OTEL_TRACES_SAMPLER(_ARG) overrides it."),
+    service_name: z.string().min(1).max(200).default("mcpgov").describe("service.name of the spans; OTEL_SERVICE_NAME overrides it."),
+    timeout_ms: z.number().int().positive().max(60_000).default(10_000).describe("How long one export may take."),
+  })
+  .superRefine((tracing, ctx) => {
+    if (tracing.endpoint === undefined) return;
+    const url = new URL(tracing.endpoint);
+    if (url.username !== "" || url.password !== "") ctx.addIssue({ code: "custom", path: ["endpoint"], message: "must not contain credentials: use headers" });
+  });
+export type TracingConfig = z.infer<typeof TracingConfigSchema>;
+
+/**
  * What is wrong with the state settings. The URL is never quoted back: a
  * password in it must not reach a log line.
  */
@@ -460,6 +489,7 @@ export const GatewayConfigSchema = z
     servers: z.array(RegistryEntrySchema).default([]),
     gateway: GatewayIdentitySchema,
     decision_logs: DecisionLogsConfigSchema.optional().describe("Ship OPA-shaped decision-log events to a collector (absent: none are shipped)."),
+    tracing: TracingConfigSchema.optional().describe("OpenTelemetry traces of mediated requests over OTLP/HTTP (absent: only the OTEL_* environment can turn them on)."),
   })
   .superRefine((config, ctx) => {
     for (const issue of stateIssues(config)) ctx.addIssue({ code: "custom", ...issue });

@@ -13,6 +13,7 @@ import type { ServerRequestRelay } from "./server-requests.js";
 import type { ToolCatalog } from "./tool-catalog.js";
 import type { CatalogFindingEvent } from "./definition-guard.js";
 import type { DecisionLogSink } from "./decision-log-shipper.js";
+import type { Tracing } from "../telemetry/call-trace.js";
 
 export interface GatewayContext {
   config: LoadedGatewayConfig;
@@ -34,4 +35,6 @@ export interface GatewayContext {
   onCatalogFinding?: (event: CatalogFindingEvent) => void;
   /** Ships each durable call record to a decision-log collector (decision_logs in the config). */
   decisionLogs?: DecisionLogSink;
+  /** Traces of mediated requests (config `tracing` or OTEL_*); absent when tracing is off. */
+  tracing?: Tracing;
 }

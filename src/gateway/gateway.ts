@@ -29,7 +29,9 @@ import { createHttpApp } from "./http-app.js";
 import { type CatalogFindingEvent, catalogView } from "./definition-guard.js";
 import { createMetrics } from "./metrics.js";
 import { startDecisionLogShipper } from "./decision-log-shipper.js";
-import { gatewayLabels } from "../audit/decision-log.js";
+import { gatewayLabels, mcpgovVersion } from "../audit/decision-log.js";
+import type { Tracing } from "../telemetry/call-trace.js";
+import { tracingSettings } from "../telemetry/tracing-settings.js";
 import { type LockFile, type PinViolation, readLockFile } from "./pins.js";
 import { Registry } from "./registry.js";
 import { resolveApiKeys } from "../config/secrets.js";
@@ -132,10 +134,27 @@ function reportCatalogFinding(ctx: GatewayContext, event: CatalogFindingEvent): 
   ).catch(() => undefined /* logged and counted by appendEvent; the verdict itself stands */);
 }
 
+/**
+ * Tracing, when the config or the OTEL_* environment turns it on. The SDK
+ * is imported only then: with tracing off no exporter exists, nothing of
+ * OpenTelemetry is loaded, and each call gets the no-op trace.
+ */
+async function startTracing(config: LoadedGatewayConfig, env: Record<string, string | undefined>, logger: Logger): Promise<Tracing | undefined> {
+  const settings = tracingSettings(config.tracing, env);
+  if (!settings) return undefined;
+  const { startOtelTracing } = await import("../telemetry/otel-tracing.js");
+  const tracing = await startOtelTracing(settings, { env, configDir: config.source.dir, logger, version: mcpgovVersion() });
+  const endpoint = new URL(settings.endpoint);
+  // Origin and path only: a query string may carry a token.
+  logger.info({ endpoint: `${endpoint.origin}${endpoint.pathname}`, service: settings.serviceName, sampler: settings.sampler.kind, ratio: settings.sampler.ratio }, "tracing on: spans are exported over OTLP/HTTP");
+  return tracing;
+}
+
 export async function startGateway(config: LoadedGatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const env = options.env ?? process.env;
   const logger = options.logger ?? silentLogger;
   const metrics = createMetrics();
+  const tracing = await startTracing(config, env, logger);
   // Before any store opens: a missing header secret stops the start with nothing to close.
   const decisionLogs = config.decision_logs
     ? await startDecisionLogShipper(config.decision_logs, { env, configDir: config.source.dir }, { labels: gatewayLabels(config.gateway), metrics, logger })
@@ -185,6 +204,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   });
   const ctx: GatewayContext = { config, registry, bundles, audit, quarantine, metrics, logger, upstreams, catalogs, relay, clock, approvals, approvalMetrics };
   if (decisionLogs) ctx.decisionLogs = decisionLogs;
+  if (tracing) ctx.tracing = tracing;
   relay.mediator = mediateServerRequest(ctx);
   ctx.onCatalogFinding = (event) => reportCatalogFinding(ctx, event);
   auditBundleEvent = (event, details) =>
@@ -301,6 +321,8 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       await approvals.close();
       // No call runs any more: ship what fits in decision_logs.shutdown_flush_ms.
       await ctx.decisionLogs?.close();
+      // Every request's span has ended: export what is batched, then stop the exporter.
+      await ctx.tracing?.shutdown();
       clearInterval(sweeper);
       await sweeping;
       await audit.close();

@@ -113,7 +113,16 @@ export async function leanToolCall(ctx: GatewayContext, session: HttpSession, re
   try {
     // As the SDK server does: the handler sees the request as sent, the result is validated.
     const caller = { server: session.server, serverId: session.serverId, subject: options.subject ?? session.subject };
-    const result = await governedToolCall(ctx, caller, "streamable-http", { params: rpc.params as never, rpcId: id, signal, httpRequestId });
+    // The trace's facts are read only when traced: an untraced call allocates nothing for tracing.
+    const traceparent = ctx.tracing ? (req.headers.get("traceparent") ?? undefined) : undefined;
+    const result = await governedToolCall(ctx, caller, "streamable-http", {
+      params: rpc.params as never,
+      rpcId: id,
+      signal,
+      httpRequestId,
+      ...(ctx.tracing ? { sessionId: session.id } : undefined),
+      ...(traceparent !== undefined ? { traceparent } : {}),
+    });
     const valid = CallToolResultSchema.safeParse(result);
     if (!valid.success) throw new McpError(ErrorCode.InvalidParams, `Invalid tools/call result: ${valid.error.message}`);
     // Only mcpgov's own refusal (never an upstream's look-alike tool error) can turn into a 403.

@@ -30,6 +30,18 @@ import type { GatewayContext } from "./context.js";
 
 const PAGE_SIZE = 100;
 
+/** The HTTP request's traceparent header, when there is exactly one (stdio has none). */
+function traceparentHeader(extra: RequestExtra): string | undefined {
+  const value = extra.requestInfo?.headers?.["traceparent"];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** What the trace needs of the request's transport: its session and the client's traceparent header. */
+function traceFacts(extra: RequestExtra): { sessionId?: string; traceparent?: string } {
+  const traceparent = traceparentHeader(extra);
+  return { ...(extra.sessionId !== undefined ? { sessionId: extra.sessionId } : {}), ...(traceparent !== undefined ? { traceparent } : {}) };
+}
+
 function decodeCursor(cursor: string | undefined): number {
   if (!cursor) return 0;
   const offset = Number(Buffer.from(cursor, "base64url").toString("utf8"));
@@ -74,6 +86,8 @@ export function createProxyServer(
       requestId: String(extra.requestId),
       signal: extra.signal,
       ...(typeof httpRequestId === "string" ? { logger: lazyChildLogger(ctx.logger, { request_id: httpRequestId }) } : {}),
+      // Read only when traced: an untraced call allocates nothing for tracing.
+      ...(ctx.tracing ? traceFacts(extra) : undefined),
     };
   };
   const server = new Server(
@@ -106,6 +120,7 @@ export function createProxyServer(
       rpcId: extra.requestId,
       signal: extra.signal,
       ...(typeof requestId === "string" ? { httpRequestId: requestId } : {}),
+      ...(ctx.tracing ? traceFacts(extra) : undefined),
       ...(progressToken !== undefined
         ? {
             sendProgress: (p) => extra.sendNotification({ method: "notifications/progress", params: { progressToken, ...p } }),
@@ -147,6 +162,9 @@ export interface GovernedCall {
   /** The HTTP request's id (X-Request-Id), put on every log line of the call. */
   httpRequestId?: string;
   sendProgress?: ToolCallRequest["sendProgress"];
+  /** The client's MCP session and its HTTP traceparent header (untrusted), for the trace. */
+  sessionId?: string;
+  traceparent?: string;
 }
 
 /**
@@ -171,6 +189,8 @@ export function governedToolCall(
       signal: call.signal,
       ...(call.httpRequestId !== undefined ? { logger: lazyChildLogger(ctx.logger, { request_id: call.httpRequestId }) } : {}),
       ...(call.sendProgress ? { sendProgress: call.sendProgress } : {}),
+      ...(call.sessionId !== undefined ? { sessionId: call.sessionId } : {}),
+      ...(call.traceparent !== undefined ? { traceparent: call.traceparent } : {}),
     }),
   );
 }

@@ -25,6 +25,9 @@ export type UpstreamEvent =
 
 export type UpstreamListener = (event: UpstreamEvent) => void;
 
+/** The SDK's request options, and the caller's W3C traceparent (sent as a header to an HTTP upstream; stdio has no headers). */
+export type UpstreamRequestOptions = RequestOptions & { traceparent?: string };
+
 export interface Upstream {
   /** The registry id. */
   readonly id: string;
@@ -49,7 +52,7 @@ export interface Upstream {
    * A connection lost or a timeout becomes McpgovError "upstream_unavailable";
    * an error the server answered with (McpError) is rethrown unchanged.
    */
-  request(method: string, params?: Record<string, unknown>, options?: RequestOptions): Promise<Record<string, unknown>>;
+  request(method: string, params?: Record<string, unknown>, options?: UpstreamRequestOptions): Promise<Record<string, unknown>>;
 
   /** Every tool across all pages, each exactly as the server listed it. */
   listToolsRaw(options?: RequestOptions): Promise<RawTool[]>;

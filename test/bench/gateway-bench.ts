@@ -14,12 +14,15 @@
  * sessions. Over the repeats every target serves at least 50,000 calls
  * before its RSS is read. CPU per call is the forwarding process's own
  * (user + system from /proc), which the neighbours' load disturbs far less
- * than wall-clock rates.
+ * than wall-clock rates. MCPGOV_BENCH_TRACING=on turns the gateway's
+ * tracing on, every request sampled and exported to a loopback receiver
+ * that discards it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { Agent } from "node:http";
+import { Agent, createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { loadGatewayConfig } from "../../src/gateway/config.js";
@@ -130,11 +133,20 @@ async function measure(target: Target, agent: Agent, calls: number): Promise<Sam
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const spread = (values: number[], digits: number) => `${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)}`;
 
+async function discardingReceiver(): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end("{}"));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, server };
+}
+
 function child(root: string, script: string, args: string[] = []): ChildProcess {
   return spawn(process.execPath, [join(root, "dist", "test", "bench", script), ...args], { stdio: ["ignore", "pipe", "inherit"] });
 }
 
-async function writeConfig(workDir: string, root: string, upstreamUrl: string, sync: string): Promise<string> {
+async function writeConfig(workDir: string, root: string, upstreamUrl: string, sync: string, tracesUrl?: string): Promise<string> {
   const bundle = join(workDir, "gateway-bench.tar.gz");
   await buildBundle({ policyDir: join(root, "policy", "reference"), output: bundle, revision: "bench" });
   const configPath = join(workDir, "bench.mcpgov.yaml");
@@ -145,6 +157,7 @@ async function writeConfig(workDir: string, root: string, upstreamUrl: string, s
       `data_dir: ${join(workDir, "gateway-data")}`,
       `bundle: ${bundle}`,
       `audit: {synchronous: ${sync}}`,
+      ...(tracesUrl ? [`tracing: {endpoint: "${tracesUrl}", sample_ratio: 1}`] : []),
       "auth: {mode: api_keys, keys: [{id: bench, key_env: MCPGOV_BENCH_KEY, subject: bench, roles: []}]}",
       "servers:",
       `  - {id: echo, risk_tags: [prod], transport: {type: streamable_http, url: "${upstreamUrl}"}, tools: {echo: read}}`,
@@ -161,6 +174,7 @@ export async function gatewayBench(root: string, workDir: string): Promise<strin
   const sync = process.env["MCPGOV_BENCH_AUDIT_SYNC"] === "normal" ? "normal" : "full";
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
   const children: ChildProcess[] = [];
+  const traces = process.env["MCPGOV_BENCH_TRACING"] === "on" ? await discardingReceiver() : undefined;
   try {
     const upstream = child(root, "json-echo-upstream.js");
     children.push(upstream);
@@ -168,7 +182,7 @@ export async function gatewayBench(root: string, workDir: string): Promise<strin
     const raw = child(root, "raw-forwarder.js", [upstreamUrl]);
     const sdk = child(root, "sdk-proxy.js", [upstreamUrl]);
     children.push(raw, sdk);
-    const configPath = await writeConfig(workDir, root, upstreamUrl, sync);
+    const configPath = await writeConfig(workDir, root, upstreamUrl, sync, traces?.url);
     // MCPGOV_BENCH_GATEWAY_NODE_ARGS="--cpu-prof" profiles the gateway process.
     const nodeArgs = (process.env["MCPGOV_BENCH_GATEWAY_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
     const gateway = spawn(process.execPath, [...nodeArgs, join(root, "bin", "mcpgov.js"), "serve", "--config", configPath, "--log-level", "warn"], {
@@ -194,7 +208,7 @@ export async function gatewayBench(root: string, workDir: string): Promise<strin
     const rss = new Map(targets.map((t) => [t.name, rssMb(t.process.pid)]));
     const m = (name: string, key: keyof Sample) => median(samples.get(name)!.map((s) => s[key]));
     const lines = [
-      `gateway vs the floor: JSON echo upstream, lean client; ${REPEATS} interleaved repeats (median, spread min–max); latency at ${RATE_PER_SEC} calls/s (${LATENCY_CALLS} calls), throughput with ${CONCURRENCY} sessions; mcpgov with policy, pins, output scanning, audit synchronous=${sync}`,
+      `gateway vs the floor: JSON echo upstream, lean client; ${REPEATS} interleaved repeats (median, spread min–max); latency at ${RATE_PER_SEC} calls/s (${LATENCY_CALLS} calls), throughput with ${CONCURRENCY} sessions; mcpgov with policy, pins, output scanning, audit synchronous=${sync}, tracing ${traces ? "on (every request)" : "off"}`,
       `  ${"path".padEnd(15)} ${"p50 ms".padStart(14)} ${"p99 ms".padStart(14)} ${"calls/s".padStart(16)} ${"CPU ms/call".padStart(16)} ${"RSS MB".padStart(8)}`,
     ];
     for (const t of targets) {
@@ -219,6 +233,7 @@ export async function gatewayBench(root: string, workDir: string): Promise<strin
     return lines;
   } finally {
     agent.destroy();
+    traces?.server.close();
     for (const c of children) c.kill("SIGTERM");
   }
 }

@@ -8,6 +8,7 @@ import { decisionBench } from "./decision-bench.js";
 import { diffBench } from "./diff-bench.js";
 import { gatewayBench } from "./gateway-bench.js";
 import { scanBench } from "./scan-bench.js";
+import { tracingBench } from "./tracing-bench.js";
 
 const root = packageRoot();
 const work = await mkdtemp(join(tmpdir(), "mcpgov-bench-"));
@@ -18,6 +19,7 @@ const benches: Array<[string, () => Promise<string[]>]> = [
   ["audit", () => auditBench(work)],
   ["gateway", () => gatewayBench(root, work)],
   ["scan", () => scanBench()],
+  ["tracing", () => tracingBench()],
 ];
 try {
   console.log(`mcpgov bench — node ${process.version}, ${new Date().toISOString()}`);

@@ -9,6 +9,14 @@ import { describeThrown, McpgovError } from "../../core/errors.js";
 import { DeadlineExceeded, runConstrained } from "../constrained-call.js";
 import { writeIntent } from "./record.js";
 import { refuse, type CallState, type StageResult } from "./state.js";
+import { upstreamSpan } from "./trace-stages.js";
+
+/** Why a dispatch attempt ended without a result, for its span (no upstream text: it is a stranger's). */
+function attemptFailure(error: unknown, signal: AbortSignal): string {
+  if (signal.aborted) return "cancelled (deadline or client)";
+  if (error instanceof McpError) return `upstream error ${error.code}`;
+  return "upstream unavailable";
+}
 
 const isTransportError = (error: unknown): boolean => error instanceof McpgovError && error.code === "upstream_unavailable";
 
@@ -28,15 +36,27 @@ export async function execute(state: CallState): Promise<StageResult> {
 
   const maxRuntime = decision.constraints.max_runtime_sec ?? ctx.config.limits.upstream_timeout_sec;
   const started = Date.now();
+  let attempts = 0;
   try {
     const { result } = await runConstrained(
-      (signal) =>
-        request.dispatch(state.facts.forward, {
-          signal,
-          // Our own deadline governs; the SDK's default 60 s must not cut in first.
-          timeoutMs: maxRuntime * 1000 + 5_000,
-          ...(request.sendProgress ? { onProgress: (p) => void request.sendProgress!(p).catch(() => undefined) } : {}),
-        }),
+      async (signal) => {
+        const span = upstreamSpan(withIntent, ++attempts);
+        const traceparent = span.traceparent();
+        try {
+          return await request.dispatch(state.facts.forward, {
+            signal,
+            // Our own deadline governs; the SDK's default 60 s must not cut in first.
+            timeoutMs: maxRuntime * 1000 + 5_000,
+            ...(request.sendProgress ? { onProgress: (p) => void request.sendProgress!(p).catch(() => undefined) } : {}),
+            ...(traceparent !== undefined ? { traceparent } : {}),
+          });
+        } catch (error) {
+          span.fail(attemptFailure(error, signal));
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
       {
         maxRuntimeSec: maxRuntime,
         // Constraints hold on any decision that carries them, ALLOW included.

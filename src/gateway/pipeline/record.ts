@@ -24,10 +24,15 @@ export async function writeIntent(state: CallState): Promise<{ seq: number; mask
       decision: state.decision,
       decisionLatencyUs: state.decisionLatencyUs,
       // The approval it runs on, so `audit why` shows intent and approval together.
-      extra: state.approval ? { approval_id: state.approval.id } : {},
+      extra: withTraceId(state, state.approval ? { approval_id: state.approval.id } : {}),
     }),
   );
   return { seq: intent.seq, maskedEnvelope: (intent as { envelope: Envelope }).envelope };
+}
+
+/** The call's trace id joins the record's extra (sealed with it), so a record leads to its trace and back. */
+function withTraceId(of: Pick<Begun, "trace">, extra: AuditExtra): AuditExtra {
+  return of.trace.traceId === undefined ? extra : { ...extra, trace_id: of.trace.traceId };
 }
 
 /** The envelope's digest, computed once per call. */
@@ -78,7 +83,7 @@ export async function recordOutcome(begun: Begun, final: Final): Promise<void> {
       ...(final.upstreamMs !== undefined ? { upstreamLatencyMs: final.upstreamMs } : {}),
       ...(final.intentSeq !== undefined ? { intentSeq: final.intentSeq } : {}),
       ...(final.maskedEnvelope ? { maskedEnvelope: final.maskedEnvelope } : {}),
-      extra: final.extra,
+      extra: withTraceId(begun, final.extra),
     }),
   );
   // Durable now; the SIEM feed gets a copy without waiting (offer never throws or blocks).
