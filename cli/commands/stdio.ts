@@ -40,14 +40,19 @@ export function stdioCommand(io: CliIo) {
         if (serverId === argv.server) void session.server.sendToolListChanged().catch(() => undefined);
       });
       const transport = new StdioServerTransport();
-      const closed = new Promise<void>((resolve) => {
-        transport.onclose = () => resolve();
-        process.stdin.once("end", () => resolve());
-        process.once("SIGTERM", () => resolve());
+      const closed = new Promise<string>((resolve) => {
+        transport.onclose = () => resolve("transport closed");
+        process.stdin.once("end", () => resolve("stdin closed"));
+        process.once("SIGTERM", () => resolve("SIGTERM"));
+        process.once("SIGINT", () => resolve("SIGINT"));
       });
       await session.server.connect(transport);
-      await closed;
-      await gateway.close();
+      const why = await closed;
+      // Calls already running finish within shutdown.grace_sec; their answers still go out on stdout.
+      logger.info({ reason: why, grace_sec: config.shutdown.grace_sec }, "shutting down");
+      const { finished, cancelled } = await gateway.shutdown();
+      await session.server.close().catch(() => undefined);
+      logger.info({ finished, cancelled }, `shutdown complete: ${finished} call(s) finished, ${cancelled} cancelled; exiting 0`);
       return 0 as const;
     },
   };

@@ -12,6 +12,7 @@ import type { Registry } from "./registry.js";
 import type { ServerRequestRelay } from "./server-requests.js";
 import type { ToolCatalog } from "./tool-catalog.js";
 import type { CatalogFindingEvent } from "./definition-guard.js";
+import type { CallDrain } from "./drain.js";
 import type { DecisionLogSink } from "./decision-log-shipper.js";
 
 export interface GatewayContext {
@@ -34,4 +35,6 @@ export interface GatewayContext {
   onCatalogFinding?: (event: CatalogFindingEvent) => void;
   /** Ships each durable call record to a decision-log collector (decision_logs in the config). */
   decisionLogs?: DecisionLogSink;
+  /** Tracks running calls for graceful shutdown (absent in pipeline unit tests: nothing drains there). */
+  drain?: CallDrain;
 }

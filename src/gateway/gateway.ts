@@ -27,6 +27,8 @@ import type { GatewayContext } from "./context.js";
 import { createHttpApp } from "./http-app.js";
 import { type CatalogFindingEvent, catalogView } from "./definition-guard.js";
 import { createMetrics } from "./metrics.js";
+import { metricsAccess } from "./metrics-auth.js";
+import { CallDrain, type DrainResult } from "./drain.js";
 import { startDecisionLogShipper } from "./decision-log-shipper.js";
 import { gatewayLabels } from "../audit/decision-log.js";
 import { type LockFile, type PinViolation, readLockFile } from "./pins.js";
@@ -59,6 +61,15 @@ export interface RunningGateway {
    * hold itself (stdio mode) can tell their client. Returns the unsubscribe.
    */
   onToolsChanged(listener: (serverId: string) => void): () => void;
+  /** Starts draining at once: /readyz answers 503 and new sessions are refused (calls running go on). */
+  beginDrain(): void;
+  /**
+   * Graceful shutdown: drains (calls running get shutdown.grace_sec to
+   * finish, the rest are cancelled upstream and recorded), then closes
+   * everything as close() does. Resolves with what the drain did.
+   */
+  shutdown(): Promise<DrainResult>;
+  /** Closes at once: calls still running are aborted. */
   close(): Promise<void>;
 }
 
@@ -173,7 +184,8 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     fleet: heartbeat,
     ...(config.approvals.webhook ? { announce: await approvalWebhook(config.approvals, env, logger) } : {}),
   });
-  const ctx: GatewayContext = { config, registry, bundles, audit, quarantine, metrics, logger, upstreams, catalogs, relay, clock, approvals, approvalMetrics };
+  const drain = new CallDrain();
+  const ctx: GatewayContext = { config, registry, bundles, audit, quarantine, metrics, logger, upstreams, catalogs, relay, clock, approvals, approvalMetrics, drain };
   if (decisionLogs) ctx.decisionLogs = decisionLogs;
   relay.mediator = mediateServerRequest(ctx);
   ctx.onCatalogFinding = (event) => reportCatalogFinding(ctx, event);
@@ -247,6 +259,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   if (options.http !== false) {
     const auth = await authenticatorFor(config, config.auth, env);
     const adminAuth = config.admin_auth ? await authenticatorFor(config, config.admin_auth, env) : auth;
+    const scrapeAccess = metricsAccess(config.metrics, env);
     sessions = new SessionRegistry(ctx);
     const app = createHttpApp({
       ctx,
@@ -255,8 +268,11 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       sessions,
       ready: () => {
         const states = Object.fromEntries([...upstreams.values()].map((u) => [u.id, u.state]));
-        return { ok: Object.values(states).every((s) => s === "connected"), detail: { gateway: heartbeat.gatewayId, bundle: bundles.current().bundle, upstreams: states } };
+        const detail = { gateway: heartbeat.gatewayId, bundle: bundles.current().bundle, upstreams: states, ...(drain.draining ? { draining: true } : {}) };
+        return { ok: !drain.draining && Object.values(states).every((s) => s === "connected"), detail };
       },
+      draining: () => drain.draining,
+      metricsAccess: scrapeAccess,
     });
     server = await new Promise<ServerType>((resolvePromise) => {
       const s = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, () => resolvePromise(s));
@@ -265,12 +281,24 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
   }
 
-  return {
+  const running: RunningGateway = {
     ctx,
     url,
     onToolsChanged(listener) {
       toolsChangedListeners.add(listener);
       return () => toolsChangedListeners.delete(listener);
+    },
+    beginDrain() {
+      drain.begin();
+    },
+    async shutdown() {
+      drain.begin();
+      logger.info({ in_flight: drain.inFlight, grace_sec: config.shutdown.grace_sec }, "draining: readyz is 503, new sessions are refused");
+      const result = await drain.drain(config.shutdown.grace_sec);
+      // The last answers leave through the sessions' streams before those close.
+      await new Promise<void>((r) => setTimeout(r, 50));
+      await running.close();
+      return result;
     },
     async close() {
       await poller?.stop();
@@ -288,5 +316,6 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       await quarantine.close();
     },
   };
+  return running;
 }
 

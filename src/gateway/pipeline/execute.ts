@@ -7,6 +7,7 @@
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { describeThrown, McpgovError } from "../../core/errors.js";
 import { DeadlineExceeded, runConstrained } from "../constrained-call.js";
+import { ShutdownCancelled } from "../drain.js";
 import { writeIntent } from "./record.js";
 import { refuse, type CallState, type StageResult } from "./state.js";
 
@@ -57,6 +58,10 @@ export async function execute(state: CallState): Promise<StageResult> {
       ctx.metrics.upstreamErrors.inc({ server: request.serverId, kind: "timeout" });
       const text = `mcpgov cancelled this call: it exceeded max_runtime_sec ${error.seconds} (call id ${callId}); the server was sent notifications/cancelled`;
       return refuse(withIntent, "timed_out", text, { error: error.message });
+    }
+    if (error instanceof ShutdownCancelled) {
+      const text = `mcpgov cancelled this call: the gateway shut down and the call was still running after shutdown.grace_sec ${error.graceSec} (call id ${callId}); the server was sent notifications/cancelled`;
+      return refuse(withIntent, "failed", text, { error: error.message });
     }
     if (request.signal.aborted) return refuse(withIntent, "failed", "cancelled by the client", { error: "cancelled by the client" });
     if (error instanceof McpError) {
