@@ -94,7 +94,7 @@ async function authenticatorFor(config: LoadedGatewayConfig, auth: LoadedGateway
 
 /** Records a pin violation found while listing tools: an event, not a call (nobody called anything). */
 async function auditPinViolation(ctx: GatewayContext, serverId: string, violation: PinViolation): Promise<void> {
-  ctx.metrics.pinViolations.inc({ server: serverId, kind: violation.kind });
+  ctx.metrics.pinViolations.inc({ server: ctx.metrics.serverLabel(serverId), kind: violation.kind });
   const entry = ctx.registry.get(serverId);
   const reason = `mcpgov.pin-violation: tool "${violation.tool}" is ${violation.kind === "changed" ? "changed since it was pinned" : violation.kind} (${violation.actual}); hidden from tools/list`;
   await appendEvent({ audit: ctx.audit, logger: ctx.logger, failures: ctx.metrics.auditEventWriteFailures }, {
@@ -113,7 +113,7 @@ async function auditPinViolation(ctx: GatewayContext, serverId: string, violatio
  * The audit event for it is wired with the audit record rework.
  */
 function reportCatalogFinding(ctx: GatewayContext, event: CatalogFindingEvent): void {
-  if (event.findings.length > 0) ctx.metrics.catalogFindings.inc({ server: event.server, decision: event.decision.decision }, event.findings.length);
+  if (event.findings.length > 0) ctx.metrics.catalogFindings.inc({ server: ctx.metrics.serverLabel(event.server), decision: event.decision.decision }, event.findings.length);
   const findings = event.findings.map((f) => `${f.type}@${f.field}`);
   ctx.logger.warn(
     { server: event.server, [event.kind]: event.name, decision: event.decision.decision, rules: event.decision.rules, findings },
@@ -136,7 +136,7 @@ function reportCatalogFinding(ctx: GatewayContext, event: CatalogFindingEvent): 
 export async function startGateway(config: LoadedGatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const env = options.env ?? process.env;
   const logger = options.logger ?? silentLogger;
-  const metrics = createMetrics();
+  const metrics = createMetrics({ servers: config.servers.map((s) => s.id) });
   // Before any store opens: a missing header secret stops the start with nothing to close.
   const decisionLogs = config.decision_logs
     ? await startDecisionLogShipper(config.decision_logs, { env, configDir: config.source.dir }, { labels: gatewayLabels(config.gateway), metrics, logger })
@@ -163,6 +163,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   });
   const { audit, quarantine, approvals: approvalStore } = await openStores(config, env);
   metrics.watchQuarantine(quarantine);
+  metrics.watchBundle(() => bundles.current().bundle);
   // Fails at start on a malformed lock file rather than at the first refresh.
   await readLockFile(config.source.lock_path);
   const readLock = (): Promise<LockFile> => readLockFile(config.source.lock_path);
@@ -170,7 +171,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   const catalogs = new Map<string, ToolCatalog>();
   const relay = new ServerRequestRelay();
   const clock = options.clock ?? (() => new Date());
-  const approvalMetrics = createApprovalMetrics(metrics.registry, () => approvalStore);
+  const approvalMetrics = createApprovalMetrics(metrics.registry, () => approvalStore, config.servers.map((s) => s.id));
   const heartbeat = new GatewayHeartbeat({ store: approvalStore, gatewayId: gatewayIdFor(config.fleet.gateway_id), intervalMs: config.fleet.heartbeat_sec * 1000, bundle: () => bundles.current().bundle, clock, logger });
   const approvals = new ApprovalService({
     store: approvalStore,

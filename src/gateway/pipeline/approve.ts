@@ -12,7 +12,7 @@ export async function approve(state: CallState): Promise<StageResult> {
   const { ctx, request, decision, envelope, callId } = state;
   if (decision.decision !== "REQUIRE_APPROVAL") {
     // The rollout gate's invariant: a prod write that ran without an approval is the policy's choice, and it is counted.
-    if (isHighRiskWrite(envelope)) ctx.approvalMetrics.unapprovedHighRisk.inc({ server: request.serverId });
+    if (isHighRiskWrite(envelope)) ctx.approvalMetrics.unapprovedHighRisk.inc({ server: ctx.metrics.serverLabel(request.serverId) });
     return state;
   }
   if (request.method !== "tools/call") {

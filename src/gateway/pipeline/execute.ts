@@ -21,7 +21,7 @@ export async function execute(state: CallState): Promise<StageResult> {
   } catch (error) {
     // No evidence, no call: the upstream never hears of it.
     state.logger.error({ call_id: callId, error: describeThrown(error) }, "audit store refused the intent record; call not dispatched");
-    ctx.metrics.upstreamErrors.inc({ server: request.serverId, kind: "audit_unavailable" });
+    ctx.metrics.upstreamErrors.inc({ server: ctx.metrics.serverLabel(request.serverId), kind: "audit_unavailable" });
     const text = `mcpgov did not run this request: its audit record could not be written (${describeThrown(error)}), and nothing runs without evidence (call id ${callId})`;
     return refuse(state, "error", text, { error: `audit store: ${describeThrown(error)}` });
   }
@@ -44,18 +44,18 @@ export async function execute(state: CallState): Promise<StageResult> {
         maxRetries: decision.constraints.max_retries ?? 0,
         signal: request.signal,
         isTransportError,
-        onRetry: () => ctx.metrics.upstreamErrors.inc({ server: request.serverId, kind: "retried" }),
+        onRetry: () => ctx.metrics.upstreamErrors.inc({ server: ctx.metrics.serverLabel(request.serverId), kind: "retried" }),
       },
     );
     const upstreamMs = Date.now() - started;
-    ctx.metrics.upstreamLatency.observe({ server: request.serverId }, upstreamMs / 1000);
+    ctx.metrics.upstreamLatency.observe({ server: ctx.metrics.serverLabel(request.serverId) }, upstreamMs / 1000);
     return { ...withIntent, result, upstreamMs };
   } catch (error) {
     const upstreamMs = Date.now() - started;
     const ran: Partial<CallState> = { upstreamMs };
     Object.assign(withIntent, ran);
     if (error instanceof DeadlineExceeded) {
-      ctx.metrics.upstreamErrors.inc({ server: request.serverId, kind: "timeout" });
+      ctx.metrics.upstreamErrors.inc({ server: ctx.metrics.serverLabel(request.serverId), kind: "timeout" });
       const text = `mcpgov cancelled this call: it exceeded max_runtime_sec ${error.seconds} (call id ${callId}); the server was sent notifications/cancelled`;
       return refuse(withIntent, "timed_out", text, { error: error.message });
     }
@@ -68,7 +68,7 @@ export async function execute(state: CallState): Promise<StageResult> {
       // The server answered with a JSON-RPC error: the client gets it (after the guard) as sent.
       return refuse(withIntent, "failed", error.message, { error: `upstream error ${error.code}`, upstreamError: error });
     }
-    ctx.metrics.upstreamErrors.inc({ server: request.serverId, kind: "unavailable" });
+    ctx.metrics.upstreamErrors.inc({ server: ctx.metrics.serverLabel(request.serverId), kind: "unavailable" });
     const text = `mcpgov could not reach server "${request.serverId}": ${describeThrown(error)} (call id ${callId})`;
     return refuse(withIntent, "failed", text, { error: describeThrown(error) });
   }

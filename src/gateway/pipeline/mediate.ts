@@ -39,7 +39,7 @@ async function recordOrRefuse(begun: Begun, final: Final, ran: boolean): Promise
     return undefined;
   } catch (error) {
     begun.logger.error({ call_id: begun.callId, error: describeThrown(error) }, "audit store refused the outcome record");
-    begun.ctx.metrics.upstreamErrors.inc({ server: begun.request.serverId, kind: "audit_unavailable" });
+    begun.ctx.metrics.upstreamErrors.inc({ server: begun.ctx.metrics.serverLabel(begun.request.serverId), kind: "audit_unavailable" });
     const text = ran
       ? `mcpgov withheld this request's result: it ran (its intent is recorded), but the outcome record could not be written (${describeThrown(error)}) (call id ${begun.callId})`
       : `mcpgov did not run this request, and its record could not be written (${describeThrown(error)}) (call id ${begun.callId})`;
