@@ -137,6 +137,26 @@ describe("mcpgov gates --gateway", () => {
   });
 });
 
+describe("a gateway with metrics.auth bearer", () => {
+  it("is scraped with the token from $MCPGOV_METRICS_TOKEN, and refused without it", async () => {
+    const ws = await referenceWorkspace();
+    await writeGatewayConfig(ws, { servers: [], pin: false, extra: { metrics: { auth: "bearer", token_env: "MCPGOV_GATES_TEST_SCRAPE" } } });
+    const gw = await startTestGateway(ws, { env: { MCPGOV_GATES_TEST_SCRAPE: "gates-scrape-token-42" } });
+    try {
+      const refused = await runCli(["gates", "--gateway", gw.url]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain("answered 401");
+      const ok = await runCli(["gates", "--gateway", gw.url], { env: { MCPGOV_METRICS_TOKEN: "gates-scrape-token-42" } });
+      expect(ok.stdout).toContain("PASS (5 gates)");
+      expect(ok.code).toBe(0);
+      const named = await runCli(["gates", "--gateway", gw.url, "--token-env", "OTHER_TOKEN"], { env: { OTHER_TOKEN: "gates-scrape-token-42" } });
+      expect(named.code).toBe(0);
+    } finally {
+      await disposeGateway(gw, ws);
+    }
+  });
+});
+
 describe("missing data", () => {
   let server: Server;
   let url: string;

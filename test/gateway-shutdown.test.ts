@@ -66,13 +66,17 @@ describe("mcpgov serve on SIGTERM", () => {
     expect(ready).toMatchObject({ status: "not ready", draining: true });
     const refused = await fetch(`${started.url}/mcp/everything`, { method: "POST", headers: mcpHeaders(), body: JSON.stringify(INITIALIZE) });
     expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("1");
     const body = (await refused.json()) as { error: { code: number; message: string } };
     expect(body.error.message).toMatch(/the gateway is draining/);
+
+    // The open session still works while the gateway drains.
+    expect(textOf(await client.callTool({ name: "echo", arguments: { message: "during drain" } }))).toContain("during drain");
 
     const result = await call;
     expect(textOf(result)).toMatch(/Long running operation completed/);
     expect(await exitCode(child)).toBe(0);
-    expect(started.stderr.join("\n")).toMatch(/shutdown complete: 1 call\(s\) finished, 0 cancelled; exiting 0/);
+    expect(started.stderr.join("\n")).toMatch(/shutdown complete: 2 call\(s\) finished, 0 cancelled; exiting 0/);
     const [record] = (await callRecords(ws.dataDir)).filter((r) => r.tool === "trigger-long-running-operation");
     expect(record?.outcome).toBe("executed");
   });
@@ -101,8 +105,28 @@ describe("mcpgov serve on SIGTERM", () => {
   });
 });
 
-describe("mcpgov stdio on stdin close", () => {
-  it("lets the call running finish, writes its answer, and exits 0", async () => {
+describe("a second signal", () => {
+  it("exits at once with code 3 and says so", async () => {
+    ws = await referenceWorkspace();
+    await writeGatewayConfig(ws, { servers: [rugServer(ws)], extra: { shutdown: { grace_sec: 60 } } });
+    const started = await serve(ws, { logLevel: "info" });
+    child = started.child;
+    const client = await connect(started.url, "rug");
+    const call = client.callTool({ name: "slow", arguments: { seconds: 45 } });
+    call.catch(() => undefined);
+    const current = ws;
+    await expect.poll(() => rugEvents(current).some((e) => e.event === "call" && e.tool === "slow"), { timeout: 15_000 }).toBe(true);
+    child.kill("SIGTERM");
+    await expect.poll(async () => (await fetch(`${started.url}/readyz`)).status, { timeout: 3_000 }).toBe(503);
+    child.kill("SIGTERM");
+    expect(await exitCode(child)).toBe(3);
+    expect(started.stderr.join("\n")).toMatch(/second signal during shutdown: exiting at once/);
+    expect(started.stderr.join("\n")).not.toMatch(/shutdown complete/);
+  });
+});
+
+describe("mcpgov stdio", () => {
+  it.each(["stdin close", "SIGTERM"] as const)("on %s lets the call running finish, writes its answer, and exits 0", async (how) => {
     ws = await referenceWorkspace();
     await writeGatewayConfig(ws, { servers: [rugServer(ws)], extra: { shutdown: { grace_sec: 30 } } });
     const stdio = spawn(process.execPath, [join(repoRoot, "bin", "mcpgov.js"), "stdio", "--config", ws.configPath, "--server", "rug"], {
@@ -123,7 +147,8 @@ describe("mcpgov stdio on stdin close", () => {
     send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "slow", arguments: { seconds: 3 } } });
     const current = ws;
     await expect.poll(() => rugEvents(current).some((e) => e.event === "call" && e.tool === "slow"), { timeout: 15_000 }).toBe(true);
-    stdio.stdin!.end();
+    if (how === "SIGTERM") stdio.kill("SIGTERM");
+    else stdio.stdin!.end();
 
     expect(await exitCode(stdio)).toBe(0);
     const answer = messages.find((m) => m.id === 2);
