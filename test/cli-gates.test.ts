@@ -135,6 +135,30 @@ describe("mcpgov gates --gateway", () => {
     expect(after.code).toBe(2);
     expect(byId(JSON.parse(after.stdout) as GatesJson, "unknown-server-connections")).toMatchObject({ status: "block", value: 1 });
   });
+
+  it("reads the same gates from the audit store over a window (--data-dir --window)", async () => {
+    // By now: the unsafe gateway ran one unapproved production write; the clean one saw one unknown server.
+    const unsafeRun = await runCli(["gates", "--data-dir", unsafeWs.dataDir, "--window", "1h", "--format", "json"]);
+    expect(unsafeRun.code).toBe(2);
+    const unsafeJson = JSON.parse(unsafeRun.stdout) as GatesJson & { source: string };
+    expect(unsafeJson.source).toBe(`audit store ${unsafeWs.dataDir}, last 1h`);
+    expect(byId(unsafeJson, "unapproved-high-risk-writes")).toMatchObject({ status: "block", value: 1, note: "the audit records of the last 1h" });
+    expect(byId(unsafeJson, "unknown-server-connections")).toMatchObject({ status: "pass", value: 0 });
+
+    const cleanRun = await runCli(["gates", "--data-dir", cleanWs.dataDir, "--window", "1h", "--format", "json"]);
+    expect(cleanRun.code).toBe(2);
+    const cleanJson = JSON.parse(cleanRun.stdout) as GatesJson;
+    expect(byId(cleanJson, "unknown-server-connections")).toMatchObject({ status: "block", value: 1 });
+    expect(byId(cleanJson, "unapproved-high-risk-writes")).toMatchObject({ status: "pass", value: 0 });
+    expect(byId(cleanJson, "policy-decision-p95-latency")?.status).toBe("pass");
+
+    const bad = await runCli(["gates", "--data-dir", cleanWs.dataDir, "--window", "an hour"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--window "an hour": expected a duration');
+    const both = await runCli(["gates", "--data-dir", cleanWs.dataDir, "--gateway", clean.url]);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain("not both");
+  });
 });
 
 describe("a gateway with metrics.auth bearer", () => {

@@ -6,13 +6,16 @@
 import { writeFile } from "node:fs/promises";
 import type { Argv } from "yargs";
 import { McpgovError } from "../../src/core/errors.js";
-import { evaluateGates, withThresholds } from "../../src/core/gates.js";
+import { evaluateGates, type Gate, type Measurement, parseDuration, withThresholds } from "../../src/core/gates.js";
 import type { CliIo, ExitCode } from "../io.js";
 
 const FORMATS = ["pretty", "json"] as const;
 
 interface GatesArgs {
   gateway?: string;
+  "data-dir"?: string;
+  state?: string;
+  window: string;
   "token-env": string;
   gates?: string;
   threshold?: string[];
@@ -47,6 +50,9 @@ export function gatesCommand(io: CliIo) {
     builder: (y: Argv) =>
       y
         .option("gateway", { type: "string", describe: "the gateway's base URL; its /metrics is scraped once" })
+        .option("data-dir", { type: "string", describe: "evaluate from the audit store in this data folder (SQLite) over --window" })
+        .option("state", { type: "string", describe: "evaluate from the PostgreSQL audit store at this URL over --window (password from PGPASSWORD)" })
+        .option("window", { type: "string", default: "1h", describe: "with --data-dir/--state: how far back the records are read (30s, 15m, 1h, 1d)" })
         .option("token-env", { type: "string", default: "MCPGOV_METRICS_TOKEN", describe: "environment variable with the /metrics bearer token (metrics.auth bearer)" })
         .option("gates", { type: "string", describe: "gates file (YAML or JSON); default: the seed's five gates" })
         .option("threshold", { type: "string", array: true, describe: "override a gate's block_above: GATE-ID=NUMBER (repeatable)" })
@@ -65,13 +71,32 @@ export function gatesCommand(io: CliIo) {
         else io.out(rules);
         return 0;
       }
-      if (!argv.gateway) throw new McpgovError("usage", "name the gateway to evaluate (--gateway URL), or ask for --prometheus-rules");
-      const { parseScrape, scrapeMeasures } = await import("../../src/gates/prometheus-text.js");
-      const token = io.env[argv["token-env"]];
-      const scrape = parseScrape(await scrapeText(argv.gateway, token || undefined, argv["timeout-ms"]));
-      const verdict = evaluateGates(file.gates, scrapeMeasures(scrape), { allowMissing: argv["allow-missing"] });
+      const fromStore = argv["data-dir"] !== undefined || argv.state !== undefined;
+      if (argv.gateway && fromStore) throw new McpgovError("usage", "give --gateway URL or --data-dir/--state, not both");
+      let measure: (gate: Gate) => Measurement;
+      let source: string;
+      if (fromStore) {
+        const seconds = parseDuration(argv.window, "--window");
+        const { openAudit } = await import("./audit.js");
+        const { auditMeasures } = await import("../../src/gates/audit-measures.js");
+        const { store, where } = await openAudit({ data: argv["data-dir"], state: argv.state }, io.env);
+        try {
+          const until = new Date();
+          const since = new Date(until.getTime() - seconds * 1000);
+          measure = await auditMeasures(store, { since: since.toISOString(), until: until.toISOString(), label: `the last ${argv.window}` });
+        } finally {
+          await store.close();
+        }
+        source = `audit store ${where}, last ${argv.window}`;
+      } else {
+        if (!argv.gateway) throw new McpgovError("usage", "name what to evaluate (--gateway URL, or --data-dir/--state with --window), or ask for --prometheus-rules");
+        const { parseScrape, scrapeMeasures } = await import("../../src/gates/prometheus-text.js");
+        const token = io.env[argv["token-env"]];
+        measure = scrapeMeasures(parseScrape(await scrapeText(argv.gateway, token || undefined, argv["timeout-ms"])));
+        source = `${argv.gateway.replace(/\/+$/, "")}/metrics`;
+      }
+      const verdict = evaluateGates(file.gates, measure, { allowMissing: argv["allow-missing"] });
       const { formatGatesJson, formatGatesPretty } = await import("../../src/report/gates-report.js");
-      const source = `${argv.gateway.replace(/\/+$/, "")}/metrics`;
       io.out(argv.format === "json" ? formatGatesJson(verdict, source) : formatGatesPretty(verdict, source));
       return verdict.blocked ? 2 : 0;
     },

@@ -98,6 +98,15 @@ export function evaluateGates(gates: readonly Gate[], measure: (gate: Gate) => M
   return { results, blocked: results.some((r) => r.blocks) };
 }
 
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+
+/** "15m" → 900; an error naming the flag for anything else. */
+export function parseDuration(text: string, flag: string): number {
+  const match = /^(\d+)(s|m|h|d)$/.exec(text);
+  if (!match) throw new McpgovError("usage", `${flag} "${text}": expected a duration such as 30s, 15m, 1h or 1d`);
+  return Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
+}
+
 /**
  * Applies `--threshold ID=N` overrides; an unknown id or a bad number is an
  * error naming it, never a silently ignored flag.
