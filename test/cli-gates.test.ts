@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBundle } from "../src/toolchain/build.js";
 import { copyReference, tempDir } from "./helpers/bundles.js";
 import { runCli } from "./helpers/cli.js";
+import { expectExample } from "./helpers/readme.js";
 import {
   createWorkspace,
   disposeGateway,
@@ -106,6 +107,7 @@ describe("mcpgov gates --gateway", () => {
     expect(pretty.code).toBe(2);
     expect(pretty.stdout).toContain("BLOCK (1 of 5 gates)");
     expect(pretty.stdout).toMatch(/^ {2}BLOCK {3}unapproved-high-risk-writes {2}1 {2}\(block above 0, target 0; owner Governance\)/m);
+    expectExample("gates-block", `$ mcpgov gates --gateway http://127.0.0.1:8787\n${pretty.stdout.replaceAll(unsafe.url, "http://127.0.0.1:8787")}$ echo $?\n${pretty.code}`);
 
     const json = await runCli(["gates", "--gateway", unsafe.url, "--format", "json"]);
     expect(json.code).toBe(2);
