@@ -12,7 +12,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SqliteAuditStore } from "../src/audit/sqlite-audit-store.js";
 import { isCallRecord, type CallRecord } from "../src/core/audit-record.js";
 import { repoRoot } from "./helpers/cli.js";
-import { everythingServer, INITIALIZE, KEY_ENV, mcpHeaders, referenceWorkspace, rugEvents, rugServer, textOf, type Workspace, writeGatewayConfig } from "./helpers/gateway.js";
+import { everythingServer, filesystemServer, INITIALIZE, KEY_ENV, mcpHeaders, referenceWorkspace, rugEvents, rugServer, textOf, type Workspace, writeGatewayConfig } from "./helpers/gateway.js";
 import { connect, exited, serve, stopServe } from "./helpers/serve-process.js";
 import { rm } from "node:fs/promises";
 
@@ -102,6 +102,30 @@ describe("mcpgov serve on SIGTERM", () => {
     expect(rugEvents(current).map((e) => e.event)).not.toContain("slow-finished");
     const records = (await callRecords(current.dataDir)).filter((r) => r.tool === "slow");
     expect(records.map((r) => [r.outcome, r.error])).toEqual([["failed", "cancelled by gateway shutdown (still running after shutdown.grace_sec 1)"]]);
+  });
+});
+
+describe("a call waiting for approval at shutdown", () => {
+  it("is answered as still pending past the grace (the request stays queued for another gateway), and the process exits 0", async () => {
+    ws = await referenceWorkspace();
+    await writeGatewayConfig(ws, { servers: [filesystemServer(ws)], approvals: { wait_sec: 60, progress_interval_sec: 1 }, extra: { shutdown: { grace_sec: 1 } } });
+    const started = await serve(ws, { logLevel: "info" });
+    child = started.child;
+    const client = await connect(started.url, "filesystem");
+    let waiting!: () => void;
+    const held = new Promise<void>((resolve) => (waiting = resolve));
+    const call = client.callTool({ name: "write_file", arguments: { path: join(ws.sandbox, "held.txt"), content: "needs approval" } }, undefined, {
+      onprogress: () => waiting(),
+    });
+    await held; // the gateway is waiting for an approver
+    child.kill("SIGTERM");
+
+    const result = await call;
+    expect(textOf(result)).toMatch(/is waiting in the "default" queue .* This gateway shut down while the call waited; retry it on another\.$/);
+    expect(await exitCode(child)).toBe(0);
+    expect(started.stderr.join("\n")).toMatch(/shutdown complete: 0 call\(s\) finished, 1 cancelled; exiting 0/);
+    const records = (await callRecords(ws.dataDir)).filter((r) => r.tool === "write_file");
+    expect(records.map((r) => [r.decision, r.outcome])).toEqual([["REQUIRE_APPROVAL", "pending"]]);
   });
 });
 
