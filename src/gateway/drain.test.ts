@@ -7,7 +7,7 @@ describe("CallDrain", () => {
     let finishQuick!: () => void;
     const quick = drain.track(() => new Promise<string>((resolve) => (finishQuick = () => resolve("quick done"))));
     const stuck = drain.track(
-      (signal) => new Promise<string>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true })),
+      () => new Promise<string>((_, reject) => drain.signal.addEventListener("abort", () => reject(drain.signal.reason as Error), { once: true })),
     );
     expect(drain.inFlight).toBe(2);
     expect(drain.draining).toBe(false);

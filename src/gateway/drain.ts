@@ -28,7 +28,13 @@ export interface DrainResult {
 const SETTLE_AFTER_CANCEL_MS = 5_000;
 
 export class CallDrain {
-  private readonly running = new Map<symbol, AbortController>();
+  /**
+   * One signal for every call, aborted when the grace runs out: a per-call
+   * AbortController would cost microseconds on every call (an AbortSignal
+   * is an EventTarget), this costs the stages that wait one listener.
+   */
+  private readonly cancel = new AbortController();
+  private running = 0;
   private idle: (() => void) | undefined;
   private drainingSince: number | undefined;
   private finishedWhileDraining = 0;
@@ -38,23 +44,23 @@ export class CallDrain {
   }
 
   get inFlight(): number {
-    return this.running.size;
+    return this.running;
   }
 
-  /**
-   * Runs one call under the drain: `run` gets a signal that aborts with a
-   * ShutdownCancelled when the grace runs out while the call still runs.
-   */
-  async track<T>(run: (shutdown: AbortSignal) => Promise<T>): Promise<T> {
-    const key = Symbol("call");
-    const controller = new AbortController();
-    this.running.set(key, controller);
+  /** Aborts with a ShutdownCancelled when the grace runs out; the stages that wait (approve, execute) follow it. */
+  get signal(): AbortSignal {
+    return this.cancel.signal;
+  }
+
+  /** Runs one call under the drain, so shutdown waits for it. */
+  async track<T>(run: () => Promise<T>): Promise<T> {
+    this.running += 1;
     try {
-      return await run(controller.signal);
+      return await run();
     } finally {
-      this.running.delete(key);
-      if (this.draining && !controller.signal.aborted) this.finishedWhileDraining += 1;
-      if (this.running.size === 0) this.idle?.();
+      this.running -= 1;
+      if (this.draining && !this.cancel.signal.aborted) this.finishedWhileDraining += 1;
+      if (this.running === 0) this.idle?.();
     }
   }
 
@@ -67,7 +73,7 @@ export class CallDrain {
   async drain(graceSec: number): Promise<DrainResult> {
     this.begin();
     const allDone = (): Promise<void> =>
-      this.running.size === 0
+      this.running === 0
         ? Promise.resolve()
         : new Promise<void>((resolve) => {
             this.idle = resolve;
@@ -79,12 +85,9 @@ export class CallDrain {
     const first = await Promise.race([allDone().then(() => "done" as const), graceOver]);
     clearTimeout(timer);
     let cancelled = 0;
-    if (first === "grace") {
-      const reason = new ShutdownCancelled(graceSec);
-      for (const controller of this.running.values()) {
-        cancelled += 1;
-        controller.abort(reason);
-      }
+    if (first === "grace" && this.running > 0) {
+      cancelled = this.running;
+      this.cancel.abort(new ShutdownCancelled(graceSec));
       let settleTimer: NodeJS.Timeout | undefined;
       await Promise.race([allDone(), new Promise<void>((resolve) => (settleTimer = setTimeout(resolve, SETTLE_AFTER_CANCEL_MS)))]);
       clearTimeout(settleTimer);

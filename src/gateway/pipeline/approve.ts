@@ -6,6 +6,7 @@
 import { describeThrown } from "../../core/errors.js";
 import type { Envelope } from "../../core/envelope.js";
 import { gateApproval, type GateResult } from "../approval-gate.js";
+import { followAbort } from "../constrained-call.js";
 import { refuse, type CallState, type StageResult } from "./state.js";
 
 export async function approve(state: CallState): Promise<StageResult> {
@@ -20,12 +21,16 @@ export async function approve(state: CallState): Promise<StageResult> {
     return refuse(state, "blocked", `mcpgov denied this request: ${decision.reason}; approval is only available for tools/call, so ${request.method} is refused (call id ${callId})`);
   }
   let gate: GateResult;
+  // The wait for an approver ends on the client's cancellation or on the gateway's shutdown past its grace.
+  const waiting = new AbortController();
+  const unfollowClient = followAbort(waiting, request.signal);
+  const unfollowShutdown = followAbort(waiting, ctx.drain?.signal);
   try {
     gate = await gateApproval(ctx.approvals, ctx.config.approvals, {
       envelope,
       decision,
       callId,
-      signal: request.signal,
+      signal: waiting.signal,
       ...(request.sendProgress ? { sendProgress: request.sendProgress } : {}),
     });
   } catch (error) {
@@ -33,6 +38,9 @@ export async function approve(state: CallState): Promise<StageResult> {
     state.logger.error({ call_id: callId, error: describeThrown(error) }, "approval store failed");
     const text = `mcpgov did not run this call: it needs approval, and the approval request could not be stored (call id ${callId})`;
     return refuse(state, "error", text, { error: `approval store: ${describeThrown(error)}` });
+  } finally {
+    unfollowClient();
+    unfollowShutdown();
   }
   if (!gate.run) {
     const approvalId = gate.request ? { approval_id: gate.request.id } : {};

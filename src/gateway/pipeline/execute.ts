@@ -43,6 +43,7 @@ export async function execute(state: CallState): Promise<StageResult> {
         // Constraints hold on any decision that carries them, ALLOW included.
         maxRetries: decision.constraints.max_retries ?? 0,
         signal: request.signal,
+        shutdown: ctx.drain?.signal,
         isTransportError,
         onRetry: () => ctx.metrics.upstreamErrors.inc({ server: ctx.metrics.serverLabel(request.serverId), kind: "retried" }),
       },

@@ -18,7 +18,6 @@ import type { MediatedRequest } from "./request.js";
 import { describeThrown } from "../../core/errors.js";
 import { type CallState, isRefusal, type Refusal, refuse, type Stage, type StageResult } from "./state.js";
 import type { GatewayContext } from "../context.js";
-import { followAbort } from "../constrained-call.js";
 
 /** What became of a request: the recipient's (guarded) answer, or a refusal for the caller to phrase. */
 export type Mediated = { ok: true; callId: string; result: unknown } | { ok: false; callId: string; refusal: Refusal; upstreamError?: McpError };
@@ -49,22 +48,11 @@ async function recordOrRefuse(begun: Begun, final: Final, ran: boolean): Promise
 
 /**
  * Mediates one request. Under a gateway's drain (graceful shutdown) the
- * request is tracked, and its signal also aborts when the shutdown grace
- * runs out, so execute cancels it upstream and the record says why.
+ * request is tracked, so shutdown waits for it; when the grace runs out,
+ * the drain's signal cancels it in the stage that waits (approve, execute).
  */
 export async function mediate(ctx: GatewayContext, request: MediatedRequest): Promise<Mediated> {
-  if (!ctx.drain) return mediateOnce(ctx, request);
-  return ctx.drain.track(async (shutdown) => {
-    const controller = new AbortController();
-    const unfollowClient = followAbort(controller, request.signal);
-    const unfollowShutdown = followAbort(controller, shutdown);
-    try {
-      return await mediateOnce(ctx, { ...request, signal: controller.signal });
-    } finally {
-      unfollowClient();
-      unfollowShutdown();
-    }
-  });
+  return ctx.drain ? ctx.drain.track(() => mediateOnce(ctx, request)) : mediateOnce(ctx, request);
 }
 
 async function mediateOnce(ctx: GatewayContext, request: MediatedRequest): Promise<Mediated> {
