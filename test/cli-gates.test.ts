@@ -238,7 +238,7 @@ describe("mcpgov gates --prometheus-rules with the real promtool", () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it("writes rules promtool accepts, whose unapproved-writes alert fires on the first such write and only then", async () => {
+  it("writes rules promtool accepts, whose unapproved-writes alert fires on the first such write and the quarantine alert after 15 minutes above 3%", async () => {
     const rules = join(dir, "mcpgov-gates.rules.yml");
     const written = await runCli(["gates", "--prometheus-rules", "--output", rules]);
     expect(written.code).toBe(0);
@@ -246,7 +246,7 @@ describe("mcpgov gates --prometheus-rules with the real promtool", () => {
     expect(check.stdout + check.stderr).toContain("SUCCESS: 5 rules found");
     expect(check.status).toBe(0);
 
-    // Two gateways; one of them runs a production write without approval at minute 3.
+    // Two gateways; one of them runs a production write without approval at minute 3. Then a quarantine ratio of 10%.
     const unitTest = join(dir, "gates.test.yml");
     await writeFile(
       unitTest,
@@ -281,6 +281,27 @@ tests:
             exp_annotations:
               summary: 'mcpgov rollout gate "Unapproved high-risk writes" blocks'
               description: 'Unapproved high-risk writes is 1 over 1h, above 0 (target 0); owner: Governance. Stop the rollout.'
+  - interval: 1m
+    # One output in ten quarantined from minute 0 on: above 3% from the first rate, an alert once that held for 15 minutes.
+    input_series:
+      - series: 'mcpgov_output_verdicts_total{instance="gw-a",server="memory",verdict="QUARANTINE"}'
+        values: '0+1x40'
+      - series: 'mcpgov_output_verdicts_total{instance="gw-a",server="memory",verdict="PASS"}'
+        values: '0+9x40'
+    alert_rule_test:
+      - eval_time: 10m
+        alertname: McpgovGateOutputQuarantineRatio
+        exp_alerts: []
+      - eval_time: 20m
+        alertname: McpgovGateOutputQuarantineRatio
+        exp_alerts:
+          - exp_labels:
+              severity: critical
+              gate: output-quarantine-ratio
+              owner: Safety Team
+            exp_annotations:
+              summary: 'mcpgov rollout gate "Output QUARANTINE ratio" blocks'
+              description: 'Output QUARANTINE ratio is 10% over 5m, above 3% (target 1%); owner: Safety Team. Stop the rollout.'
 `,
     );
     const test = spawnSync("promtool", ["test", "rules", unitTest], { encoding: "utf8" });
