@@ -10,6 +10,7 @@ import { demoCommand } from "./commands/demo.js";
 import { diffCommand } from "./commands/diff.js";
 import { dryrunCommand } from "./commands/dryrun.js";
 import { evalCommand } from "./commands/eval.js";
+import { gatesCommand } from "./commands/gates.js";
 import { hashCommand } from "./commands/hash.js";
 import { quarantineCommand } from "./commands/quarantine.js";
 import { registryCommand } from "./commands/registry.js";
@@ -60,6 +61,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<ExitCode>
     demoCommand(io),
     scanCommand(io),
     quarantineCommand(io),
+    gatesCommand(io),
   ] as CommandModule[];
 
   const parser = yargs()

@@ -57,7 +57,7 @@ const FLAG: Record<(typeof EXPORT_ONLY)[number], string> = {
  * (password from PGPASSWORD or ~/.pgpass, never in the URL), else the
  * SQLite file in the data folder. Never creates either.
  */
-async function openAudit(argv: AuditArgs, env: CliIo["env"]): Promise<{ store: AuditStore; where: string }> {
+export async function openAudit(argv: Pick<AuditArgs, "data" | "state">, env: CliIo["env"]): Promise<{ store: AuditStore; where: string }> {
   const state = argv.state || env["MCPGOV_STATE"];
   if (!state) {
     const dir = dataDir(argv.data, env);

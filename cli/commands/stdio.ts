@@ -46,15 +46,20 @@ export function stdioCommand(io: CliIo) {
         });
       }
       const transport = new StdioServerTransport();
-      const closed = new Promise<void>((resolve) => {
-        transport.onclose = () => resolve();
-        process.stdin.once("end", () => resolve());
-        process.once("SIGTERM", () => resolve());
+      const closed = new Promise<string>((resolve) => {
+        transport.onclose = () => resolve("transport closed");
+        process.stdin.once("end", () => resolve("stdin closed"));
+        process.once("SIGTERM", () => resolve("SIGTERM"));
+        process.once("SIGINT", () => resolve("SIGINT"));
       });
       await session.server.connect(transport);
-      await closed;
+      const why = await closed;
+      // Calls already running finish within shutdown.grace_sec; their answers still go out on stdout.
+      logger.info({ reason: why, grace_sec: config.shutdown.grace_sec }, "shutting down");
+      const { finished, cancelled } = await gateway.shutdown();
       if ("close" in session) await session.close();
-      await gateway.close();
+      await session.server.close().catch(() => undefined);
+      logger.info({ finished, cancelled }, `shutdown complete: ${finished} call(s) finished, ${cancelled} cancelled; exiting 0`);
       return 0 as const;
     },
   };

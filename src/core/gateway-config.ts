@@ -445,6 +445,33 @@ export const GatewayConfigSchema = z
       })
       .prefault({})
       .describe("Gateways sharing one state store (see README, Running a fleet)."),
+    shutdown: z
+      .strictObject({
+        grace_sec: z
+          .number()
+          .min(0)
+          .max(3600)
+          .default(30)
+          .describe(
+            "On SIGTERM/SIGINT: how long calls already running may take to finish (readyz is 503 and new sessions are refused meanwhile); " +
+              "calls still running after it are cancelled upstream (notifications/cancelled) and recorded as cancelled by shutdown.",
+          ),
+      })
+      .prefault({})
+      .describe("Graceful shutdown (see README, Shutdown)."),
+    metrics: z
+      .strictObject({
+        auth: z
+          .enum(["none", "bearer"])
+          .default("none")
+          .describe("none: /metrics answers anyone who reaches the listener. bearer: /metrics needs `Authorization: Bearer <token>`, the token read from token_env."),
+        token_env: EnvNameSchema.optional().describe("With auth bearer: the environment variable holding the scrape token (a missing or empty variable stops the start)."),
+      })
+      .prefault({})
+      .superRefine((m, ctx) => {
+        if (m.auth === "bearer" && !m.token_env) ctx.addIssue({ code: "custom", path: ["token_env"], message: "auth bearer needs token_env naming the variable that holds the scrape token" });
+      })
+      .describe("The Prometheus endpoint /metrics."),
     allowed_origins: z.array(z.string().min(1)).default([]).describe("Browser origins allowed to call; requests with any other Origin are refused."),
     allowed_hosts: z
       .array(z.string().min(1))

@@ -12,6 +12,7 @@ import type { Registry } from "./registry.js";
 import type { ServerRequestRelay } from "./server-requests.js";
 import type { ToolCatalog } from "./tool-catalog.js";
 import type { CatalogFindingEvent } from "./definition-guard.js";
+import type { CallDrain } from "./drain.js";
 import type { DecisionLogSink } from "./decision-log-shipper.js";
 import type { Tracing } from "../telemetry/call-trace.js";
 
@@ -37,4 +38,6 @@ export interface GatewayContext {
   decisionLogs?: DecisionLogSink;
   /** Traces of mediated requests (config `tracing` or OTEL_*); absent when tracing is off. */
   tracing?: Tracing;
+  /** Tracks running calls for graceful shutdown (absent in pipeline unit tests: nothing drains there). */
+  drain?: CallDrain;
 }

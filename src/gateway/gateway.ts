@@ -28,6 +28,8 @@ import type { GatewayContext } from "./context.js";
 import { createHttpApp } from "./http-app.js";
 import { type CatalogFindingEvent, catalogView } from "./definition-guard.js";
 import { createMetrics } from "./metrics.js";
+import { metricsAccess } from "./metrics-auth.js";
+import { CallDrain, type DrainResult } from "./drain.js";
 import { startDecisionLogShipper } from "./decision-log-shipper.js";
 import { gatewayLabels, mcpgovVersion } from "../audit/decision-log.js";
 import type { Tracing } from "../telemetry/call-trace.js";
@@ -69,6 +71,15 @@ export interface RunningGateway {
    * (`mcpgov stdio` without --server). Returns the unsubscribe.
    */
   onListChanged: ListChangeSubscription;
+  /** Starts draining at once: /readyz answers 503 and new sessions are refused (calls running go on). */
+  beginDrain(): void;
+  /**
+   * Graceful shutdown: drains (calls running get shutdown.grace_sec to
+   * finish, the rest are cancelled upstream and recorded), then closes
+   * everything as close() does. Resolves with what the drain did.
+   */
+  shutdown(): Promise<DrainResult>;
+  /** Closes at once: calls still running are aborted. */
   close(): Promise<void>;
 }
 
@@ -95,7 +106,7 @@ async function authenticatorFor(config: LoadedGatewayConfig, auth: LoadedGateway
 
 /** Records a pin violation found while listing tools: an event, not a call (nobody called anything). */
 async function auditPinViolation(ctx: GatewayContext, serverId: string, violation: PinViolation): Promise<void> {
-  ctx.metrics.pinViolations.inc({ server: serverId, kind: violation.kind });
+  ctx.metrics.pinViolations.inc({ server: ctx.metrics.serverLabel(serverId), kind: violation.kind });
   const entry = ctx.registry.get(serverId);
   const reason = `mcpgov.pin-violation: tool "${violation.tool}" is ${violation.kind === "changed" ? "changed since it was pinned" : violation.kind} (${violation.actual}); hidden from tools/list`;
   await appendEvent({ audit: ctx.audit, logger: ctx.logger, failures: ctx.metrics.auditEventWriteFailures }, {
@@ -114,7 +125,7 @@ async function auditPinViolation(ctx: GatewayContext, serverId: string, violatio
  * The audit event for it is wired with the audit record rework.
  */
 function reportCatalogFinding(ctx: GatewayContext, event: CatalogFindingEvent): void {
-  if (event.findings.length > 0) ctx.metrics.catalogFindings.inc({ server: event.server, decision: event.decision.decision }, event.findings.length);
+  if (event.findings.length > 0) ctx.metrics.catalogFindings.inc({ server: ctx.metrics.serverLabel(event.server), decision: event.decision.decision }, event.findings.length);
   const findings = event.findings.map((f) => `${f.type}@${f.field}`);
   ctx.logger.warn(
     { server: event.server, [event.kind]: event.name, decision: event.decision.decision, rules: event.decision.rules, findings },
@@ -153,7 +164,7 @@ async function startTracing(config: LoadedGatewayConfig, env: Record<string, str
 export async function startGateway(config: LoadedGatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const env = options.env ?? process.env;
   const logger = options.logger ?? silentLogger;
-  const metrics = createMetrics();
+  const metrics = createMetrics({ servers: config.servers.map((s) => s.id) });
   const tracing = await startTracing(config, env, logger);
   // Before any store opens: a missing header secret stops the start with nothing to close.
   const decisionLogs = config.decision_logs
@@ -181,6 +192,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   });
   const { audit, quarantine, approvals: approvalStore } = await openStores(config, env);
   metrics.watchQuarantine(quarantine);
+  metrics.watchBundle(() => bundles.current().bundle);
   // Fails at start on a malformed lock file rather than at the first refresh.
   await readLockFile(config.source.lock_path);
   const readLock = (): Promise<LockFile> => readLockFile(config.source.lock_path);
@@ -188,7 +200,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   const catalogs = new Map<string, ToolCatalog>();
   const relay = new ServerRequestRelay();
   const clock = options.clock ?? (() => new Date());
-  const approvalMetrics = createApprovalMetrics(metrics.registry, () => approvalStore);
+  const approvalMetrics = createApprovalMetrics(metrics.registry, () => approvalStore, config.servers.map((s) => s.id));
   const heartbeat = new GatewayHeartbeat({ store: approvalStore, gatewayId: gatewayIdFor(config.fleet.gateway_id), intervalMs: config.fleet.heartbeat_sec * 1000, bundle: () => bundles.current().bundle, clock, logger });
   const approvals = new ApprovalService({
     store: approvalStore,
@@ -202,7 +214,8 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     fleet: heartbeat,
     ...(config.approvals.webhook ? { announce: await approvalWebhook(config.approvals, env, logger) } : {}),
   });
-  const ctx: GatewayContext = { config, registry, bundles, audit, quarantine, metrics, logger, upstreams, catalogs, relay, clock, approvals, approvalMetrics };
+  const drain = new CallDrain();
+  const ctx: GatewayContext = { config, registry, bundles, audit, quarantine, metrics, logger, upstreams, catalogs, relay, clock, approvals, approvalMetrics, drain };
   if (decisionLogs) ctx.decisionLogs = decisionLogs;
   if (tracing) ctx.tracing = tracing;
   relay.mediator = mediateServerRequest(ctx);
@@ -284,6 +297,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   if (options.http !== false) {
     const auth = await authenticatorFor(config, config.auth, env);
     const adminAuth = config.admin_auth ? await authenticatorFor(config, config.admin_auth, env) : auth;
+    const scrapeAccess = metricsAccess(config.metrics, env);
     sessions = new SessionRegistry(ctx, { onListChanged });
     const app = createHttpApp({
       ctx,
@@ -292,8 +306,11 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       sessions,
       ready: () => {
         const states = Object.fromEntries([...upstreams.values()].map((u) => [u.id, u.state]));
-        return { ok: Object.values(states).every((s) => s === "connected"), detail: { gateway: heartbeat.gatewayId, bundle: bundles.current().bundle, upstreams: states } };
+        const detail = { gateway: heartbeat.gatewayId, bundle: bundles.current().bundle, upstreams: states, ...(drain.draining ? { draining: true } : {}) };
+        return { ok: !drain.draining && Object.values(states).every((s) => s === "connected"), detail };
       },
+      draining: () => drain.draining,
+      metricsAccess: scrapeAccess,
     });
     server = await new Promise<ServerType>((resolvePromise) => {
       const s = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, () => resolvePromise(s));
@@ -302,7 +319,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
   }
 
-  return {
+  const running: RunningGateway = {
     ctx,
     url,
     onToolsChanged(listener) {
@@ -311,6 +328,18 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       });
     },
     onListChanged,
+    beginDrain() {
+      drain.begin();
+    },
+    async shutdown() {
+      drain.begin();
+      logger.info({ in_flight: drain.inFlight, grace_sec: config.shutdown.grace_sec }, "draining: readyz is 503, new sessions are refused");
+      const result = await drain.drain(config.shutdown.grace_sec);
+      // The last answers leave through the sessions' streams before those close.
+      await new Promise<void>((r) => setTimeout(r, 50));
+      await running.close();
+      return result;
+    },
     async close() {
       await poller?.stop();
       bundles.close();
@@ -329,5 +358,6 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       await quarantine.close();
     },
   };
+  return running;
 }
 

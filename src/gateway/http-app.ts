@@ -16,6 +16,7 @@ import { resourceServer } from "./resource-server.js";
 import { denyUnknownServer } from "./unknown-server.js";
 import { approvalRoutes } from "./admin-approval-routes.js";
 import { auditRoutes } from "./admin-audit-routes.js";
+import type { MetricsAccess } from "./metrics-auth.js";
 import type { SessionRegistry } from "./sessions.js";
 import { consoleRoutes } from "../console/console-routes.js";
 import { isConsoleSameOrigin } from "../console/console-security.js";
@@ -44,9 +45,13 @@ export interface HttpAppOptions {
   adminAuth: Authenticator;
   sessions: SessionRegistry;
   ready: () => { ok: boolean; detail: Record<string, unknown> };
+  /** True once the gateway is shutting down: new sessions are refused. */
+  draining: () => boolean;
+  /** Whether a scrape of /metrics may read the metrics (config metrics.auth). */
+  metricsAccess: MetricsAccess;
 }
 
-export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpAppOptions): Hono<Env> {
+export function createHttpApp({ ctx, auth, adminAuth, sessions, ready, draining, metricsAccess }: HttpAppOptions): Hono<Env> {
   const app = new Hono<Env>();
   const { config } = ctx;
   app.use(requestId());
@@ -79,7 +84,13 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
     const state = ready();
     return c.json({ status: state.ok ? "ready" : "not ready", ...state.detail }, state.ok ? 200 : 503);
   });
-  app.get("/metrics", async (c) => c.text(await ctx.metrics.registry.metrics(), 200, { "content-type": ctx.metrics.registry.contentType }));
+  app.get("/metrics", async (c) => {
+    if (!metricsAccess(c.req.header("authorization"))) {
+      c.header("www-authenticate", 'Bearer realm="mcpgov-metrics"');
+      return c.text("Unauthorized: /metrics needs the scrape token (metrics.auth bearer)\n", 401);
+    }
+    return c.text(await ctx.metrics.registry.metrics(), 200, { "content-type": ctx.metrics.registry.contentType });
+  });
 
   // With JWT auth the MCP endpoints are an OAuth resource: audience-bound tokens, discoverable metadata, RFC 6750 challenges.
   const oauth =
@@ -163,6 +174,11 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
       return session.transport.handleRequest(lean.forward, { authInfo, ...("parsedBody" in lean ? { parsedBody: lean.parsedBody } : {}) });
     }
     if (c.req.method !== "POST") return jsonRpcError(c, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
+    // Shutting down: sessions already open finish their calls, new ones go to another gateway.
+    if (draining()) {
+      c.header("retry-after", "1");
+      return jsonRpcError(c, 503, -32000, "Service Unavailable: the gateway is draining (shutting down); open the session on another gateway");
+    }
     const session = await sessions.open(serverId, subject, config.limits.max_body_bytes);
     return session.transport.handleRequest(c.req.raw);
   });

@@ -50,7 +50,7 @@ export async function denyUnknownServer(
     // Registry membership is not the policy's to waive: no upstream exists to forward to.
     decision = { ...decision, decision: "DENY", rules: ["mcpgov.unknown-server"], reason: `mcpgov.unknown-server: server "${safeId}" is not in the registry` };
   }
-  ctx.metrics.decisions.inc({ decision: decision.decision, rule: decision.rules[0] ?? "", server: safeId });
+  ctx.metrics.decisions.inc({ decision: decision.decision, rule: decision.rules[0] ?? "", server: ctx.metrics.serverLabel(safeId) });
   await appendEvent(
     { audit: ctx.audit, logger: ctx.logger, failures: ctx.metrics.auditEventWriteFailures },
     {

@@ -19,7 +19,7 @@ const KIND_OF: Partial<Record<McpMethod, PayloadKind>> = {
 };
 
 function account(state: CallState, guarded: GuardedPayload<unknown>): CallState["extra"] {
-  state.ctx.metrics.outputVerdicts.inc({ verdict: guarded.verdict.decision, server: state.request.serverId });
+  state.ctx.metrics.recordOutputVerdict(guarded.verdict.decision, state.request.serverId);
   return { ...state.extra, output_verdict: guarded.verdict.decision, findings: guarded.findings, output_rules: guarded.verdict.rules, ...guarded.audit };
 }
 

@@ -41,7 +41,7 @@ async function recordOrRefuse(begun: Begun, final: Final, ran: boolean): Promise
     return undefined;
   } catch (error) {
     begun.logger.error({ call_id: begun.callId, error: describeThrown(error) }, "audit store refused the outcome record");
-    begun.ctx.metrics.upstreamErrors.inc({ server: begun.request.serverId, kind: "audit_unavailable" });
+    begun.ctx.metrics.upstreamErrors.inc({ server: begun.ctx.metrics.serverLabel(begun.request.serverId), kind: "audit_unavailable" });
     describeOutcome(begun.trace, begun.callId, final.decision, "error");
     const text = ran
       ? `mcpgov withheld this request's result: it ran (its intent is recorded), but the outcome record could not be written (${describeThrown(error)}) (call id ${begun.callId})`
@@ -50,7 +50,16 @@ async function recordOrRefuse(begun: Begun, final: Final, ran: boolean): Promise
   }
 }
 
+/**
+ * Mediates one request. Under a gateway's drain (graceful shutdown) the
+ * request is tracked, so shutdown waits for it; when the grace runs out,
+ * the drain's signal cancels it in the stage that waits (approve, execute).
+ */
 export async function mediate(ctx: GatewayContext, request: MediatedRequest): Promise<Mediated> {
+  return ctx.drain ? ctx.drain.track(() => mediateOnce(ctx, request)) : mediateOnce(ctx, request);
+}
+
+async function mediateOnce(ctx: GatewayContext, request: MediatedRequest): Promise<Mediated> {
   const begun = begin(ctx, request);
   try {
     return await mediateBegun(begun);

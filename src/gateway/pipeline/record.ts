@@ -70,8 +70,8 @@ export interface Final {
 export async function recordOutcome(begun: Begun, final: Final): Promise<void> {
   const { ctx, request, callId } = begun;
   const { decision, outcome } = final;
-  ctx.metrics.decisions.inc({ decision: decision.decision, rule: decision.rules[0] ?? "", server: request.serverId });
-  if (outcome === "blocked" || outcome === "pending") ctx.metrics.blocked.inc({ reason: decision.rules[0] ?? "", server: request.serverId });
+  ctx.metrics.decisions.inc({ decision: decision.decision, rule: decision.rules[0] ?? "", server: ctx.metrics.serverLabel(request.serverId) });
+  if (outcome === "blocked" || outcome === "pending") ctx.metrics.blocked.inc({ reason: decision.rules[0] ?? "", server: ctx.metrics.serverLabel(request.serverId) });
   const record = await ctx.audit.append(
     buildAuditEntry({
       envelope: final.envelope,
@@ -90,7 +90,7 @@ export async function recordOutcome(begun: Begun, final: Final): Promise<void> {
   ctx.decisionLogs?.offer(record);
   begun.logger.info(
     // The tool's name, never a resource URI or arguments: those may carry secrets.
-    { call_id: callId, method: request.method, server: request.serverId, ...(final.envelope.call.tool ? { tool: final.envelope.call.tool } : {}), decision: decision.decision, rules: decision.rules, outcome },
+    { call_id: callId, method: request.method, server: ctx.metrics.serverLabel(request.serverId), ...(final.envelope.call.tool ? { tool: final.envelope.call.tool } : {}), decision: decision.decision, rules: decision.rules, outcome },
     request.method,
   );
 }
