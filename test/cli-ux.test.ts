@@ -15,6 +15,7 @@ import { run, selectedCommand } from "../cli/run.js";
 import { OPA_VERSION } from "../src/toolchain/opa.js";
 import { buildReference, referencePolicy, tempDir } from "./helpers/bundles.js";
 import { repoRoot, runCli, spawnCli } from "./helpers/cli.js";
+import { expectExample } from "./helpers/readme.js";
 
 let dir: string;
 let bundle: string;
@@ -115,6 +116,11 @@ describe("one name per setting", () => {
     const help = await runCli(["audit", "--help"]);
     expect(help.stdout).toContain("--data-dir");
     expect(help.stdout).not.toMatch(/--data\s/);
+  });
+
+  it("the README's example of the old spelling is what the CLI prints", async () => {
+    const result = await runCli(["audit", "verify", "--data", "/var/lib/mcpgov"]);
+    expectExample("deprecated-data", `$ mcpgov audit verify --data /var/lib/mcpgov\n${result.stderr}${result.stdout}`);
   });
 
   it("both spellings at once is a usage error", async () => {

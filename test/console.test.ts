@@ -52,7 +52,7 @@ function keysAuthenticator(): Authenticator {
 
 function buildApp(adminAuth: Authenticator): Hono<never> {
   const ctx = gw.gateway.ctx;
-  return createHttpApp({ ctx, auth: adminAuth, adminAuth, sessions: new SessionRegistry(ctx), ready: () => ({ ok: true, detail: {} }) }) as never;
+  return createHttpApp({ ctx, auth: adminAuth, adminAuth, sessions: new SessionRegistry(ctx), ready: () => ({ ok: true, detail: {} }), draining: () => false, metricsAccess: () => true }) as never;
 }
 
 /** A browser in miniature: keeps cookies per name and sends them back with Host (and Origin on posts). */

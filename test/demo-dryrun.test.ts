@@ -5,7 +5,7 @@
  * folder (with node_modules linked) so the test writes nothing into the
  * repository, and listens on a free port instead of 8787.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { copyFile, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -13,7 +13,14 @@ import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempDir } from "./helpers/bundles.js";
 import { repoRoot, runCli } from "./helpers/cli.js";
+import { expectExample } from "./helpers/readme.js";
 import { stopServe } from "./helpers/serve-process.js";
+
+function runNode(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { env: { ...process.env, ...env } }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+  });
+}
 
 const KEYS = {
   MCPGOV_DEMO_KEY_ALICE: "demo-alice-key-0123456789",
@@ -59,11 +66,25 @@ describe("the demo gateway", () => {
       });
     });
     expect(output.join("\n")).toContain("node bin/mcpgov.js dryrun --gateway");
+    await expect.poll(() => output.some((line) => line.startsWith("connect an MCP client")), { timeout: 10_000 }).toBe(true);
+    expectExample("demo-banner", output.filter((line) => /^(mcpgov gateway listening|bundle sha256| {2}\w+ +http)/.test(line)).join("\n").replaceAll(url, "http://127.0.0.1:8787"));
+
+    // The README's session, its approvals list and the audit trail of the write.
+    const session = await runNode([join(repoRoot, "dist", "scripts", "demo-session.js")], { ...KEYS, MCPGOV_URL: url });
+    expect(session.code, session.stderr).toBe(0);
+    expectExample("demo-session", session.stdout.replaceAll(dir, "…"));
+    const list = await runCli(["approvals", "list", "--gateway", url], { env: { MCPGOV_TOKEN: KEYS.MCPGOV_DEMO_KEY_BOB } });
+    expectExample("approvals-list", `$ MCPGOV_TOKEN=$MCPGOV_DEMO_KEY_BOB mcpgov approvals list\n${list.stdout}`);
+    const callId = /call id (\S+), approval/.exec(session.stdout)![1]!;
+    const why = await runCli(["audit", "why", callId, "--data-dir", join(dir, ".mcpgov-data")]);
+    expect(why.code, why.stderr).toBe(0);
+    expectExample("audit-why", `$ mcpgov audit why ${callId} --data-dir .mcpgov-data\n${why.stdout}`);
 
     const run = await runCli(["dryrun", "--gateway", url, "--bundle", bundle], {
       env: { MCPGOV_DRYRUN_REQUESTER_TOKEN: KEYS.MCPGOV_DEMO_KEY_ALICE, MCPGOV_DRYRUN_APPROVER_TOKEN: KEYS.MCPGOV_DEMO_KEY_BOB, MCPGOV_DRYRUN_ADMIN_TOKEN: KEYS.MCPGOV_DEMO_KEY_OPS },
     });
     expect(run.stdout).toContain("dryrun: 13 passed, 0 failed");
+    expectExample("dryrun", `$ mcpgov dryrun --gateway http://127.0.0.1:8787 --bundle bundles/reference.tar.gz\n${run.stdout}`);
     expect(run.stdout).not.toContain("FAIL");
     expect(run.code).toBe(0);
   });

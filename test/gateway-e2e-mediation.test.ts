@@ -188,6 +188,15 @@ describe("every method that acts or reads data is mediated", () => {
       expect(leaks({ message: (error as McpError).message, data: (error as McpError).data })).toBe(false);
     });
 
+    it("cannot speak for the gateway: _meta[\"mcpgov/…\"] in a result and data[\"mcpgov/…\"] in an error are dropped, other keys kept", async () => {
+      const client = await gw.connect("planting");
+      const result = await client.callTool({ name: "plant", arguments: { where: "forged_meta" } });
+      expect(result._meta).toEqual({ trace: "kept" });
+      const error = await client.callTool({ name: "plant", arguments: { where: "forged_error" } }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(McpError);
+      expect((error as McpError).data).toEqual({ detail: "kept" });
+    });
+
     it("in a progress message never reaches the client", async () => {
       const client = await gw.connect("planting");
       const messages: string[] = [];

@@ -28,6 +28,7 @@ import {
   type Workspace,
   writeGatewayConfig,
 } from "./helpers/gateway.js";
+import { expectExample } from "./helpers/readme.js";
 
 const PRIVATE_KEY = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 // Built from parts so the source itself does not look like a leaked credential.
@@ -122,6 +123,7 @@ describe("quarantine through the gateway", () => {
     keyCall = meta.call_id;
     expect(textOf(result)).toContain(`quarantine id ${keyItem}`);
     expect(textOf(result)).toContain(`GET /mcp/filesystem/quarantine/${keyItem}`);
+    expectExample("quarantine-tool-error", textOf(result));
     expect(JSON.stringify(result)).not.toContain("PRIVATE KEY-----\n");
     const [record] = await gw.calls({ callId: keyCall });
     expect(record).toMatchObject({ outcome: "executed", extra: { output_verdict: "QUARANTINE", quarantine_id: keyItem, findings: { private_key: 2 } } });
@@ -192,7 +194,9 @@ describe("quarantine through the gateway", () => {
     const response = await api(`/mcp/filesystem/quarantine/${keyItem}`, KEYS.alice);
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toBe("no-store");
-    const body = (await response.json()) as { quarantine_id: string; call_id: string; released_by: string; result: ToolResult & { structuredContent?: unknown } };
+    const text = await response.text();
+    expectExample("quarantine-fetch", `GET /mcp/filesystem/quarantine/${keyItem}\nAuthorization: Bearer <the client's own token>\n→ ${response.status} ${text}`);
+    const body = JSON.parse(text) as { quarantine_id: string; call_id: string; released_by: string; result: ToolResult & { structuredContent?: unknown } };
     expect(body).toMatchObject({ quarantine_id: keyItem, call_id: keyCall, released_by: "rita" });
     // Exactly what server-filesystem returned, as a clean read passes it.
     expect(JSON.stringify(body.result)).toBe(JSON.stringify({ content: [{ type: "text", text: keyFile }], structuredContent: { content: keyFile } }));

@@ -62,7 +62,7 @@ const FLAG: Record<(typeof EXPORT_ONLY)[number], string> = {
  * (password from PGPASSWORD or ~/.pgpass, never in the URL), else the
  * SQLite file in the data folder. Never creates either.
  */
-async function openAudit(argv: AuditArgs, io: CliIo): Promise<{ store: AuditStore; where: string }> {
+export async function openAudit(argv: Pick<AuditArgs, "dataDir" | "data" | "state">, io: CliIo): Promise<{ store: AuditStore; where: string }> {
   const env = io.env;
   const flag = renamedFlag(io, { old: "data", now: "data-dir" }, argv.dataDir, argv.data);
   const state = argv.state || env["MCPGOV_STATE"];

@@ -5,6 +5,9 @@ import { loadGatewayConfig } from "../../src/gateway/config.js";
 import { startGateway } from "../../src/gateway/gateway.js";
 import type { CliIo } from "../io.js";
 
+/** Exit code when a second SIGTERM/SIGINT cuts the drain short. */
+export const EXIT_FORCED = 3;
+
 export function serveCommand(io: CliIo) {
   return {
     command: "serve",
@@ -32,12 +35,20 @@ export function serveCommand(io: CliIo) {
       io.out(`bundle ${gateway.ctx.bundles.current().bundle.hash} (revision ${gateway.ctx.bundles.current().bundle.revision || "none"})`);
       for (const entry of config.servers) io.out(`  ${entry.id.padEnd(12)} ${gateway.url}/mcp/${entry.id}   (${gateway.ctx.upstreams.get(entry.id)?.state})`);
       io.out(`connect an MCP client over Streamable HTTP to one of these URLs with \`Authorization: Bearer <key>\`; /metrics, /healthz, /readyz`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        process.once("SIGINT", () => resolve("SIGINT"));
+        process.once("SIGTERM", () => resolve("SIGTERM"));
       });
-      await gateway.close();
+      // A second signal means "now": no more grace, a non-zero exit says the drain did not complete.
+      const force = (again: NodeJS.Signals) => {
+        logger.warn({ signal: again }, "second signal during shutdown: exiting at once (calls still running are not recorded as finished)");
+        process.exit(EXIT_FORCED);
+      };
+      process.once("SIGINT", force);
+      process.once("SIGTERM", force);
+      logger.info({ signal, grace_sec: config.shutdown.grace_sec }, "shutting down");
+      const { finished, cancelled } = await gateway.shutdown();
+      logger.info({ finished, cancelled }, `shutdown complete: ${finished} call(s) finished, ${cancelled} cancelled; exiting 0`);
       return 0 as const;
     },
   };

@@ -27,6 +27,8 @@ export interface DecisionLogEvent {
   custom: Record<string, string | number>;
   /** JSON pointers of masked values, as OPA lists what its mask policy removed. */
   masked?: string[];
+  /** The request's OpenTelemetry trace id (OPA's field of the same name), when it was traced. */
+  trace_id?: string;
 }
 
 /**
@@ -110,6 +112,7 @@ export function toDecisionLogEvent(record: CallRecord, labels: Record<string, st
       audit_hash: record.hash,
     },
   };
+  if (typeof record.extra.trace_id === "string") event.trace_id = record.extra.trace_id;
   const masked = maskedPaths(record.envelope, "/input", []);
   if (masked.length > 0) event.masked = masked;
   return event;

@@ -113,6 +113,7 @@ export function secretReferences(config: GatewayConfig): SecretReference[] {
   if (config.state_password_file !== undefined) refs.push({ path: ["state_password_file"], file: config.state_password_file });
   const webhook = config.approvals.webhook;
   if (webhook) for (const [name, source] of Object.entries(webhook.headers)) add(["approvals", "webhook", "headers", name], source);
+  if (config.tracing) for (const [name, source] of Object.entries(config.tracing.headers)) add(["tracing", "headers", name], source);
   return refs;
 }
 

@@ -37,6 +37,11 @@ export const AuditExtraSchema = z
     approval_id: z.string().min(1).optional(),
     output_verdict: z.string().min(1).optional(),
     findings: z.record(z.string(), z.number().int().nonnegative()).optional().describe("Finding counts by kind."),
+    trace_id: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/, "expected 32 lower-case hex digits")
+      .optional()
+      .describe("The OpenTelemetry trace id of the request, when tracing is on; records written without tracing have none."),
   })
   .catchall(z.unknown())
   .describe("Facts later stages add (approvals, output inspection); part of the sealed content.");

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ActionSchema } from "./envelope.js";
+import { SCOPE_TOKEN } from "./oauth-resource.js";
 
 /** Registry ids are lowercase slugs without `_` or `.`, so the gateway can use either as a namespace separator. */
 export const ServerIdSchema = z
@@ -74,6 +75,9 @@ export const RegistryEntrySchema = z.strictObject({
 });
 export type RegistryEntry = z.infer<typeof RegistryEntrySchema>;
 
+/** RFC 6749 §3.3 scope-token, so a scope can be written into a `WWW-Authenticate` header as is. */
+const ScopeTokenSchema = z.string().regex(SCOPE_TOKEN, "expected an OAuth scope token: printable ASCII without spaces, '\"' or '\\'");
+
 const JwtAuthSchema = z
   .strictObject({
     mode: z.literal("jwt"),
@@ -82,7 +86,33 @@ const JwtAuthSchema = z
     shared_secret_env: EnvNameSchema.optional().describe("Environment variable holding an HMAC secret."),
     algorithms: z.array(z.string().min(1)).min(1).optional(),
     issuer: z.string().min(1),
-    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    audience: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .optional()
+      .describe(
+        "Further audiences accepted anywhere. Without it a token must be for this resource: its aud the endpoint's resource URL " +
+          "(resource + /mcp/{server}) or the gateway's (resource).",
+      ),
+    resource: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe(
+        "The gateway's public base URL as clients reach it (scheme://host[:port], no path), the resource of " +
+          "/.well-known/oauth-protected-resource; each MCP endpoint's resource is this plus its path. " +
+          "Absent: http://<Host header> (the Host is checked against allowed_hosts first). Set it behind a TLS proxy.",
+      ),
+    authorization_servers: z
+      .array(z.url({ protocol: /^https?$/ }))
+      .min(1)
+      .optional()
+      .describe("Issuer URLs of the authorization servers clients sign in with, published in the protected resource metadata; default [issuer]."),
+    scopes_supported: z.array(ScopeTokenSchema).optional().describe("Scopes published in the protected resource metadata; clients request these when no 401/403 names any."),
+    required_scopes: z
+      .array(ScopeTokenSchema)
+      .default([])
+      .describe("Scopes every token must hold to use an MCP endpoint at all; a token without one gets 403 insufficient_scope before any MCP handling."),
+    resource_name: z.string().min(1).max(200).optional().describe("Human-readable name in the protected resource metadata."),
+    resource_documentation: z.url({ protocol: /^https?$/ }).optional().describe("Documentation URL in the protected resource metadata."),
     clock_tolerance_sec: z.number().int().min(0).max(300).default(30),
     claims: z
       .strictObject({
@@ -98,6 +128,16 @@ const JwtAuthSchema = z
     const sources = [auth.jwks_url, auth.public_key_file, auth.shared_secret_env].filter((s) => s !== undefined);
     if (sources.length !== 1) {
       ctx.addIssue({ code: "custom", path: [], message: "set exactly one of jwks_url, public_key_file, shared_secret_env" });
+    }
+    if (auth.resource !== undefined) {
+      const url = new URL(auth.resource);
+      // The resource is an origin: endpoints' resources and metadata URLs are built from it, and a path would put them where the gateway does not serve.
+      if ((url.pathname !== "/" && url.pathname !== "") || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
+        ctx.addIssue({ code: "custom", path: ["resource"], message: "must be scheme://host[:port] only (no path, query, fragment or credentials)" });
+      }
+      if (url.protocol === "http:" && !isLoopbackHost(url.hostname.replace(/^\[|\]$/g, ""))) {
+        ctx.addIssue({ code: "custom", path: ["resource"], message: "must be https (plain http only for a loopback address)" });
+      }
     }
     // Keys fetched over plain HTTP could be swapped by anyone on the path.
     if (auth.jwks_url !== undefined && new URL(auth.jwks_url).protocol === "http:" && !isLoopbackHost(new URL(auth.jwks_url).hostname)) {
@@ -254,6 +294,35 @@ export const DecisionLogsConfigSchema = z
 export type DecisionLogsConfig = z.infer<typeof DecisionLogsConfigSchema>;
 
 /**
+ * OpenTelemetry traces over OTLP/HTTP (JSON). Off unless this section or
+ * the standard OTEL_* environment turns it on; the environment wins over
+ * this section for what it sets (see src/telemetry/tracing-settings.ts).
+ */
+export const TracingConfigSchema = z
+  .strictObject({
+    enabled: z.boolean().optional().describe("On or off; absent: on when an endpoint is set here or by OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT. OTEL_SDK_DISABLED=true and OTEL_TRACES_EXPORTER=none turn it off."),
+    endpoint: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe("The OTLP/HTTP traces URL, used as written (e.g. http://127.0.0.1:4318/v1/traces); OTEL_EXPORTER_OTLP_TRACES_ENDPOINT overrides it."),
+    headers: z.record(HeaderNameSchema, SecretRefSchema).default({}).describe("Headers sent with every export, each from_env or from_file (never inline)."),
+    sample_ratio: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(1)
+      .describe("Share of requests traced, by trace id (a client's sampled flag is not obeyed); OTEL_TRACES_SAMPLER(_ARG) overrides it."),
+    service_name: z.string().min(1).max(200).default("mcpgov").describe("service.name of the spans; OTEL_SERVICE_NAME overrides it."),
+    timeout_ms: z.number().int().positive().max(60_000).default(10_000).describe("How long one export may take."),
+  })
+  .superRefine((tracing, ctx) => {
+    if (tracing.endpoint === undefined) return;
+    const url = new URL(tracing.endpoint);
+    if (url.username !== "" || url.password !== "") ctx.addIssue({ code: "custom", path: ["endpoint"], message: "must not contain credentials: use headers" });
+  });
+export type TracingConfig = z.infer<typeof TracingConfigSchema>;
+
+/**
  * What is wrong with the state settings. The URL is never quoted back: a
  * password in it must not reach a log line.
  */
@@ -376,6 +445,33 @@ export const GatewayConfigSchema = z
       })
       .prefault({})
       .describe("Gateways sharing one state store (see README, Running a fleet)."),
+    shutdown: z
+      .strictObject({
+        grace_sec: z
+          .number()
+          .min(0)
+          .max(3600)
+          .default(30)
+          .describe(
+            "On SIGTERM/SIGINT: how long calls already running may take to finish (readyz is 503 and new sessions are refused meanwhile); " +
+              "calls still running after it are cancelled upstream (notifications/cancelled) and recorded as cancelled by shutdown.",
+          ),
+      })
+      .prefault({})
+      .describe("Graceful shutdown (see README, Shutdown)."),
+    metrics: z
+      .strictObject({
+        auth: z
+          .enum(["none", "bearer"])
+          .default("none")
+          .describe("none: /metrics answers anyone who reaches the listener. bearer: /metrics needs `Authorization: Bearer <token>`, the token read from token_env."),
+        token_env: EnvNameSchema.optional().describe("With auth bearer: the environment variable holding the scrape token (a missing or empty variable stops the start)."),
+      })
+      .prefault({})
+      .superRefine((m, ctx) => {
+        if (m.auth === "bearer" && !m.token_env) ctx.addIssue({ code: "custom", path: ["token_env"], message: "auth bearer needs token_env naming the variable that holds the scrape token" });
+      })
+      .describe("The Prometheus endpoint /metrics."),
     allowed_origins: z.array(z.string().min(1)).default([]).describe("Browser origins allowed to call; requests with any other Origin are refused."),
     allowed_hosts: z
       .array(z.string().min(1))
@@ -420,6 +516,7 @@ export const GatewayConfigSchema = z
     servers: z.array(RegistryEntrySchema).default([]),
     gateway: GatewayIdentitySchema,
     decision_logs: DecisionLogsConfigSchema.optional().describe("Ship OPA-shaped decision-log events to a collector (absent: none are shipped)."),
+    tracing: TracingConfigSchema.optional().describe("OpenTelemetry traces of mediated requests over OTLP/HTTP (absent: only the OTEL_* environment can turn them on)."),
   })
   .superRefine((config, ctx) => {
     for (const issue of stateIssues(config)) ctx.addIssue({ code: "custom", ...issue });
@@ -445,6 +542,14 @@ export const GatewayConfigSchema = z
     }
     if (!loopback && config.auth.mode === "none") {
       ctx.addIssue({ code: "custom", path: ["auth", "mode"], message: "none is only allowed when listen.host is a loopback address" });
+    }
+    // The admin API publishes no metadata and checks no endpoint scopes: these keys would be silently ignored there.
+    if (config.admin_auth?.mode === "jwt") {
+      const admin = config.admin_auth;
+      for (const key of ["authorization_servers", "scopes_supported", "resource_name", "resource_documentation"] as const) {
+        if (admin[key] !== undefined) ctx.addIssue({ code: "custom", path: ["admin_auth", key], message: "only used in auth (the MCP endpoints' protected resource metadata)" });
+      }
+      if (admin.required_scopes.length > 0) ctx.addIssue({ code: "custom", path: ["admin_auth", "required_scopes"], message: "only used in auth (the MCP endpoints); admin access is decided by roles" });
     }
     if (!loopback && config.admin_auth?.mode === "none") {
       ctx.addIssue({ code: "custom", path: ["admin_auth", "mode"], message: "none is only allowed when listen.host is a loopback address" });

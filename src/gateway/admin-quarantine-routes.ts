@@ -4,7 +4,7 @@
  * at /mcp/{server}/quarantine/{id}. Both authenticate with the gateway's
  * authenticator; what each subject may do is decided in quarantine-review.ts.
  */
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Authenticator, Subject } from "./auth.js";
 import type { GatewayContext } from "./context.js";
@@ -15,12 +15,16 @@ type Env = { Variables: { subject: Subject } };
 const send = (c: Context<Env>, a: Answer): Response =>
   c.body(a.json, a.status, { "content-type": "application/json", ...(a.sensitive ? { "cache-control": "no-store" } : {}) });
 
-/** Reviewers sign in with the admin authenticator; the owner fetches a released output with their MCP credentials. */
-export function quarantineRoutes(ctx: GatewayContext, auth: Authenticator, adminAuth: Authenticator = auth): Hono<Env> {
+/**
+ * Reviewers sign in with the admin authenticator; the owner fetches a
+ * released output with their MCP credentials (through `clientGuard` when
+ * the MCP endpoints are an OAuth resource).
+ */
+export function quarantineRoutes(ctx: GatewayContext, auth: Authenticator, adminAuth: Authenticator = auth, clientGuard?: MiddlewareHandler<Env>): Hono<Env> {
   const app = new Hono<Env>();
 
   const authenticated = authenticate(adminAuth);
-  const client = authenticate(auth);
+  const client = clientGuard ?? authenticate(auth);
 
   app.get("/admin/quarantine", authenticated, async (c) => send(c, await listItems(ctx, c.get("subject"), c.req.query("state"), c.req.query("limit"))));
   app.get("/admin/quarantine/:id", authenticated, async (c) => send(c, await inspectItem(ctx, c.get("subject"), c.req.param("id") ?? "")));

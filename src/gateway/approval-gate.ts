@@ -9,6 +9,7 @@ import type { Outcome } from "../core/audit-record.js";
 import type { Decision } from "../core/decision.js";
 import type { Envelope } from "../core/envelope.js";
 import type { ApprovalsConfig } from "../core/gateway-config.js";
+import { ShutdownCancelled } from "./drain.js";
 
 export type GateResult = { run: true; request: ApprovalRequest } | { run: false; outcome: Outcome; text: string; request?: ApprovalRequest };
 
@@ -41,6 +42,10 @@ export async function gateApproval(approvals: ApprovalService, config: Approvals
         tickMs: config.progress_interval_sec * 1000,
         onTick: progress,
       })) ?? request;
+  }
+  if (call.signal.aborted && call.signal.reason instanceof ShutdownCancelled && request.state === "pending") {
+    // The request stays in the shared queue: the identical call, retried on another gateway, runs once it is approved.
+    return { run: false, outcome: "pending", text: `${waitingText(request)} This gateway shut down while the call waited; retry it on another.`, request };
   }
   if (call.signal.aborted) return { run: false, outcome: "failed", text: `cancelled by the client while waiting for approval ${request.id}`, request };
   if (request.state === "pending") return { run: false, outcome: "pending", text: waitingText(request), request };

@@ -66,6 +66,23 @@ describe("jwtAuthenticator", () => {
     expect(await auth.authenticate(`Bearer ${await sign({})}`)).toMatchObject({ ok: false, status: 403 });
   });
 
+  it("binds a token to the request's resource (RFC 8707): its aud must be one the request names or the configured one", async () => {
+    const { publicKey, privateKey } = await generateKeyPair("RS256");
+    const auth = await jwtAuthenticator({ publicKeyPem: await exportSPKI(publicKey), algorithms: ["RS256"], issuer: ISSUER });
+    const sign = (audience: string) =>
+      new SignJWT({ sub: "alice" }).setProtectedHeader({ alg: "RS256" }).setIssuer(ISSUER).setAudience(audience).setExpirationTime("5m").sign(privateKey);
+    const here = ["https://gw.test/mcp/github", "https://gw.test"];
+    expect(await auth.authenticate(`Bearer ${await sign("https://gw.test/mcp/github")}`, here)).toMatchObject({ ok: true, subject: { id: "alice" } });
+    expect(await auth.authenticate(`Bearer ${await sign("https://gw.test")}`, here)).toMatchObject({ ok: true });
+    expect(await auth.authenticate(`Bearer ${await sign("https://gw.test/mcp/other")}`, here)).toMatchObject({
+      ok: false,
+      status: 401,
+      reason: "invalid token (ERR_JWT_CLAIM_VALIDATION_FAILED)",
+    });
+    // No configured audience and none given: jose would skip the check, so nothing is accepted.
+    expect(await auth.authenticate(`Bearer ${await sign("https://gw.test")}`)).toMatchObject({ ok: false, status: 401, reason: expect.stringContaining("no audience is accepted here") });
+  });
+
   it("verifies against a JWKS fetched from the issuer (served on 127.0.0.1)", async () => {
     const { publicKey, privateKey } = await generateKeyPair("ES256");
     const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256", use: "sig" };

@@ -20,7 +20,11 @@ export type AuthResult = { ok: true; subject: Subject } | { ok: false; status: 4
 
 export interface Authenticator {
   readonly mode: "jwt" | "api_keys" | "none";
-  authenticate(authorization: string | undefined): Promise<AuthResult>;
+  /**
+   * `audiences`: the resources this request is for (RFC 8707), accepted as
+   * a JWT's `aud` besides the configured audience; ignored by API keys.
+   */
+  authenticate(authorization: string | undefined, audiences?: readonly string[]): Promise<AuthResult>;
 }
 
 export interface JwtOptions {
@@ -31,7 +35,8 @@ export interface JwtOptions {
   sharedSecret?: string;
   algorithms?: string[];
   issuer?: string;
-  audience: string | string[];
+  /** Audiences accepted on every request; a request adds its own resource's (see Authenticator). */
+  audience?: string | string[];
   claims?: { subject?: string; tenant?: string; roles?: string; scopes?: string };
   clockToleranceSec?: number;
 }
@@ -45,7 +50,8 @@ export interface ApiKeyEntry {
   scopes?: string[];
 }
 
-function bearer(authorization: string | undefined): string | undefined {
+/** The bearer token of an Authorization header, if it has one. */
+export function bearer(authorization: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
   return match?.[1];
 }
@@ -74,14 +80,18 @@ export async function jwtAuthenticator(options: JwtOptions): Promise<Authenticat
   else if (options.sharedSecret) key = new TextEncoder().encode(options.sharedSecret) as never;
   else throw new Error("jwt auth needs jwks_url, jwks, a public key or a shared secret");
   const claims = { subject: "sub", tenant: "tenant", roles: "roles", scopes: "scope", ...options.claims };
+  const configuredAudiences = options.audience === undefined ? [] : [options.audience].flat();
   return {
     mode: "jwt",
-    async authenticate(authorization) {
+    async authenticate(authorization, audiences = []) {
       const token = bearer(authorization);
       if (!token) return { ok: false, status: 401, reason: "missing bearer token" };
+      const accepted = [...configuredAudiences, ...audiences];
+      // jose skips the aud check when given no audience: with nothing to bind to, no token is for us.
+      if (accepted.length === 0) return { ok: false, status: 401, reason: "invalid token (no audience is accepted here: set auth.audience)" };
       try {
         const { payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
-          audience: options.audience,
+          audience: accepted,
           ...(options.issuer ? { issuer: options.issuer } : {}),
           ...(options.algorithms ? { algorithms: options.algorithms } : {}),
           clockTolerance: options.clockToleranceSec ?? 5,

@@ -26,6 +26,9 @@ export interface ToolCallRequest {
   logger?: Logger;
   /** Set when the client asked for progress: forwards upstream progress under the client's token. */
   sendProgress?: (progress: Progress) => Promise<void>;
+  /** The client's MCP session id and its HTTP traceparent header (untrusted), for the trace. */
+  sessionId?: string;
+  traceparent?: string;
 }
 
 export type ToolCallResult = Record<string, unknown> & { content: unknown[]; isError?: boolean };
@@ -46,14 +49,28 @@ function decisionMeta(refusal: Refusal, callId: string): Record<string, unknown>
   };
 }
 
+/**
+ * The gateway's own refusals, by result object: an upstream's tool error
+ * can carry any `_meta` it likes, so the HTTP layer asks here, not the
+ * result, whether (and why) mcpgov refused a call.
+ */
+const refusals = new WeakMap<ToolCallResult, Refusal>();
+
+/** The refusal `result` phrases, when mcpgov made it; undefined for anything an upstream answered. */
+export function refusalOf(result: ToolCallResult): Refusal | undefined {
+  return refusals.get(result);
+}
+
 /** A refusal as a tool error: the model reads the text, a program reads _meta. */
 function refusalResult(refusal: Refusal, callId: string): ToolCallResult {
   const outputMeta = refusal.meta?.["mcpgov/output"];
-  return {
+  const result: ToolCallResult = {
     content: [{ type: "text", text: refusal.text }],
     isError: true,
     _meta: outputMeta ? { "mcpgov/output": outputMeta } : { "mcpgov/decision": decisionMeta(refusal, callId) },
   };
+  refusals.set(result, refusal);
+  return result;
 }
 
 export async function handleToolCall(ctx: GatewayContext, request: ToolCallRequest): Promise<ToolCallResult> {
@@ -66,6 +83,8 @@ export async function handleToolCall(ctx: GatewayContext, request: ToolCallReque
     signal: request.signal,
     ...(request.logger ? { logger: request.logger } : {}),
     ...(request.sendProgress ? { sendProgress: request.sendProgress } : {}),
+    ...(request.sessionId !== undefined ? { sessionId: request.sessionId } : {}),
+    ...(request.traceparent !== undefined ? { traceparent: request.traceparent } : {}),
   });
   if (mediated.ok) return mediated.result as ToolCallResult;
   if (mediated.upstreamError) throw mediated.upstreamError;
@@ -80,6 +99,9 @@ export interface OtherRequest {
   requestId?: string;
   signal: AbortSignal;
   logger?: Logger;
+  sessionId?: string;
+  /** The HTTP traceparent header as received (untrusted); params._meta.traceparent wins over it. */
+  traceparent?: string;
   /** Overrides sending to the upstream (tools/list is served from the pinned catalog). */
   dispatch?: (params: Record<string, unknown>, signal: AbortSignal) => Promise<unknown>;
 }
@@ -92,6 +114,18 @@ export async function handleRequest(ctx: GatewayContext, method: Exclude<McpMeth
   const refusal = mediated.refusal;
   if (refusal.meta?.["mcpgov/output"]) throw new McpError(refusal.withheldCode ?? MCPGOV_REFUSED, refusal.text, { "mcpgov/output": refusal.meta["mcpgov/output"] });
   throw new McpError(MCPGOV_REFUSED, refusal.text, { "mcpgov/decision": decisionMeta(refusal, mediated.callId) });
+}
+
+/**
+ * The client's trace context: params._meta.traceparent (how the MCP
+ * semantic conventions carry it per message), else the HTTP header. Only
+ * strings pass; the pipeline parses them strictly.
+ */
+function traceparentOf(params: Record<string, unknown>, header: string | undefined): { traceparent?: string } {
+  const meta = params["_meta"];
+  const fromMeta = typeof meta === "object" && meta !== null ? (meta as Record<string, unknown>)["traceparent"] : undefined;
+  if (typeof fromMeta === "string") return { traceparent: fromMeta };
+  return header !== undefined ? { traceparent: header } : {};
 }
 
 function mediateRequest(
@@ -109,6 +143,8 @@ function mediateRequest(
     ...(request.requestId !== undefined ? { requestId: request.requestId } : {}),
     signal: request.signal,
     ...(request.logger ? { logger: request.logger } : {}),
+    ...(request.sessionId !== undefined ? { sessionId: request.sessionId } : {}),
+    ...(ctx.tracing ? traceparentOf(request.params, request.traceparent) : undefined),
     ...(sendProgress ? { sendProgress: (p: Progress) => sendProgress(guardProgress(p)) } : {}),
     dispatch: (params, options) => {
       if (request.dispatch) return request.dispatch(params, options.signal);
@@ -117,6 +153,7 @@ function mediateRequest(
       return upstream.request(method, params, {
         signal: options.signal,
         timeout: options.timeoutMs,
+        ...(options.traceparent !== undefined ? { traceparent: options.traceparent } : {}),
         ...(options.onProgress
           ? { onprogress: (p) => options.onProgress!({ progress: p.progress, ...(p.total !== undefined ? { total: p.total } : {}), ...(p.message ? { message: p.message } : {}) }) }
           : {}),

@@ -94,17 +94,46 @@ auth:
     expect(allowed.warnings).toEqual([expect.stringContaining("inline API key 'dev'")]);
   });
 
-  it("requires exactly one JWT key source, an issuer and an audience", () => {
+  it("requires exactly one JWT key source and an issuer (the audience defaults to this resource)", () => {
     const jwt = `bundle: b.tar.gz
 auth:
   mode: jwt
   jwks_url: http://idp.example.com/jwks.json
   shared_secret_env: JWT_SECRET
 `;
-    expect(problems(jwt)).toEqual(["mcpgov.yaml:2: auth.issuer: Required", "mcpgov.yaml:2: auth.audience: Required"]);
+    expect(problems(jwt)).toEqual(["mcpgov.yaml:2: auth.issuer: Required"]);
     expect(problems(`${jwt}  issuer: https://idp.example.com\n  audience: mcpgov\n`)).toEqual([
       "mcpgov.yaml:2: auth: set exactly one of jwks_url, public_key_file, shared_secret_env",
       "mcpgov.yaml:4: auth.jwks_url: must be https (plain http only for a loopback address)",
+    ]);
+  });
+
+  it("takes the OAuth resource settings and refuses a resource with a path, plain http off loopback, and bad scope tokens", () => {
+    const jwt = `bundle: b.tar.gz
+auth:
+  mode: jwt
+  jwks_url: https://idp.example.com/jwks.json
+  issuer: https://idp.example.com
+`;
+    const ok = parseGatewayConfig(
+      `${jwt}  resource: https://gw.example.com\n  authorization_servers: [https://idp.example.com]\n  scopes_supported: [mcp:read, mcp:write]\n  required_scopes: [mcp:read]\n`,
+      "mcpgov.yaml",
+    );
+    expect(ok.auth).toMatchObject({ resource: "https://gw.example.com", authorization_servers: ["https://idp.example.com"], required_scopes: ["mcp:read"] });
+    expect(ok.warnings).toEqual([]);
+    // Off loopback without a resource, clients would be told http://<Host>: said at start-up.
+    const derived = parseGatewayConfig(`${jwt}listen: {host: 0.0.0.0}\nallowed_hosts: [gw.example.com]\n`, "mcpgov.yaml");
+    expect(derived.warnings).toEqual([expect.stringContaining("auth.resource is not set")]);
+    // admin_auth shares the JWT settings, but publishes nothing and checks no endpoint scopes.
+    expect(problems(`${jwt}admin_auth:\n  mode: jwt\n  jwks_url: https://idp.example.com/jwks.json\n  issuer: https://idp.example.com\n  required_scopes: [mcp:read]\n`)).toEqual([
+      "mcpgov.yaml:10: admin_auth.required_scopes: only used in auth (the MCP endpoints); admin access is decided by roles",
+    ]);
+    expect(problems(`${jwt}  resource: https://gw.example.com/mcpgov\n`)).toEqual([
+      "mcpgov.yaml:6: auth.resource: must be scheme://host[:port] only (no path, query, fragment or credentials)",
+    ]);
+    expect(problems(`${jwt}  resource: http://gw.example.com\n`)).toEqual(["mcpgov.yaml:6: auth.resource: must be https (plain http only for a loopback address)"]);
+    expect(problems(`${jwt}  required_scopes: ["mcp read"]\n`)).toEqual([
+      `mcpgov.yaml:6: auth.required_scopes[0]: expected an OAuth scope token: printable ASCII without spaces, '"' or '\\'`,
     ]);
   });
 

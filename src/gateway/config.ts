@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { type Document, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { type Diagnostic, McpgovError } from "../core/errors.js";
-import { type GatewayConfig, GatewayConfigSchema, type SecretSource } from "../core/gateway-config.js";
+import { type GatewayConfig, GatewayConfigSchema, isLoopbackHost, type SecretSource } from "../core/gateway-config.js";
 import { issuePath } from "../core/issues.js";
 import { checkSecretReferences } from "../config/secrets.js";
 import { locatePath } from "../yaml-locate.js";
@@ -219,6 +219,10 @@ function warningsFor(config: GatewayConfig): string[] {
     config.auth.keys.forEach((key, i) => {
       if (key.key !== undefined) warnings.push(`auth.keys[${i}].key: inline API key '${key.id}' (allow_inline_keys); do not use outside development`);
     });
+  }
+  // Off loopback the gateway is usually behind TLS: a resource derived as http://<Host> would not match the https URL clients use.
+  if (config.auth.mode === "jwt" && config.auth.resource === undefined && !isLoopbackHost(config.listen.host)) {
+    warnings.push("auth.resource is not set: OAuth clients are told this gateway's resource is http://<Host header>; set auth.resource to its public https URL");
   }
   for (const server of config.servers) {
     if (server.transport.type === "streamable_http" && new URL(server.transport.url).protocol === "http:") {

@@ -18,6 +18,8 @@ export interface ConstrainedOptions {
   maxRetries?: number | undefined;
   /** The client's own cancellation. */
   signal?: AbortSignal | undefined;
+  /** The gateway's shutdown, past its grace; its reason is thrown as the client's is. */
+  shutdown?: AbortSignal | undefined;
   /** True for failures where the call certainly or possibly never ran (connection lost, process died). */
   isTransportError(error: unknown): boolean;
   onRetry?(attempt: number, error: unknown): void;
@@ -51,6 +53,7 @@ export async function runConstrained<T>(
 ): Promise<ConstrainedOutcome<T>> {
   const controller = new AbortController();
   const unfollow = followAbort(controller, options.signal);
+  const unfollowShutdown = followAbort(controller, options.shutdown);
   const combined = controller.signal;
   let timer: NodeJS.Timeout | undefined;
   let deadline: Promise<never> | undefined;
@@ -82,5 +85,6 @@ export async function runConstrained<T>(
   } finally {
     clearTimeout(timer);
     unfollow();
+    unfollowShutdown();
   }
 }

@@ -12,7 +12,9 @@ import type { Registry } from "./registry.js";
 import type { ServerRequestRelay } from "./server-requests.js";
 import type { ToolCatalog } from "./tool-catalog.js";
 import type { CatalogFindingEvent } from "./definition-guard.js";
+import type { CallDrain } from "./drain.js";
 import type { DecisionLogSink } from "./decision-log-shipper.js";
+import type { Tracing } from "../telemetry/call-trace.js";
 
 export interface GatewayContext {
   config: LoadedGatewayConfig;
@@ -34,4 +36,8 @@ export interface GatewayContext {
   onCatalogFinding?: (event: CatalogFindingEvent) => void;
   /** Ships each durable call record to a decision-log collector (decision_logs in the config). */
   decisionLogs?: DecisionLogSink;
+  /** Traces of mediated requests (config `tracing` or OTEL_*); absent when tracing is off. */
+  tracing?: Tracing;
+  /** Tracks running calls for graceful shutdown (absent in pipeline unit tests: nothing drains there). */
+  drain?: CallDrain;
 }

@@ -18,6 +18,7 @@ import type { Logger } from "../logger.js";
 import { silentLogger } from "../logger.js";
 import { createUpstream } from "../upstream/create-upstream.js";
 import type { Upstream } from "../upstream/upstream.js";
+import { audiencesFor, canonicalBase } from "../core/oauth-resource.js";
 import { apiKeyAuthenticator, type Authenticator, jwtAuthenticator, noAuthenticator } from "./auth.js";
 import { BundleManager } from "./bundle-manager.js";
 import { startBundlePolling } from "./bundle-poller.js";
@@ -27,13 +28,18 @@ import type { GatewayContext } from "./context.js";
 import { createHttpApp } from "./http-app.js";
 import { type CatalogFindingEvent, catalogView } from "./definition-guard.js";
 import { createMetrics } from "./metrics.js";
+import { metricsAccess } from "./metrics-auth.js";
+import { CallDrain, type DrainResult } from "./drain.js";
 import { startDecisionLogShipper } from "./decision-log-shipper.js";
-import { gatewayLabels } from "../audit/decision-log.js";
+import { gatewayLabels, mcpgovVersion } from "../audit/decision-log.js";
+import type { Tracing } from "../telemetry/call-trace.js";
+import { tracingSettings } from "../telemetry/tracing-settings.js";
 import { type LockFile, type PinViolation, readLockFile } from "./pins.js";
 import { Registry } from "./registry.js";
 import { resolveApiKeys } from "../config/secrets.js";
 import { ServerRequestRelay } from "./server-requests.js";
 import { SessionRegistry } from "./sessions.js";
+import type { ChangedList, ListChangeSubscription } from "./aggregate/aggregate-server.js";
 import { GatewayHeartbeat, gatewayIdFor } from "./heartbeat.js";
 import { ToolCatalog } from "./tool-catalog.js";
 
@@ -59,6 +65,21 @@ export interface RunningGateway {
    * hold itself (stdio mode) can tell their client. Returns the unsubscribe.
    */
   onToolsChanged(listener: (serverId: string) => void): () => void;
+  /**
+   * Called when a server's tools (listed and checked again, as for
+   * onToolsChanged), prompts or resources changed, for aggregated sessions
+   * (`mcpgov stdio` without --server). Returns the unsubscribe.
+   */
+  onListChanged: ListChangeSubscription;
+  /** Starts draining at once: /readyz answers 503 and new sessions are refused (calls running go on). */
+  beginDrain(): void;
+  /**
+   * Graceful shutdown: drains (calls running get shutdown.grace_sec to
+   * finish, the rest are cancelled upstream and recorded), then closes
+   * everything as close() does. Resolves with what the drain did.
+   */
+  shutdown(): Promise<DrainResult>;
+  /** Closes at once: calls still running are aborted. */
   close(): Promise<void>;
 }
 
@@ -69,13 +90,15 @@ async function authenticatorFor(config: LoadedGatewayConfig, auth: LoadedGateway
     return apiKeyAuthenticator(keys.map((k) => ({ id: k.id, key: k.key, subject: k.subject, ...(k.tenant ? { tenant: k.tenant } : {}), roles: k.roles, scopes: k.scopes })));
   }
   const claims = { subject: auth.claims.subject, roles: auth.claims.roles, scopes: auth.claims.scopes, ...(auth.claims.tenant ? { tenant: auth.claims.tenant } : {}) };
+  // A token for the whole gateway (its configured resource) is good on every route; endpoint resources are added per request.
+  const audience = [...(auth.audience === undefined ? [] : [auth.audience].flat()), ...(auth.resource === undefined ? [] : audiencesFor(canonicalBase(auth.resource), ""))];
   return jwtAuthenticator({
     ...(auth.jwks_url ? { jwksUrl: auth.jwks_url } : {}),
     ...(auth.public_key_file ? { publicKeyPem: await readFile(resolve(config.source.dir, auth.public_key_file), "utf8") } : {}),
     ...(auth.shared_secret_env ? { sharedSecret: env[auth.shared_secret_env] ?? "" } : {}),
     ...(auth.algorithms ? { algorithms: auth.algorithms } : {}),
     issuer: auth.issuer,
-    audience: auth.audience,
+    ...(audience.length > 0 ? { audience } : {}),
     clockToleranceSec: auth.clock_tolerance_sec,
     claims,
   });
@@ -83,7 +106,7 @@ async function authenticatorFor(config: LoadedGatewayConfig, auth: LoadedGateway
 
 /** Records a pin violation found while listing tools: an event, not a call (nobody called anything). */
 async function auditPinViolation(ctx: GatewayContext, serverId: string, violation: PinViolation): Promise<void> {
-  ctx.metrics.pinViolations.inc({ server: serverId, kind: violation.kind });
+  ctx.metrics.pinViolations.inc({ server: ctx.metrics.serverLabel(serverId), kind: violation.kind });
   const entry = ctx.registry.get(serverId);
   const reason = `mcpgov.pin-violation: tool "${violation.tool}" is ${violation.kind === "changed" ? "changed since it was pinned" : violation.kind} (${violation.actual}); hidden from tools/list`;
   await appendEvent({ audit: ctx.audit, logger: ctx.logger, failures: ctx.metrics.auditEventWriteFailures }, {
@@ -102,7 +125,7 @@ async function auditPinViolation(ctx: GatewayContext, serverId: string, violatio
  * The audit event for it is wired with the audit record rework.
  */
 function reportCatalogFinding(ctx: GatewayContext, event: CatalogFindingEvent): void {
-  if (event.findings.length > 0) ctx.metrics.catalogFindings.inc({ server: event.server, decision: event.decision.decision }, event.findings.length);
+  if (event.findings.length > 0) ctx.metrics.catalogFindings.inc({ server: ctx.metrics.serverLabel(event.server), decision: event.decision.decision }, event.findings.length);
   const findings = event.findings.map((f) => `${f.type}@${f.field}`);
   ctx.logger.warn(
     { server: event.server, [event.kind]: event.name, decision: event.decision.decision, rules: event.decision.rules, findings },
@@ -122,10 +145,27 @@ function reportCatalogFinding(ctx: GatewayContext, event: CatalogFindingEvent): 
   ).catch(() => undefined /* logged and counted by appendEvent; the verdict itself stands */);
 }
 
+/**
+ * Tracing, when the config or the OTEL_* environment turns it on. The SDK
+ * is imported only then: with tracing off no exporter exists, nothing of
+ * OpenTelemetry is loaded, and each call gets the no-op trace.
+ */
+async function startTracing(config: LoadedGatewayConfig, env: Record<string, string | undefined>, logger: Logger): Promise<Tracing | undefined> {
+  const settings = tracingSettings(config.tracing, env);
+  if (!settings) return undefined;
+  const { startOtelTracing } = await import("../telemetry/otel-tracing.js");
+  const tracing = await startOtelTracing(settings, { env, configDir: config.source.dir, logger, version: mcpgovVersion() });
+  const endpoint = new URL(settings.endpoint);
+  // Origin and path only: a query string may carry a token.
+  logger.info({ endpoint: `${endpoint.origin}${endpoint.pathname}`, service: settings.serviceName, sampler: settings.sampler.kind, ratio: settings.sampler.ratio }, "tracing on: spans are exported over OTLP/HTTP");
+  return tracing;
+}
+
 export async function startGateway(config: LoadedGatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const env = options.env ?? process.env;
   const logger = options.logger ?? silentLogger;
-  const metrics = createMetrics();
+  const metrics = createMetrics({ servers: config.servers.map((s) => s.id) });
+  const tracing = await startTracing(config, env, logger);
   // Before any store opens: a missing header secret stops the start with nothing to close.
   const decisionLogs = config.decision_logs
     ? await startDecisionLogShipper(config.decision_logs, { env, configDir: config.source.dir }, { labels: gatewayLabels(config.gateway), metrics, logger })
@@ -152,6 +192,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   });
   const { audit, quarantine, approvals: approvalStore } = await openStores(config, env);
   metrics.watchQuarantine(quarantine);
+  metrics.watchBundle(() => bundles.current().bundle);
   // Fails at start on a malformed lock file rather than at the first refresh.
   await readLockFile(config.source.lock_path);
   const readLock = (): Promise<LockFile> => readLockFile(config.source.lock_path);
@@ -159,7 +200,7 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   const catalogs = new Map<string, ToolCatalog>();
   const relay = new ServerRequestRelay();
   const clock = options.clock ?? (() => new Date());
-  const approvalMetrics = createApprovalMetrics(metrics.registry, () => approvalStore);
+  const approvalMetrics = createApprovalMetrics(metrics.registry, () => approvalStore, config.servers.map((s) => s.id));
   const heartbeat = new GatewayHeartbeat({ store: approvalStore, gatewayId: gatewayIdFor(config.fleet.gateway_id), intervalMs: config.fleet.heartbeat_sec * 1000, bundle: () => bundles.current().bundle, clock, logger });
   const approvals = new ApprovalService({
     store: approvalStore,
@@ -173,8 +214,10 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     fleet: heartbeat,
     ...(config.approvals.webhook ? { announce: await approvalWebhook(config.approvals, env, logger) } : {}),
   });
-  const ctx: GatewayContext = { config, registry, bundles, audit, quarantine, metrics, logger, upstreams, catalogs, relay, clock, approvals, approvalMetrics };
+  const drain = new CallDrain();
+  const ctx: GatewayContext = { config, registry, bundles, audit, quarantine, metrics, logger, upstreams, catalogs, relay, clock, approvals, approvalMetrics, drain };
   if (decisionLogs) ctx.decisionLogs = decisionLogs;
+  if (tracing) ctx.tracing = tracing;
   relay.mediator = mediateServerRequest(ctx);
   ctx.onCatalogFinding = (event) => reportCatalogFinding(ctx, event);
   auditBundleEvent = (event, details) =>
@@ -190,10 +233,14 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   approvals.start();
 
   let sessions: SessionRegistry | undefined;
-  const toolsChangedListeners = new Set<(serverId: string) => void>();
-  const notifyToolsChanged = (serverId: string): void => {
-    for (const session of sessions?.forServer(serverId) ?? []) void session.server.sendToolListChanged().catch(() => undefined);
-    for (const listener of toolsChangedListeners) listener(serverId);
+  const listChangedListeners = new Set<(serverId: string, list: ChangedList) => void>();
+  const onListChanged: ListChangeSubscription = (listener) => {
+    listChangedListeners.add(listener);
+    return () => listChangedListeners.delete(listener);
+  };
+  const notifyListChanged = (serverId: string, list: ChangedList): void => {
+    if (list === "tools") for (const session of sessions?.forServer(serverId) ?? []) void session.server.sendToolListChanged().catch(() => undefined);
+    for (const listener of listChangedListeners) listener(serverId, list);
   };
 
   for (const entry of config.servers) {
@@ -209,8 +256,11 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       if (event.type === "exited") catalog.invalidate();
       if (event.type === "tools_list_changed" || event.type === "restarted") {
         // Check the pins before the client hears about it, so it never lists a changed tool.
-        void catalog.refresh().then(() => notifyToolsChanged(entry.id), () => undefined);
+        void catalog.refresh().then(() => notifyListChanged(entry.id, "tools"), () => undefined);
       }
+      // Prompts and resources are listed (and decided) anew at each request: the client only needs telling.
+      if (event.type === "prompts_list_changed" || event.type === "restarted") notifyListChanged(entry.id, "prompts");
+      if (event.type === "resources_list_changed" || event.type === "restarted") notifyListChanged(entry.id, "resources");
       if (event.type === "exited" || event.type === "gave_up") metrics.upstreamErrors.inc({ server: entry.id, kind: event.type });
       logger.info({ server: entry.id, event: event.type }, "upstream event");
     });
@@ -247,7 +297,8 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
   if (options.http !== false) {
     const auth = await authenticatorFor(config, config.auth, env);
     const adminAuth = config.admin_auth ? await authenticatorFor(config, config.admin_auth, env) : auth;
-    sessions = new SessionRegistry(ctx);
+    const scrapeAccess = metricsAccess(config.metrics, env);
+    sessions = new SessionRegistry(ctx, { onListChanged });
     const app = createHttpApp({
       ctx,
       auth,
@@ -255,8 +306,11 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       sessions,
       ready: () => {
         const states = Object.fromEntries([...upstreams.values()].map((u) => [u.id, u.state]));
-        return { ok: Object.values(states).every((s) => s === "connected"), detail: { gateway: heartbeat.gatewayId, bundle: bundles.current().bundle, upstreams: states } };
+        const detail = { gateway: heartbeat.gatewayId, bundle: bundles.current().bundle, upstreams: states, ...(drain.draining ? { draining: true } : {}) };
+        return { ok: !drain.draining && Object.values(states).every((s) => s === "connected"), detail };
       },
+      draining: () => drain.draining,
+      metricsAccess: scrapeAccess,
     });
     server = await new Promise<ServerType>((resolvePromise) => {
       const s = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, () => resolvePromise(s));
@@ -265,12 +319,26 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
     url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
   }
 
-  return {
+  const running: RunningGateway = {
     ctx,
     url,
     onToolsChanged(listener) {
-      toolsChangedListeners.add(listener);
-      return () => toolsChangedListeners.delete(listener);
+      return onListChanged((serverId, list) => {
+        if (list === "tools") listener(serverId);
+      });
+    },
+    onListChanged,
+    beginDrain() {
+      drain.begin();
+    },
+    async shutdown() {
+      drain.begin();
+      logger.info({ in_flight: drain.inFlight, grace_sec: config.shutdown.grace_sec }, "draining: readyz is 503, new sessions are refused");
+      const result = await drain.drain(config.shutdown.grace_sec);
+      // The last answers leave through the sessions' streams before those close.
+      await new Promise<void>((r) => setTimeout(r, 50));
+      await running.close();
+      return result;
     },
     async close() {
       await poller?.stop();
@@ -282,11 +350,14 @@ export async function startGateway(config: LoadedGatewayConfig, options: Gateway
       await approvals.close();
       // No call runs any more: ship what fits in decision_logs.shutdown_flush_ms.
       await ctx.decisionLogs?.close();
+      // Every request's span has ended: export what is batched, then stop the exporter.
+      await ctx.tracing?.shutdown();
       clearInterval(sweeper);
       await sweeping;
       await audit.close();
       await quarantine.close();
     },
   };
+  return running;
 }
 

@@ -1,7 +1,9 @@
 /**
  * @module The gateway's HTTP surface (Hono): MCP over Streamable HTTP at
- * /mcp/{server}, health, readiness, metrics, the admin bundle API and the
- * approval console (/console).
+ * /mcp/{server} and, for every server at once, /mcp; health, readiness,
+ * metrics, the admin bundle API, the approval console (/console) and, with
+ * JWT auth, OAuth protected resource metadata
+ * (/.well-known/oauth-protected-resource).
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -10,9 +12,11 @@ import { quarantineRoutes } from "./admin-quarantine-routes.js";
 import type { Authenticator, Subject } from "./auth.js";
 import type { GatewayContext } from "./context.js";
 import { leanToolCall } from "./lean-call.js";
+import { resourceServer } from "./resource-server.js";
 import { denyUnknownServer } from "./unknown-server.js";
 import { approvalRoutes } from "./admin-approval-routes.js";
 import { auditRoutes } from "./admin-audit-routes.js";
+import type { MetricsAccess } from "./metrics-auth.js";
 import type { SessionRegistry } from "./sessions.js";
 import { consoleRoutes } from "../console/console-routes.js";
 import { isConsoleSameOrigin } from "../console/console-security.js";
@@ -41,9 +45,13 @@ export interface HttpAppOptions {
   adminAuth: Authenticator;
   sessions: SessionRegistry;
   ready: () => { ok: boolean; detail: Record<string, unknown> };
+  /** True once the gateway is shutting down: new sessions are refused. */
+  draining: () => boolean;
+  /** Whether a scrape of /metrics may read the metrics (config metrics.auth). */
+  metricsAccess: MetricsAccess;
 }
 
-export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpAppOptions): Hono<Env> {
+export function createHttpApp({ ctx, auth, adminAuth, sessions, ready, draining, metricsAccess }: HttpAppOptions): Hono<Env> {
   const app = new Hono<Env>();
   const { config } = ctx;
   app.use(requestId());
@@ -76,10 +84,24 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
     const state = ready();
     return c.json({ status: state.ok ? "ready" : "not ready", ...state.detail }, state.ok ? 200 : 503);
   });
-  app.get("/metrics", async (c) => c.text(await ctx.metrics.registry.metrics(), 200, { "content-type": ctx.metrics.registry.contentType }));
+  app.get("/metrics", async (c) => {
+    if (!metricsAccess(c.req.header("authorization"))) {
+      c.header("www-authenticate", 'Bearer realm="mcpgov-metrics"');
+      return c.text("Unauthorized: /metrics needs the scrape token (metrics.auth bearer)\n", 401);
+    }
+    return c.text(await ctx.metrics.registry.metrics(), 200, { "content-type": ctx.metrics.registry.contentType });
+  });
+
+  // With JWT auth the MCP endpoints are an OAuth resource: audience-bound tokens, discoverable metadata, RFC 6750 challenges.
+  const oauth =
+    config.auth.mode === "jwt"
+      ? resourceServer({ auth: config.auth, isEndpoint: (path) => path === "/mcp" || (/^\/mcp\/[^/]+$/.test(path) && ctx.registry.get(path.slice("/mcp/".length)) !== undefined) })
+      : undefined;
+  if (oauth) app.route("/", oauth.routes);
 
   const authenticateWith = (authenticator: Authenticator) => async (c: Context<Env>, next: () => Promise<void>) => {
-    const result = await authenticator.authenticate(c.req.header("authorization"));
+    // A JWT for the whole gateway (its root resource) is good here too.
+    const result = await authenticator.authenticate(c.req.header("authorization"), oauth?.gatewayAudiences(c));
     if (!result.ok) {
       c.header("www-authenticate", 'Bearer realm="mcpgov"');
       return jsonRpcError(c, result.status, -32001, `Unauthorized: ${result.reason}`);
@@ -87,7 +109,7 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
     c.set("subject", result.subject);
     await next();
   };
-  const authenticate = authenticateWith(auth);
+  const authenticate: MiddlewareHandler<Env> = oauth ? oauth.guard<Env>(auth) : authenticateWith(auth);
   const authenticateAdmin = authenticateWith(adminAuth);
 
   const tooLarge = (c: Context) => jsonRpcError(c, 413, -32600, `Request body exceeds ${config.limits.max_body_bytes} bytes`);
@@ -107,6 +129,24 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
     return streamedLimit(c, next);
   };
 
+  // Every registered server under one endpoint: each request is routed to that server's own proxy (aggregate/).
+  app.all("/mcp", limit, authenticate, async (c) => {
+    const subject = c.get("subject");
+    const sessionId = c.req.header("mcp-session-id");
+    if (sessionId) {
+      const session = sessions.getAggregate(sessionId, subject);
+      if (!session) {
+        return jsonRpcError(c, 404, -32001, "Session not found: it ended, or another gateway holds it; send initialize without Mcp-Session-Id to start a new one");
+      }
+      // As on /mcp/{server}: this request's token (not the one that opened the session) governs its calls, through the in-memory hop.
+      const authInfo = { token: "", clientId: subject.id, scopes: subject.scopes, extra: { httpRequestId: c.get("requestId"), subject } };
+      return session.transport.handleRequest(c.req.raw, { authInfo });
+    }
+    if (c.req.method !== "POST") return jsonRpcError(c, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
+    const session = await sessions.openAggregate(subject, config.limits.max_body_bytes);
+    return session.transport.handleRequest(c.req.raw);
+  });
+
   app.all("/mcp/:server", limit, authenticate, async (c) => {
     const serverId = c.req.param("server");
     const subject = c.get("subject");
@@ -122,13 +162,23 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
       if (!session || session.serverId !== serverId) {
         return jsonRpcError(c, 404, -32001, "Session not found: it ended, or another gateway holds it; send initialize without Mcp-Session-Id to start a new one");
       }
-      const authInfo = { token: "", clientId: subject.id, scopes: subject.scopes, extra: { httpRequestId: c.get("requestId") } };
+      // The subject of this request's token (its scopes and roles may have changed since the session opened) governs its calls.
+      const authInfo = { token: "", clientId: subject.id, scopes: subject.scopes, extra: { httpRequestId: c.get("requestId"), subject } };
       if (c.req.method !== "POST") return session.transport.handleRequest(c.req.raw, { authInfo });
-      const lean = await leanToolCall(ctx, session, c.req.raw, c.get("requestId"));
+      const lean = await leanToolCall(ctx, session, c.req.raw, c.get("requestId"), {
+        subject,
+        // A DENY for a missing scope answers 403 insufficient_scope, so an OAuth client can step up (the call is recorded as denied).
+        ...(oauth ? { onScopeDenied: (needed: string[], body: Record<string, unknown>) => oauth.insufficientScope(c, subject, needed, body) } : {}),
+      });
       if ("answered" in lean) return lean.answered;
       return session.transport.handleRequest(lean.forward, { authInfo, ...("parsedBody" in lean ? { parsedBody: lean.parsedBody } : {}) });
     }
     if (c.req.method !== "POST") return jsonRpcError(c, 400, -32000, "Bad Request: Mcp-Session-Id header is required");
+    // Shutting down: sessions already open finish their calls, new ones go to another gateway.
+    if (draining()) {
+      c.header("retry-after", "1");
+      return jsonRpcError(c, 503, -32000, "Service Unavailable: the gateway is draining (shutting down); open the session on another gateway");
+    }
     const session = await sessions.open(serverId, subject, config.limits.max_body_bytes);
     return session.transport.handleRequest(c.req.raw);
   });
@@ -147,7 +197,8 @@ export function createHttpApp({ ctx, auth, adminAuth, sessions, ready }: HttpApp
     }
   });
   app.get("/admin/bundle", authenticateAdmin, (c) => c.json({ active: ctx.bundles.current().bundle }));
-  app.route("/", quarantineRoutes(ctx, auth, adminAuth));
+  // The owner's fetch of a released output at /mcp/{server}/quarantine/{id} is bound to that endpoint's resource.
+  app.route("/", quarantineRoutes(ctx, auth, adminAuth, oauth?.guard(auth, (path) => path.split("/").slice(0, 3).join("/"))));
 
   app.notFound((c) => jsonRpcError(c, 404, -32601, `No route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

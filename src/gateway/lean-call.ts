@@ -25,6 +25,9 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
   type JSONRPCMessage,
 } from "@modelcontextprotocol/sdk/types.js";
+import { scopesDemandedBy } from "../core/oauth-resource.js";
+import type { Subject } from "./auth.js";
+import { MCPGOV_REFUSED, refusalOf } from "./call-pipeline.js";
 import { followAbort } from "./constrained-call.js";
 import type { GatewayContext } from "./context.js";
 import { governedToolCall } from "./proxy-server.js";
@@ -61,7 +64,18 @@ function errorResponse(id: string | number, error: unknown): Record<string, unkn
   };
 }
 
-export async function leanToolCall(ctx: GatewayContext, session: HttpSession, req: Request, httpRequestId: string): Promise<LeanOutcome> {
+export interface LeanOptions {
+  /** The subject of this request's token; the session's when absent. */
+  subject?: Subject;
+  /**
+   * Answers a call the policy denied only for want of scopes (the HTTP 403
+   * insufficient_scope of OAuth step-up); `body` is the JSON-RPC error the
+   * client would otherwise get. Absent: the refusal is a tool error as usual.
+   */
+  onScopeDenied?: (needed: string[], body: Record<string, unknown>) => Response;
+}
+
+export async function leanToolCall(ctx: GatewayContext, session: HttpSession, req: Request, httpRequestId: string, options: LeanOptions = {}): Promise<LeanOutcome> {
   const accept = req.headers.get("accept");
   if (!accept?.includes("application/json") || !accept.includes("text/event-stream")) return { forward: req };
   if (!isJsonContentType(req.headers.get("content-type"))) return { forward: req };
@@ -95,12 +109,28 @@ export async function leanToolCall(ctx: GatewayContext, session: HttpSession, re
   const unfollow = followAbort(controller, req.signal);
   const signal = controller.signal;
   let payload: Record<string, unknown>;
+  let scopeDenied: string[] | undefined;
   try {
     // As the SDK server does: the handler sees the request as sent, the result is validated.
-    const result = await governedToolCall(ctx, session, "streamable-http", { params: rpc.params as never, rpcId: id, signal, httpRequestId });
+    const caller = { server: session.server, serverId: session.serverId, subject: options.subject ?? session.subject };
+    // The trace's facts are read only when traced: an untraced call allocates nothing for tracing.
+    const traceparent = ctx.tracing ? (req.headers.get("traceparent") ?? undefined) : undefined;
+    const result = await governedToolCall(ctx, caller, "streamable-http", {
+      params: rpc.params as never,
+      rpcId: id,
+      signal,
+      httpRequestId,
+      ...(ctx.tracing ? { sessionId: session.id } : undefined),
+      ...(traceparent !== undefined ? { traceparent } : {}),
+    });
     const valid = CallToolResultSchema.safeParse(result);
     if (!valid.success) throw new McpError(ErrorCode.InvalidParams, `Invalid tools/call result: ${valid.error.message}`);
-    payload = { result: valid.data, jsonrpc: "2.0", id };
+    // Only mcpgov's own refusal (never an upstream's look-alike tool error) can turn into a 403.
+    const refusal = options.onScopeDenied ? refusalOf(result) : undefined;
+    scopeDenied = refusal && refusal.outcome === "blocked" ? scopesDemandedBy(refusal.decision) : undefined;
+    payload = scopeDenied
+      ? { jsonrpc: "2.0", id, error: { code: MCPGOV_REFUSED, message: refusal!.decision.reason, data: { "mcpgov/decision": valid.data._meta?.["mcpgov/decision"] } } }
+      : { result: valid.data, jsonrpc: "2.0", id };
   } catch (error) {
     payload = errorResponse(id, error);
   } finally {
@@ -109,6 +139,11 @@ export async function leanToolCall(ctx: GatewayContext, session: HttpSession, re
   }
   // A cancelled request gets no JSON-RPC response (as on the SDK path); the HTTP exchange still has to end.
   if (signal.aborted) return { answered: new Response(null, { status: 202, headers: { "mcp-session-id": session.id } }) };
+  if (scopeDenied && options.onScopeDenied) {
+    const answered = options.onScopeDenied(scopeDenied, payload);
+    answered.headers.set("mcp-session-id", session.id);
+    return { answered };
+  }
   return {
     answered: new Response(JSON.stringify(payload), { status: 200, headers: { "content-type": "application/json", "mcp-session-id": session.id } }),
   };

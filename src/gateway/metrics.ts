@@ -1,15 +1,37 @@
-/** @module Prometheus metrics of the gateway (prom-client), one registry per gateway. */
+/**
+ * @module Prometheus metrics of the gateway (prom-client), one registry per
+ * gateway. Label values stay bounded: `server` is a registered id or
+ * "unknown" (never a string from a URL), and everything a fleet must
+ * aggregate is a counter or a histogram, not a summary.
+ */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { SlidingRatio } from "./sliding-ratio.js";
+
+/** The one `server` label value for anything not in the registry. */
+export const UNKNOWN_SERVER_LABEL = "unknown";
+
+/** The window of mcpgov_output_quarantine_ratio, as the seed's gate reads it ("> 3% for 15m"). */
+export const QUARANTINE_RATIO_WINDOW_MIN = 15;
+
+export interface MetricsOptions {
+  /** Registered server ids: the only `server` label values besides "unknown". */
+  servers?: readonly string[];
+  /** Milliseconds since the epoch, for the windowed ratio (tests move it). */
+  now?: () => number;
+}
 
 /** Where the held-items gauge reads its numbers; bound once the quarantine store is open. */
 export interface QuarantineCounts {
   countByState(): Promise<Record<string, number>>;
 }
 
-export function createMetrics() {
+export function createMetrics(options: MetricsOptions = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const known = new Set(options.servers ?? []);
   let quarantineSource: QuarantineCounts | undefined;
+  let activeBundle: (() => { hash: string; revision: string }) | undefined;
+  const quarantineWindow = new SlidingRatio(QUARANTINE_RATIO_WINDOW_MIN, options.now);
   const outputVerdicts = new Counter({
     name: "mcpgov_output_verdicts_total",
     help: "Output policy verdicts on executed calls (PASS, REDACT, QUARANTINE); the quarantine ratio is QUARANTINE over the sum",
@@ -18,10 +40,20 @@ export function createMetrics() {
   });
   return {
     registry,
+    /** The `server` label value for an id: itself when registered, else "unknown" (one series, however many ids clients invent). */
+    serverLabel(id: string): string {
+      return known.has(id) ? id : UNKNOWN_SERVER_LABEL;
+    },
+    /** Counts an output verdict, and feeds the windowed quarantine ratio. */
+    recordOutputVerdict(verdict: string, server: string): void {
+      outputVerdicts.inc({ verdict, server: known.has(server) ? server : UNKNOWN_SERVER_LABEL });
+      quarantineWindow.record(verdict === "QUARANTINE");
+    },
     decisionLatency: new Histogram({
       name: "mcpgov_decision_latency_seconds",
       help: "Time to decide a tool call in the policy engine",
-      buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005],
+      // Up to seconds: the rollout gate blocks above 150 ms, and a quantile past the last finite bucket would read as that bucket.
+      buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
     decisions: new Counter({
@@ -69,18 +101,29 @@ export function createMetrics() {
     outputVerdicts,
     outputQuarantineRatio: new Gauge({
       name: "mcpgov_output_quarantine_ratio",
-      help: "QUARANTINE verdicts over all output verdicts since this gateway started (0 before the first); for a windowed ratio use rate() over mcpgov_output_verdicts_total",
+      help: `QUARANTINE verdicts over all output verdicts in this gateway's last ${QUARANTINE_RATIO_WINDOW_MIN} minutes (0 when there were none); across a fleet use rate() over mcpgov_output_verdicts_total`,
       registers: [registry],
-      async collect() {
-        let quarantined = 0;
-        let total = 0;
-        for (const sample of (await outputVerdicts.get()).values) {
-          total += sample.value;
-          if (sample.labels.verdict === "QUARANTINE") quarantined += sample.value;
-        }
-        this.set(total === 0 ? 0 : quarantined / total);
+      collect() {
+        this.set(quarantineWindow.ratio());
       },
     }),
+    bundleInfo: new Gauge({
+      name: "mcpgov_bundle_info",
+      help: "1 for the policy bundle this gateway runs, labelled with its hash and revision (one series; a swap replaces it)",
+      labelNames: ["hash", "revision"] as const,
+      registers: [registry],
+      collect() {
+        if (!activeBundle) return;
+        const { hash, revision } = activeBundle();
+        // Read at each scrape: the old bundle's series goes with the swap, never two at once.
+        this.reset();
+        this.set({ hash, revision }, 1);
+      },
+    }),
+    /** Lets mcpgov_bundle_info read the active bundle, which opens after the metrics exist. */
+    watchBundle(source: () => { hash: string; revision: string }): void {
+      activeBundle = source;
+    },
     quarantineHeld: new Gauge({
       name: "mcpgov_quarantine_held",
       help: "Withheld outputs waiting for a reviewer (NaN when the store cannot be read)",

@@ -30,6 +30,18 @@ import type { GatewayContext } from "./context.js";
 
 const PAGE_SIZE = 100;
 
+/** The HTTP request's traceparent header, when there is exactly one (stdio has none). */
+function traceparentHeader(extra: RequestExtra): string | undefined {
+  const value = extra.requestInfo?.headers?.["traceparent"];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** What the trace needs of the request's transport: its session and the client's traceparent header. */
+function traceFacts(extra: RequestExtra): { sessionId?: string; traceparent?: string } {
+  const traceparent = traceparentHeader(extra);
+  return { ...(extra.sessionId !== undefined ? { sessionId: extra.sessionId } : {}), ...(traceparent !== undefined ? { traceparent } : {}) };
+}
+
 function decodeCursor(cursor: string | undefined): number {
   if (!cursor) return 0;
   const offset = Number(Buffer.from(cursor, "base64url").toString("utf8"));
@@ -62,16 +74,20 @@ export function createProxyServer(
   const catalog = ctx.catalogs.get(serverId);
   if (!upstream || !catalog) throw new Error(`no upstream for registered server ${serverId}`);
   const info = upstream.serverInfo;
+  // Over HTTP each request carries the subject of its own token (set by the route, never by the client); the session checked it is the same id and tenant.
+  const subjectOf = (extra: RequestExtra): Subject => (extra.authInfo?.extra?.["subject"] as Subject | undefined) ?? subject;
   const common = (request: { params?: Record<string, unknown> }, extra: RequestExtra) => {
     const httpRequestId = extra.authInfo?.extra?.["httpRequestId"];
     return {
       serverId,
       params: request.params ?? {},
-      subject,
+      subject: subjectOf(extra),
       transport,
       requestId: String(extra.requestId),
       signal: extra.signal,
       ...(typeof httpRequestId === "string" ? { logger: lazyChildLogger(ctx.logger, { request_id: httpRequestId }) } : {}),
+      // Read only when traced: an untraced call allocates nothing for tracing.
+      ...(ctx.tracing ? traceFacts(extra) : undefined),
     };
   };
   const server = new Server(
@@ -99,11 +115,12 @@ export function createProxyServer(
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const progressToken = request.params._meta?.progressToken;
     const requestId = extra.authInfo?.extra?.["httpRequestId"];
-    return (await governedToolCall(ctx, { server, subject, serverId }, transport, {
+    return (await governedToolCall(ctx, { server, subject: subjectOf(extra), serverId }, transport, {
       params: request.params as never,
       rpcId: extra.requestId,
       signal: extra.signal,
       ...(typeof requestId === "string" ? { httpRequestId: requestId } : {}),
+      ...(ctx.tracing ? traceFacts(extra) : undefined),
       ...(progressToken !== undefined
         ? {
             sendProgress: (p) => extra.sendNotification({ method: "notifications/progress", params: { progressToken, ...p } }),
@@ -145,6 +162,9 @@ export interface GovernedCall {
   /** The HTTP request's id (X-Request-Id), put on every log line of the call. */
   httpRequestId?: string;
   sendProgress?: ToolCallRequest["sendProgress"];
+  /** The client's MCP session and its HTTP traceparent header (untrusted), for the trace. */
+  sessionId?: string;
+  traceparent?: string;
 }
 
 /**
@@ -169,6 +189,8 @@ export function governedToolCall(
       signal: call.signal,
       ...(call.httpRequestId !== undefined ? { logger: lazyChildLogger(ctx.logger, { request_id: call.httpRequestId }) } : {}),
       ...(call.sendProgress ? { sendProgress: call.sendProgress } : {}),
+      ...(call.sessionId !== undefined ? { sessionId: call.sessionId } : {}),
+      ...(call.traceparent !== undefined ? { traceparent: call.traceparent } : {}),
     }),
   );
 }

@@ -9,8 +9,21 @@ import { jsonDigest } from "../bundle/hash.js";
 import { appendEvent } from "../audit/audit-event.js";
 import type { Subject } from "./auth.js";
 import type { GatewayContext } from "./context.js";
+import type { Transport } from "./pipeline/request.js";
 
-export async function denyUnknownServer(ctx: GatewayContext, serverId: string, subject: Subject, requestId: string | undefined): Promise<string> {
+/** How the client asked: /mcp/{server} asks at initialize over HTTP; the aggregated endpoint asks by a request's namespaced name. */
+export interface UnknownServerAttempt {
+  transport: Transport;
+  method: string;
+}
+
+export async function denyUnknownServer(
+  ctx: GatewayContext,
+  serverId: string,
+  subject: Subject,
+  requestId: string | undefined,
+  attempt: UnknownServerAttempt = { transport: "streamable-http", method: "initialize" },
+): Promise<string> {
   ctx.metrics.unknownServer.inc();
   const callId = randomUUID();
   // The id came from a URL; keep it bounded and printable in the record.
@@ -27,7 +40,7 @@ export async function denyUnknownServer(ctx: GatewayContext, serverId: string, s
     subject,
     time: ctx.clock().toISOString(),
     ...(requestId ? { requestId } : {}),
-    transport: "streamable-http",
+    transport: attempt.transport,
   });
   const started = process.hrtime.bigint();
   // In a policy worker under the deadline: the server id comes from the URL, and a policy may loop on it.
@@ -37,7 +50,7 @@ export async function denyUnknownServer(ctx: GatewayContext, serverId: string, s
     // Registry membership is not the policy's to waive: no upstream exists to forward to.
     decision = { ...decision, decision: "DENY", rules: ["mcpgov.unknown-server"], reason: `mcpgov.unknown-server: server "${safeId}" is not in the registry` };
   }
-  ctx.metrics.decisions.inc({ decision: decision.decision, rule: decision.rules[0] ?? "", server: safeId });
+  ctx.metrics.decisions.inc({ decision: decision.decision, rule: decision.rules[0] ?? "", server: ctx.metrics.serverLabel(safeId) });
   await appendEvent(
     { audit: ctx.audit, logger: ctx.logger, failures: ctx.metrics.auditEventWriteFailures },
     {
@@ -48,7 +61,7 @@ export async function denyUnknownServer(ctx: GatewayContext, serverId: string, s
       bundle: decision.bundle,
       callId,
       details: {
-        method: "initialize",
+        method: attempt.method,
         rules: decision.rules.join(","),
         reason: decision.reason,
         decision_latency_us: Math.round(decisionLatencyUs),

@@ -22,7 +22,7 @@ function latency(record: CallRecord): string {
 
 function extraLines(record: CallRecord | IntentRecord): string[] {
   // approval_* keys: records written before approval steps became event records.
-  const { approval_id, approval_event, approval_group, approval_actor, approval_reason, approval_call_id, event_at, output_verdict, findings, ...rest } = record.extra;
+  const { approval_id, approval_event, approval_group, approval_actor, approval_reason, approval_call_id, event_at, output_verdict, findings, trace_id, ...rest } = record.extra;
   const lines: string[] = [];
   if (approval_id) {
     const event = approval_event ? ` ${String(approval_event)}${event_at ? ` at ${String(event_at)}` : ""}` : "";
@@ -32,6 +32,7 @@ function extraLines(record: CallRecord | IntentRecord): string[] {
     if (approval_call_id) lines.push(`ran as call  ${String(approval_call_id)}`);
   }
   if (output_verdict) lines.push(`output       ${output_verdict}`);
+  if (trace_id) lines.push(`trace        ${trace_id}`);
   if (findings && Object.keys(findings).length > 0) {
     lines.push(`findings     ${Object.entries(findings).map(([kind, n]) => `${kind}=${n}`).join(" ")}`);
   }

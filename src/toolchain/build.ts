@@ -8,7 +8,7 @@ import { bundleContentHash, parseJsonFile } from "../bundle/hash.js";
 import { ManifestSchema, MCPGOV_ROOTS, withStamp } from "../bundle/manifest.js";
 import { CATALOG_ENTRYPOINT, DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT } from "../engine/policy-engine.js";
 import { opaBuiltinNames, wasmCapabilities } from "./capabilities.js";
-import { parseOpaErrors } from "./diagnostics.js";
+import { displayPath, parseOpaErrors } from "./diagnostics.js";
 import { runOpa } from "./opa.js";
 import { type StagedPolicy, stagePolicy } from "./stage.js";
 
@@ -55,7 +55,7 @@ export async function checkPolicy(staged: StagedPolicy, policyDir: string, capab
   const run = await runOpa(args, { cwd: staged.dir });
   if (run.status === 0) return;
   const diagnostics = parseOpaErrors(run.stderr || run.stdout, stagedFileMapper(staged), await opaBuiltinNames());
-  throw new McpgovError("policy_compile_error", `policy in ${policyDir} does not compile`, { data: { diagnostics } });
+  throw new McpgovError("policy_compile_error", `policy in ${displayPath(policyDir)} does not compile`, { data: { diagnostics } });
 }
 
 /** opa prints paths relative to the staged folder, sometimes with its name in front. */
@@ -115,7 +115,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     const run = await runOpa(args, { cwd: staged.dir });
     if (run.status !== 0) {
       const diagnostics = parseOpaErrors(run.stderr || run.stdout, stagedFileMapper(staged), await opaBuiltinNames());
-      throw new McpgovError("policy_compile_error", `opa build failed for ${policyDir}`, { data: { diagnostics } });
+      throw new McpgovError("policy_compile_error", `opa build failed for ${displayPath(policyDir)}`, { data: { diagnostics } });
     }
 
     const files = await bundleFiles(staged, await readBundleArchive(raw), revision);

@@ -57,7 +57,7 @@ export async function stageYamlRules(policyDir: string, stageDir: string): Promi
   );
   diagnostics.push(...duplicateRuleIds(ids, rego));
   if (diagnostics.length > 0) {
-    throw new McpgovError("policy_compile_error", `YAML rules in ${policyDir} are not valid`, { data: { diagnostics } });
+    throw new McpgovError("policy_compile_error", `YAML rules in ${displayPath(policyDir)} are not valid`, { data: { diagnostics } });
   }
 
   const target = join(stageDir, YAML_RULES_DATA);

@@ -15,6 +15,8 @@ import {
   ListRootsRequestSchema,
   type MessageExtraInfo,
   McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
   type ServerCapabilities,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
@@ -24,7 +26,7 @@ import type { RegistryEntry } from "../core/gateway-config.js";
 import { type RawTool, RawToolsPageSchema } from "../core/raw-tool.js";
 import { constrainRoots } from "./roots.js";
 import { type Logger, silentLogger } from "../logger.js";
-import type { Upstream, UpstreamEvent, UpstreamListener, UpstreamState } from "./upstream.js";
+import type { Upstream, UpstreamEvent, UpstreamListener, UpstreamRequestOptions, UpstreamState } from "./upstream.js";
 
 export interface RestartPolicy {
   /** Consecutive restart attempts before giving up (the next call still tries once). */
@@ -94,6 +96,8 @@ export abstract class ClientUpstream implements Upstream {
       }));
     }
     this.client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.#emit({ type: "tools_list_changed", upstream: this.id }));
+    this.client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.#emit({ type: "prompts_list_changed", upstream: this.id }));
+    this.client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.#emit({ type: "resources_list_changed", upstream: this.id }));
     this.client.onclose = () => this.#onClosed();
     this.client.onerror = (error) => this.logger.warn({ upstream: this.id, error: error.message }, "upstream transport error");
   }
@@ -130,12 +134,14 @@ export abstract class ClientUpstream implements Upstream {
     return this.#connecting;
   }
 
-  async request(method: string, params?: Record<string, unknown>, options?: RequestOptions): Promise<Record<string, unknown>> {
+  async request(method: string, params?: Record<string, unknown>, options?: UpstreamRequestOptions): Promise<Record<string, unknown>> {
     const client = await this.ready();
     const timeout = options?.timeout ?? this.#timeoutMs;
+    // The traceparent is a transport header (HttpUpstream sends it); the SDK client takes only its own options.
+    const { traceparent: _traceparent, ...sdkOptions } = options ?? {};
     try {
       return await client.request(params === undefined ? { method } : { method, params }, RawResultSchema, {
-        ...options,
+        ...sdkOptions,
         ...(timeout !== undefined ? { timeout } : {}),
       });
     } catch (thrown) {

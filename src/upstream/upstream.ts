@@ -12,6 +12,9 @@ export type UpstreamState = "idle" | "connecting" | "connected" | "restarting" |
 export type UpstreamEvent =
   /** The server sent notifications/tools/list_changed: list again and check the pins again. */
   | { type: "tools_list_changed"; upstream: string }
+  /** The server sent notifications/prompts/list_changed or notifications/resources/list_changed. */
+  | { type: "prompts_list_changed"; upstream: string }
+  | { type: "resources_list_changed"; upstream: string }
   /** The connection ended without close() (a stdio child exited, say). */
   | { type: "exited"; upstream: string }
   | { type: "restarting"; upstream: string; attempt: number; delay_ms: number }
@@ -21,6 +24,9 @@ export type UpstreamEvent =
   | { type: "gave_up"; upstream: string; attempts: number; error: string };
 
 export type UpstreamListener = (event: UpstreamEvent) => void;
+
+/** The SDK's request options, and the caller's W3C traceparent (sent as a header to an HTTP upstream; stdio has no headers). */
+export type UpstreamRequestOptions = RequestOptions & { traceparent?: string };
 
 export interface Upstream {
   /** The registry id. */
@@ -46,7 +52,7 @@ export interface Upstream {
    * A connection lost or a timeout becomes McpgovError "upstream_unavailable";
    * an error the server answered with (McpError) is rethrown unchanged.
    */
-  request(method: string, params?: Record<string, unknown>, options?: RequestOptions): Promise<Record<string, unknown>>;
+  request(method: string, params?: Record<string, unknown>, options?: UpstreamRequestOptions): Promise<Record<string, unknown>>;
 
   /** Every tool across all pages, each exactly as the server listed it. */
   listToolsRaw(options?: RequestOptions): Promise<RawTool[]>;

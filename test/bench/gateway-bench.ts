@@ -1,42 +1,62 @@
 /**
- * @module Gateway overhead: the same echo tool called directly over
- * Streamable HTTP and through `mcpgov serve` (policy, pins and the SQLite
- * audit store on), both on loopback, at a fixed request rate; then the
- * rate the gateway sustains with concurrent clients.
+ * @module Gateway cost against the floor. The same JSON-only echo upstream
+ * (json-echo-upstream.ts) is called four ways, interleaved in one run:
+ * directly; through a raw `node:http` byte forwarder (raw-forwarder.ts);
+ * through a bare SDK proxy (sdk-proxy.ts: low-level Server + Client, no
+ * policy, audit or scanning); and through `mcpgov serve` with the reference
+ * policy, pins, output scanning and the durable audit store (intent and
+ * outcome records, synchronous=full unless MCPGOV_BENCH_AUDIT_SYNC=normal).
+ * The client is hand-rolled (lean-client.ts) so that on this 2-core machine
+ * the load generator costs little next to what it measures.
  *
- * Two pairs are measured. "SDK": SDK clients against an SDK echo server,
- * what a typical deployment looks like. "lean": a hand-rolled client
- * (lean-client.ts) against a JSON-only echo server (json-echo-upstream.ts),
- * both cheap per call, so on this 2-core machine the gateway is the
- * bottleneck of the run and its own ceiling shows.
- * MCPGOV_BENCH_AUDIT_SYNC=normal runs the gateway with audit.synchronous: normal.
+ * Each repeat (MCPGOV_BENCH_REPEATS, default 3) visits the four targets in a
+ * rotated order: latency at a fixed low rate, then a closed-loop run of 16
+ * sessions. Over the repeats every target serves at least 50,000 calls
+ * before its RSS is read. CPU per call is the forwarding process's own
+ * (user + system from /proc), which the neighbours' load disturbs far less
+ * than wall-clock rates. MCPGOV_BENCH_TRACING=on turns the gateway's
+ * tracing on, every request sampled and exported to a loopback receiver
+ * that discards it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { Agent } from "node:http";
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import { Agent, createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { loadGatewayConfig } from "../../src/gateway/config.js";
 import { pinServers } from "../../src/gateway/pin-servers.js";
 import { emptyLock, writeLockFile } from "../../src/gateway/pins.js";
 import { buildBundle } from "../../src/toolchain/build.js";
-import { leanSession } from "./lean-client.js";
-import { fmt, nowMicros, summarise, type Summary } from "./stats.js";
+import { leanSession, type LeanSession } from "./lean-client.js";
+import { fmt, nowMicros, summarise } from "./stats.js";
 
-const RATE_PER_SEC = 50;
-const CALLS_PER_ROUND = 500;
-const ROUNDS = Number(process.env["MCPGOV_BENCH_ROUNDS"] ?? 2);
+const RATE_PER_SEC = 100;
+const LATENCY_CALLS = 400;
 const CONCURRENCY = 16;
-const THROUGHPUT_SECONDS = 5;
+const REPEATS = Math.max(1, Number(process.env["MCPGOV_BENCH_REPEATS"] ?? 3));
+const CALLS_FOR_RSS = Number(process.env["MCPGOV_BENCH_GATEWAY_CALLS"] ?? 50_000);
 const KEY = "bench-key-0123456789abcdef";
+
+interface Target {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  /** The process whose CPU and RSS count for this path. */
+  process: ChildProcess;
+}
+
+interface Sample {
+  p50: number;
+  p99: number;
+  rate: number;
+  cpuPerCall: number;
+}
 
 function firstLine(child: ChildProcess, match: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on("line", (line) => {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
       const m = match.exec(line);
       if (m) resolve(m[1] ?? line);
     });
@@ -44,19 +64,7 @@ function firstLine(child: ChildProcess, match: RegExp): Promise<string> {
   });
 }
 
-async function connect(url: string, headers: Record<string, string> = {}): Promise<Client> {
-  const client = new Client({ name: "bench", version: "1" });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
-  return client;
-}
-
-type Call = (text: string) => Promise<unknown>;
-
-/**
- * CPU time (user + system, ms) a process has used, from /proc (Linux; USER_HZ
- * is 100 there). On a shared 2-core machine wall-clock rates swing with the
- * neighbours' load; the gateway's CPU per call does much less.
- */
+/** CPU time (user + system, ms) from /proc (Linux; USER_HZ is 100 there). */
 function cpuMs(pid: number | undefined): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
@@ -66,147 +74,166 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
-/** Open-loop: calls start on a fixed schedule whether or not earlier ones finished. */
-async function fixedRate(call: Call, calls: number): Promise<number[]> {
+function rssMb(pid: number | undefined): number {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]!;
+    return Number(kb) / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Open loop at a fixed rate: calls start on schedule whether or not earlier ones finished. */
+async function fixedRate(session: LeanSession): Promise<{ p50: number; p99: number }> {
   const samples: number[] = [];
-  const interval = 1000 / RATE_PER_SEC;
   const start = performance.now();
   const pending: Promise<void>[] = [];
-  for (let i = 0; i < calls; i++) {
-    const due = start + i * interval;
-    const wait = due - performance.now();
+  for (let i = 0; i < LATENCY_CALLS; i++) {
+    const wait = start + (i * 1000) / RATE_PER_SEC - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     pending.push(
       (async () => {
         const t0 = nowMicros();
-        await call(`call ${i}`);
+        await session.call(`call ${i}`);
         samples.push(nowMicros() - t0);
       })(),
     );
   }
   await Promise.all(pending);
-  return samples;
+  const s = summarise(samples);
+  return { p50: s.median / 1000, p99: s.p99 / 1000 };
 }
 
-const sdkCall = (client: Client): Call => (text) => client.callTool({ name: "echo", arguments: { text } });
-
-/** Closed loop: each of CONCURRENCY sessions calls again as soon as its last call returned. */
-async function throughput(open: () => Promise<{ call: Call; close(): Promise<void> | void }>, pid?: number): Promise<{ rate: number; cpuPerCall: number }> {
-  const sessions = await Promise.all(Array.from({ length: CONCURRENCY }, open));
+/** Closed loop: CONCURRENCY sessions, each calling again as soon as its last call returned, `calls` calls in all. */
+async function closedLoop(target: Target, agent: Agent, calls: number): Promise<{ rate: number; cpuPerCall: number }> {
+  const sessions = await Promise.all(Array.from({ length: CONCURRENCY }, () => leanSession(target.url, target.headers, agent)));
   for (const s of sessions) await s.call("warm");
-  let done = 0;
-  const cpuBefore = cpuMs(pid);
-  const until = Date.now() + THROUGHPUT_SECONDS * 1000;
+  let started = 0;
+  const cpuBefore = cpuMs(target.process.pid);
+  const t0 = performance.now();
   await Promise.all(
     sessions.map(async (session) => {
-      while (Date.now() < until) {
+      while (started < calls) {
+        started++;
         await session.call("x");
-        done++;
       }
     }),
   );
-  const cpuPerCall = (cpuMs(pid) - cpuBefore) / done;
-  await Promise.all(sessions.map((s) => s.close()));
-  return { rate: done / THROUGHPUT_SECONDS, cpuPerCall };
+  const seconds = (performance.now() - t0) / 1000;
+  return { rate: started / seconds, cpuPerCall: (cpuMs(target.process.pid) - cpuBefore) / started };
 }
 
-async function latency(direct: Call, governed: Call): Promise<{ d: Summary; g: Summary }> {
-  for (let i = 0; i < 300; i++) {
-    await direct("warm");
-    await governed("warm");
-  }
-  const directSamples: number[] = [];
-  const governedSamples: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    directSamples.push(...(await fixedRate(direct, CALLS_PER_ROUND)));
-    governedSamples.push(...(await fixedRate(governed, CALLS_PER_ROUND)));
-  }
-  return { d: summarise(directSamples), g: summarise(governedSamples) };
+async function measure(target: Target, agent: Agent, calls: number): Promise<Sample> {
+  const session = await leanSession(target.url, target.headers, agent);
+  for (let i = 0; i < 200; i++) await session.call("warm");
+  const latency = await fixedRate(session);
+  return { ...latency, ...(await closedLoop(target, agent, calls)) };
 }
 
-function latencyRows(label: string, { d, g }: { d: Summary; g: Summary }): string[] {
-  const ms = (us: number) => fmt(us / 1000, 3).padStart(8);
-  return [
-    `${`${label} direct`.padEnd(16)} ${ms(d.median)} ${ms(d.p99)}`,
-    `${`${label} via mcpgov`.padEnd(16)} ${ms(g.median)} ${ms(g.p99)}   ratio ${fmt(g.median / d.median, 2)}× p50, ${fmt(g.p99 / d.p99, 2)}× p99`,
-    `${`${label} added`.padEnd(16)} ${ms(g.median - d.median)} ${ms(g.p99 - d.p99)}   (goal ≤ 0.5 p50, ≤ 2 p99)`,
-  ];
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const spread = (values: number[], digits: number) => `${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)}`;
+
+async function discardingReceiver(): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end("{}"));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, server };
+}
+
+function child(root: string, script: string, args: string[] = []): ChildProcess {
+  return spawn(process.execPath, [join(root, "dist", "test", "bench", script), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+}
+
+async function writeConfig(workDir: string, root: string, upstreamUrl: string, sync: string, tracesUrl?: string): Promise<string> {
+  const bundle = join(workDir, "gateway-bench.tar.gz");
+  await buildBundle({ policyDir: join(root, "policy", "reference"), output: bundle, revision: "bench" });
+  const configPath = join(workDir, "bench.mcpgov.yaml");
+  await writeFile(
+    configPath,
+    [
+      "listen: {host: 127.0.0.1, port: 0}",
+      `data_dir: ${join(workDir, "gateway-data")}`,
+      `bundle: ${bundle}`,
+      `audit: {synchronous: ${sync}}`,
+      ...(tracesUrl ? [`tracing: {endpoint: "${tracesUrl}", sample_ratio: 1}`] : []),
+      "auth: {mode: api_keys, keys: [{id: bench, key_env: MCPGOV_BENCH_KEY, subject: bench, roles: []}]}",
+      "servers:",
+      `  - {id: echo, risk_tags: [prod], transport: {type: streamable_http, url: "${upstreamUrl}"}, tools: {echo: read}}`,
+      "",
+    ].join("\n"),
+  );
+  const env = { ...process.env, MCPGOV_BENCH_KEY: KEY };
+  const config = await loadGatewayConfig(configPath, { env });
+  await writeLockFile(config.source.lock_path, (await pinServers(config.servers, emptyLock(), { env })).lock);
+  return configPath;
 }
 
 export async function gatewayBench(root: string, workDir: string): Promise<string[]> {
-  const upstream = spawn(process.execPath, [join(root, "dist", "test", "bench", "echo-upstream.js")], { stdio: ["ignore", "pipe", "inherit"] });
-  const jsonUpstream = spawn(process.execPath, [join(root, "dist", "test", "bench", "json-echo-upstream.js")], { stdio: ["ignore", "pipe", "inherit"] });
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
   const sync = process.env["MCPGOV_BENCH_AUDIT_SYNC"] === "normal" ? "normal" : "full";
-  let gateway: ChildProcess | undefined;
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
+  const children: ChildProcess[] = [];
+  const traces = process.env["MCPGOV_BENCH_TRACING"] === "on" ? await discardingReceiver() : undefined;
   try {
+    const upstream = child(root, "json-echo-upstream.js");
+    children.push(upstream);
     const upstreamUrl = await firstLine(upstream, /^(http:\/\/\S+)$/);
-    const jsonUpstreamUrl = await firstLine(jsonUpstream, /^(http:\/\/\S+)$/);
-    const bundle = join(workDir, "gateway-bench.tar.gz");
-    await buildBundle({ policyDir: join(root, "policy", "reference"), output: bundle, revision: "bench" });
-    const configPath = join(workDir, "bench.mcpgov.yaml");
-    await writeFile(
-      configPath,
-      [
-        "listen: {host: 127.0.0.1, port: 0}",
-        `data_dir: ${join(workDir, "gateway-data")}`,
-        `bundle: ${bundle}`,
-        // Only when set, so this bench also runs against a gateway from before the key existed.
-        ...(sync === "normal" ? ["audit: {synchronous: normal}"] : []),
-        "auth: {mode: api_keys, keys: [{id: bench, key_env: MCPGOV_BENCH_KEY, subject: bench, roles: []}]}",
-        "servers:",
-        `  - {id: echo, risk_tags: [prod], transport: {type: streamable_http, url: "${upstreamUrl}"}, tools: {echo: read}}`,
-        `  - {id: json-echo, risk_tags: [prod], transport: {type: streamable_http, url: "${jsonUpstreamUrl}"}, tools: {echo: read}}`,
-        "",
-      ].join("\n"),
-    );
-    const env = { ...process.env, MCPGOV_BENCH_KEY: KEY };
-    const config = await loadGatewayConfig(configPath, { env });
-    await writeLockFile(config.source.lock_path, (await pinServers(config.servers, emptyLock(), { env })).lock);
+    const raw = child(root, "raw-forwarder.js", [upstreamUrl]);
+    const sdk = child(root, "sdk-proxy.js", [upstreamUrl]);
+    children.push(raw, sdk);
+    const configPath = await writeConfig(workDir, root, upstreamUrl, sync, traces?.url);
     // MCPGOV_BENCH_GATEWAY_NODE_ARGS="--cpu-prof" profiles the gateway process.
     const nodeArgs = (process.env["MCPGOV_BENCH_GATEWAY_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
-    gateway = spawn(process.execPath, [...nodeArgs, join(root, "bin", "mcpgov.js"), "serve", "--config", configPath, "--log-level", "warn"], {
-      env,
+    const gateway = spawn(process.execPath, [...nodeArgs, join(root, "bin", "mcpgov.js"), "serve", "--config", configPath, "--log-level", "warn"], {
+      env: { ...process.env, MCPGOV_BENCH_KEY: KEY },
       stdio: ["ignore", "pipe", "inherit"],
     });
-    const gatewayUrl = await firstLine(gateway, /listening on (http:\/\/\S+)/);
-    const auth = { authorization: `Bearer ${KEY}` };
-
-    const direct = await connect(upstreamUrl);
-    const governed = await connect(`${gatewayUrl}/mcp/echo`, auth);
-    const sdkLatency = await latency(sdkCall(direct), sdkCall(governed));
-    await direct.close();
-    await governed.close();
-    const leanDirect = await leanSession(jsonUpstreamUrl, {}, agent);
-    const leanGoverned = await leanSession(`${gatewayUrl}/mcp/json-echo`, auth, agent);
-    const leanLatency = await latency(leanDirect.call, leanGoverned.call);
-
-    const sdkOpen = (url: string, headers: Record<string, string>) => async () => {
-      const client = await connect(url, headers);
-      return { call: sdkCall(client), close: () => client.close() };
-    };
-    const leanOpen = (url: string, headers: Record<string, string>) => () => leanSession(url, headers, agent);
-    const sdkDirect = await throughput(sdkOpen(upstreamUrl, {}), upstream.pid);
-    const sdkVia = await throughput(sdkOpen(`${gatewayUrl}/mcp/echo`, auth), gateway.pid);
-    const leanDirect2 = await throughput(leanOpen(jsonUpstreamUrl, {}), jsonUpstream.pid);
-    const leanVia = await throughput(leanOpen(`${gatewayUrl}/mcp/json-echo`, auth), gateway.pid);
-    const rateRow = (label: string, direct: { rate: number; cpuPerCall: number }, via: { rate: number; cpuPerCall: number }) =>
-      `  ${label.padEnd(5)} direct ${fmt(direct.rate, 0).padStart(5)} calls/s, via mcpgov ${fmt(via.rate, 0).padStart(5)} calls/s (${fmt(via.rate / direct.rate, 2)}× of direct); ` +
-      `CPU per call: upstream ${fmt(direct.cpuPerCall, 2)} ms, gateway ${fmt(via.cpuPerCall, 2)} ms (one core's worth ≈ ${fmt(1000 / via.cpuPerCall, 0)} calls/s)`;
-    return [
-      `gateway overhead (ms) at ${RATE_PER_SEC} calls/s, ${ROUNDS}×${CALLS_PER_ROUND} calls per path, audit store on (synchronous=${sync})`,
-      "SDK = SDK client → SDK echo server; lean = hand-rolled client → JSON-only echo server (see gateway-bench.ts)",
-      "path                  p50      p99",
-      ...latencyRows("SDK", sdkLatency),
-      ...latencyRows("lean", leanLatency),
-      `throughput, ${CONCURRENCY} concurrent sessions, ${THROUGHPUT_SECONDS} s each (goal ≥ 2000 calls/s via mcpgov):`,
-      rateRow("SDK", sdkDirect, sdkVia),
-      rateRow("lean", leanDirect2, leanVia),
+    children.push(gateway);
+    const targets: Target[] = [
+      { name: "direct", url: upstreamUrl, headers: {}, process: upstream },
+      { name: "raw forwarder", url: await firstLine(raw, /^(http:\/\/\S+)$/), headers: {}, process: raw },
+      { name: "bare SDK proxy", url: await firstLine(sdk, /^(http:\/\/\S+)$/), headers: {}, process: sdk },
+      { name: "mcpgov", url: `${await firstLine(gateway, /listening on (http:\/\/\S+)/)}/mcp/echo`, headers: { authorization: `Bearer ${KEY}` }, process: gateway },
     ];
+    const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
+    const callsPerRepeat = Math.ceil(CALLS_FOR_RSS / REPEATS);
+    for (let repeat = 0; repeat < REPEATS; repeat++) {
+      // Rotate the order so no target always runs first (or last) in a repeat.
+      for (let i = 0; i < targets.length; i++) {
+        const target = targets[(i + repeat) % targets.length]!;
+        samples.get(target.name)!.push(await measure(target, agent, callsPerRepeat));
+      }
+    }
+    const rss = new Map(targets.map((t) => [t.name, rssMb(t.process.pid)]));
+    const m = (name: string, key: keyof Sample) => median(samples.get(name)!.map((s) => s[key]));
+    const lines = [
+      `gateway vs the floor: JSON echo upstream, lean client; ${REPEATS} interleaved repeats (median, spread min–max); latency at ${RATE_PER_SEC} calls/s (${LATENCY_CALLS} calls), throughput with ${CONCURRENCY} sessions; mcpgov with policy, pins, output scanning, audit synchronous=${sync}, tracing ${traces ? "on (every request)" : "off"}`,
+      `  ${"path".padEnd(15)} ${"p50 ms".padStart(14)} ${"p99 ms".padStart(14)} ${"calls/s".padStart(16)} ${"CPU ms/call".padStart(16)} ${"RSS MB".padStart(8)}`,
+    ];
+    for (const t of targets) {
+      const s = samples.get(t.name)!;
+      const col = (key: keyof Sample, digits: number, width: number) => `${fmt(m(t.name, key), digits)} (${spread(s.map((x) => x[key]), digits)})`.padStart(width);
+      lines.push(`  ${t.name.padEnd(15)} ${col("p50", 2, 14)} ${col("p99", 2, 14)} ${col("rate", 0, 16)} ${col("cpuPerCall", 3, 16)} ${fmt(rss.get(t.name)!, 0).padStart(8)}`);
+    }
+    const ok = (met: boolean) => (met ? "met" : "NOT met");
+    for (const name of ["raw forwarder", "bare SDK proxy", "mcpgov"]) {
+      lines.push(
+        `  ${name}: added p50 ${fmt(m(name, "p50") - m("direct", "p50"), 2)} ms, p99 ${fmt(m(name, "p99") - m("direct", "p99"), 2)} ms over direct; ` +
+          `throughput ${fmt(m(name, "rate") / m("direct", "rate"), 2)}× direct, ${fmt(m(name, "rate") / m("raw forwarder", "rate"), 2)}× raw, ${fmt(m(name, "rate") / m("bare SDK proxy", "rate"), 2)}× SDK proxy; ` +
+          `CPU/call ${fmt(m(name, "cpuPerCall") / m("raw forwarder", "cpuPerCall"), 2)}× raw, ${fmt(m(name, "cpuPerCall") / m("bare SDK proxy", "cpuPerCall"), 2)}× SDK proxy`,
+      );
+    }
+    const cpuRatio = m("mcpgov", "cpuPerCall") / m("raw forwarder", "cpuPerCall");
+    const added = m("mcpgov", "p50") - m("direct", "p50");
+    const rateRatio = m("mcpgov", "rate") / m("raw forwarder", "rate");
+    lines.push(
+      `  goals: CPU per call ≤ 2× raw: ${fmt(cpuRatio, 2)}× ${ok(cpuRatio <= 2)}; added p50 ≤ 0.5 ms: ${fmt(added, 2)} ms ${ok(added <= 0.5)}; throughput ≥ 0.5× raw: ${fmt(rateRatio, 2)}× ${ok(rateRatio >= 0.5)}`,
+    );
+    return lines;
   } finally {
     agent.destroy();
-    gateway?.kill("SIGTERM");
-    upstream.kill("SIGTERM");
-    jsonUpstream.kill("SIGTERM");
+    traces?.server.close();
+    for (const c of children) c.kill("SIGTERM");
   }
 }

@@ -9,6 +9,7 @@ import { decisionBench } from "./decision-bench.js";
 import { diffBench } from "./diff-bench.js";
 import { gatewayBench } from "./gateway-bench.js";
 import { scanBench } from "./scan-bench.js";
+import { tracingBench } from "./tracing-bench.js";
 
 const root = packageRoot();
 const work = await mkdtemp(join(tmpdir(), "mcpgov-bench-"));
@@ -19,6 +20,7 @@ const benches: Array<[string, () => Promise<string[]>]> = [
   ["audit", () => auditBench(work)],
   ["gateway", () => gatewayBench(root, work)],
   ["scan", () => scanBench()],
+  ["tracing", () => tracingBench()],
   ["cli", () => cliBench(root, work)],
 ];
 try {

@@ -22,6 +22,7 @@ import { type StagedPolicy, stagePolicy } from "../../src/toolchain/stage.js";
 import { startTopdown, type TopdownEvaluator } from "../../src/toolchain/topdown.js";
 import { seededRandom } from "../fixtures/corpus.js";
 import { runCli } from "../helpers/cli.js";
+import { expectExample } from "../helpers/readme.js";
 
 const POLICY = "test/fixtures/parity-policy";
 const CORPUS_SIZE = 3_000;
@@ -112,6 +113,7 @@ describe("the every-builtin policy on both evaluators", () => {
     expect(out).toContain("planted indexof disagreement");
     expect(out).toContain("parity.reason (OPA topdown and the WASM bundle disagree)");
     expect(out).toContain("PARITY: 1 case(s)");
+    expectExample("test-parity", out.replaceAll(`${work}/`, "").replace(/^.*\bprobe\.cases\.json:$/m, "probe.cases.json:"));
     let json = "";
     jsonReporter((text) => (json += text)).report(run);
     const document = JSON.parse(json) as { parity: unknown; cases: { mismatches: { parity?: boolean }[]; parity?: { agree: boolean } }[] };

@@ -8,9 +8,9 @@ import { repoRoot } from "./cli.js";
 import { KEY_ENV, KEYS, type Workspace } from "./gateway.js";
 
 /** A `mcpgov serve` child process and the URL it printed. */
-export async function serve(ws: Workspace): Promise<{ child: ChildProcess; url: string; stderr: string[] }> {
+export async function serve(ws: Workspace, options: { logLevel?: string } = {}): Promise<{ child: ChildProcess; url: string; stderr: string[] }> {
   // Its own process group, so cleanup can reach the servers it started too.
-  const child = spawn(process.execPath, [join(repoRoot, "bin", "mcpgov.js"), "serve", "--config", ws.configPath, "--log-level", "warn"], {
+  const child = spawn(process.execPath, [join(repoRoot, "bin", "mcpgov.js"), "serve", "--config", ws.configPath, "--log-level", options.logLevel ?? "warn"], {
     cwd: ws.dir,
     env: { ...process.env, ...KEY_ENV },
     stdio: ["ignore", "pipe", "pipe"],

@@ -27,7 +27,7 @@ export function gatewayChecks(state: CallState): StageResult {
   if (!entry || !state.upstream) return denied("mcpgov.unknown-server", `server "${request.serverId}" is not in the registry`);
   if (lookup && !lookup.ok && lookup.kind === "unavailable") {
     // The policy would let it run, but without the server's tools no pin can be checked: fail closed.
-    ctx.metrics.upstreamErrors.inc({ server: request.serverId, kind: "unavailable" });
+    ctx.metrics.upstreamErrors.inc({ server: ctx.metrics.serverLabel(request.serverId), kind: "unavailable" });
     const text = `mcpgov could not reach server "${request.serverId}": ${lookup.reason} (call id ${callId})`;
     return refuse(state, "failed", text, { error: lookup.reason });
   }

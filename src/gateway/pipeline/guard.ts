@@ -19,15 +19,32 @@ const KIND_OF: Partial<Record<McpMethod, PayloadKind>> = {
 };
 
 function account(state: CallState, guarded: GuardedPayload<unknown>): CallState["extra"] {
-  state.ctx.metrics.outputVerdicts.inc({ verdict: guarded.verdict.decision, server: state.request.serverId });
+  state.ctx.metrics.recordOutputVerdict(guarded.verdict.decision, state.request.serverId);
   return { ...state.extra, output_verdict: guarded.verdict.decision, findings: guarded.findings, output_rules: guarded.verdict.rules, ...guarded.audit };
+}
+
+/**
+ * `_meta["mcpgov/…"]` (and `data["mcpgov/…"]` on errors) is where the
+ * gateway tells a client what it decided. A server that writes those keys
+ * itself would put words in the gateway's mouth (a fake decision, a fake
+ * quarantine id), so they are dropped from whatever a server sends.
+ */
+export function withoutGatewayKeys<T>(payload: T, field: "_meta" | "data"): T {
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return payload;
+  const inner = (payload as Record<string, unknown>)[field];
+  if (typeof inner !== "object" || inner === null || Array.isArray(inner)) return payload;
+  const keys = Object.keys(inner);
+  if (!keys.some((k) => k.startsWith("mcpgov/"))) return payload;
+  const kept = Object.fromEntries(Object.entries(inner).filter(([k]) => !k.startsWith("mcpgov/")));
+  return { ...payload, [field]: kept };
 }
 
 export async function guard(state: CallState): Promise<StageResult> {
   const { ctx, engine, envelope, callId, request } = state;
   // A server's request relayed to the client was guarded on the way out; the answer is the client's own.
   if (envelope.call.direction === "server_to_client") return state;
-  const guarded = await guardPayload(ctx, engine.isolated, state.result, envelope, callId, { kind: KIND_OF[request.method] ?? "resource" });
+  const sent = withoutGatewayKeys(state.result, "_meta");
+  const guarded = await guardPayload(ctx, engine.isolated, sent, envelope, callId, { kind: KIND_OF[request.method] ?? "resource" });
   const extra = account(state, guarded);
   if (guarded.withheld === undefined) return { ...state, result: guarded.payload, extra };
   // The output was withheld: the call ran, so the outcome is still "executed".
@@ -39,13 +56,16 @@ export async function guard(state: CallState): Promise<StageResult> {
 export async function guardUpstreamError(state: CallState, error: McpError): Promise<McpError> {
   const { ctx, engine, envelope, callId } = state;
   // McpError prefixes "MCP error <code>: " to what the server sent.
-  const sent = { code: error.code, message: error.message.replace(/^MCP error -?\d+: /, ""), ...(error.data !== undefined ? { data: error.data } : {}) };
+  const sent = withoutGatewayKeys(
+    { code: error.code, message: error.message.replace(/^MCP error -?\d+: /, ""), ...(error.data !== undefined ? { data: error.data } : {}) },
+    "data",
+  );
   const guarded = await guardPayload(ctx, engine.isolated, sent, envelope, callId, { kind: "error" });
   if (guarded.withheld !== undefined) {
     const e = withheldError(guarded.withheld, error.code);
     return new McpError(e.code, e.message, e.data);
   }
-  if (guarded.verdict.decision === "PASS") return error;
+  if (guarded.verdict.decision === "PASS" && sent.data === error.data) return error;
   return new McpError(error.code, guarded.payload.message, guarded.payload.data);
 }
 

@@ -15,6 +15,7 @@ import { parseGatewayConfig } from "../config.js";
 import type { GatewayContext } from "../context.js";
 import { createMetrics } from "../metrics.js";
 import { Registry } from "../registry.js";
+import type { AttributeValue, CallTrace, Tracing, TraceSpan } from "../../telemetry/call-trace.js";
 import { mediate } from "./mediate.js";
 import type { MediatedRequest } from "./request.js";
 
@@ -144,5 +145,82 @@ describe("mediate", () => {
     expect(mediated.ok).toBe(false);
     expect(audit.entries).toHaveLength(1);
     expect(audit.entries[0]).toMatchObject({ decision: "DENY", fail_closed: "invalid_envelope", extra: { invalid_request: { field: "call.arguments" } } });
+  });
+});
+
+/** A Tracing double that keeps every span it starts: what the pipeline said, in order. */
+interface RecordedSpan {
+  name: string;
+  kind: "server" | "internal" | "client";
+  attributes: Record<string, AttributeValue>;
+  failed?: string;
+  ended: boolean;
+  parent?: RecordedSpan;
+}
+
+function recordingTracing(): Tracing & { spans: RecordedSpan[] } {
+  const spans: RecordedSpan[] = [];
+  const span = (recorded: RecordedSpan): TraceSpan => {
+    spans.push(recorded);
+    return {
+      set: (key, value) => void (value !== undefined && (recorded.attributes[key] = value)),
+      fail: (message) => void (recorded.failed = message),
+      traceparent: () => `00-${"a".repeat(32)}-${String(spans.indexOf(recorded) + 1).padStart(16, "0")}-01`,
+      end: () => void (recorded.ended = true),
+    };
+  };
+  return {
+    spans,
+    startCall(start) {
+      const root: RecordedSpan = { name: `${start.method} ${start.tool ?? ""}`.trim(), kind: "server", attributes: {}, ended: false };
+      const trace: CallTrace = { ...span(root), traceId: "a".repeat(32), child: (name, kind = "internal") => span({ name, kind, attributes: {}, ended: false, parent: root }) };
+      return trace;
+    },
+    flush: async () => undefined,
+    shutdown: async () => undefined,
+  };
+}
+
+describe("mediate, traced", () => {
+  const summary = (spans: RecordedSpan[]) => spans.map((s) => `${s.kind}:${s.name}${s.failed ? ` (${s.failed})` : ""}`);
+
+  it("ends every span, children under the request's span, and hands the upstream call's traceparent to dispatch", async () => {
+    const audit = new MemoryAudit();
+    const { ctx } = context(new StaticEngine("ALLOW"), audit);
+    const tracing = recordingTracing();
+    ctx.tracing = tracing;
+    let sent: string | undefined;
+    const mediated = await mediate(ctx, request(async (_params, options) => ((sent = options.traceparent), { content: [] })));
+    expect(mediated.ok).toBe(true);
+    expect(summary(tracing.spans)).toEqual(["server:tools/call echo", "internal:mcpgov.decide", "client:tools/call echo", "internal:mcpgov.output_guard"]);
+    expect(tracing.spans.every((s) => s.ended)).toBe(true);
+    expect(tracing.spans.slice(1).every((s) => s.parent === tracing.spans[0])).toBe(true);
+    expect(sent).toBe(`00-${"a".repeat(32)}-${"3".padStart(16, "0")}-01`);
+    expect(audit.entries.map((e) => (e as { extra?: { trace_id?: string } }).extra?.trace_id)).toEqual(["a".repeat(32), "a".repeat(32)]);
+  });
+
+  it("marks a DENY as no failure, and a failed upstream or a stage that throws as one", async () => {
+    const deny = context(new StaticEngine("DENY"), new MemoryAudit());
+    const denied = recordingTracing();
+    deny.ctx.tracing = denied;
+    await mediate(deny.ctx, request(deny.dispatch));
+    expect(summary(denied.spans)).toEqual(["server:tools/call echo", "internal:mcpgov.decide"]);
+    expect(denied.spans[0]!.attributes).toMatchObject({ "mcpgov.decision": "DENY", "mcpgov.outcome": "blocked" });
+
+    const down = context(new StaticEngine("ALLOW"), new MemoryAudit());
+    const unreachable = recordingTracing();
+    down.ctx.tracing = unreachable;
+    await mediate(down.ctx, request(async () => Promise.reject(new Error("ECONNREFUSED (double)"))));
+    expect(summary(unreachable.spans)).toEqual(["server:tools/call echo (failed)", "internal:mcpgov.decide", "client:tools/call echo (upstream unavailable)"]);
+
+    const engine = new StaticEngine("ALLOW");
+    engine.outputThrows = true;
+    const broken = context(engine, new MemoryAudit());
+    const thrown = recordingTracing();
+    broken.ctx.tracing = thrown;
+    await mediate(broken.ctx, request(broken.dispatch));
+    expect(summary(thrown.spans)).toEqual(["server:tools/call echo (error)", "internal:mcpgov.decide", "client:tools/call echo", "internal:mcpgov.output_guard (guard stage failed)"]);
+    // No span says what the upstream answered or what failed inside it.
+    expect(JSON.stringify(thrown.spans.map((s) => s.attributes))).not.toContain("output policy double broke");
   });
 });

@@ -18,6 +18,7 @@ import type { MediatedRequest } from "./request.js";
 import { describeThrown } from "../../core/errors.js";
 import { type CallState, isRefusal, type Refusal, refuse, type Stage, type StageResult } from "./state.js";
 import type { GatewayContext } from "../context.js";
+import { describeOutcome, stageSpan } from "./trace-stages.js";
 
 /** What became of a request: the recipient's (guarded) answer, or a refusal for the caller to phrase. */
 export type Mediated = { ok: true; callId: string; result: unknown } | { ok: false; callId: string; refusal: Refusal; upstreamError?: McpError };
@@ -26,6 +27,7 @@ export type Mediated = { ok: true; callId: string; result: unknown } | { ok: fal
 const guardOutbound: Stage = (state) => (state.envelope.call.direction === "server_to_client" ? guardServerRequest(state) : state);
 
 const AFTER_PREPARE: readonly Stage[] = [decide, gatewayChecks, checkHiddenDefinition, approve, guardOutbound, execute, filterListing, guard];
+const TRACED_STAGES = { decide, approve, guard, guardOutbound };
 
 /**
  * Writes the one record; when the store refuses it, the caller still gets
@@ -35,10 +37,12 @@ const AFTER_PREPARE: readonly Stage[] = [decide, gatewayChecks, checkHiddenDefin
 async function recordOrRefuse(begun: Begun, final: Final, ran: boolean): Promise<Refusal | undefined> {
   try {
     await recordOutcome(begun, final);
+    describeOutcome(begun.trace, begun.callId, final.decision, final.outcome);
     return undefined;
   } catch (error) {
     begun.logger.error({ call_id: begun.callId, error: describeThrown(error) }, "audit store refused the outcome record");
-    begun.ctx.metrics.upstreamErrors.inc({ server: begun.request.serverId, kind: "audit_unavailable" });
+    begun.ctx.metrics.upstreamErrors.inc({ server: begun.ctx.metrics.serverLabel(begun.request.serverId), kind: "audit_unavailable" });
+    describeOutcome(begun.trace, begun.callId, final.decision, "error");
     const text = ran
       ? `mcpgov withheld this request's result: it ran (its intent is recorded), but the outcome record could not be written (${describeThrown(error)}) (call id ${begun.callId})`
       : `mcpgov did not run this request, and its record could not be written (${describeThrown(error)}) (call id ${begun.callId})`;
@@ -46,8 +50,26 @@ async function recordOrRefuse(begun: Begun, final: Final, ran: boolean): Promise
   }
 }
 
+/**
+ * Mediates one request. Under a gateway's drain (graceful shutdown) the
+ * request is tracked, so shutdown waits for it; when the grace runs out,
+ * the drain's signal cancels it in the stage that waits (approve, execute).
+ */
 export async function mediate(ctx: GatewayContext, request: MediatedRequest): Promise<Mediated> {
+  return ctx.drain ? ctx.drain.track(() => mediateOnce(ctx, request)) : mediateOnce(ctx, request);
+}
+
+async function mediateOnce(ctx: GatewayContext, request: MediatedRequest): Promise<Mediated> {
   const begun = begin(ctx, request);
+  try {
+    return await mediateBegun(begun);
+  } finally {
+    // After the record: the request's span covers the whole mediation, evidence included.
+    begun.trace.end();
+  }
+}
+
+async function mediateBegun(begun: Begun): Promise<Mediated> {
   const prepared = await prepare(begun);
   if (isRefusal(prepared)) {
     const unrecorded = await recordOrRefuse(begun, {
@@ -64,9 +86,12 @@ export async function mediate(ctx: GatewayContext, request: MediatedRequest): Pr
   let state: CallState = prepared;
   let last: StageResult = prepared;
   for (const stage of AFTER_PREPARE) {
+    const traced = stageSpan(state, stage, TRACED_STAGES);
     try {
       last = await stage(state);
+      traced.describe?.(traced.span, last);
     } catch (error) {
+      traced.span.fail(`${stage.name} stage failed`);
       // A stage that throws is the gateway's own fault: nothing more runs,
       // nothing the upstream may have answered is passed on, and the record
       // says which stage failed.
@@ -74,6 +99,8 @@ export async function mediate(ctx: GatewayContext, request: MediatedRequest): Pr
       last = refuse(state, "error", `mcpgov failed in its ${stage.name} stage and did not pass this request's result on (call id ${state.callId})`, {
         error: `${stage.name}: ${describeThrown(error)}`,
       });
+    } finally {
+      traced.span.end();
     }
     if (isRefusal(last)) break;
     state = last;

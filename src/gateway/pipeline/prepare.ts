@@ -13,6 +13,9 @@ import { egressOfArguments } from "../../core/egress-of.js";
 import { describeThrown } from "../../core/errors.js";
 import { findIllFormed, toWellFormed, wellFormedJson } from "../../core/well-formed.js";
 import type { GatewayContext } from "../context.js";
+import { lazyChildLogger } from "../../logger.js";
+import { NOOP_TRACE } from "../../telemetry/call-trace.js";
+import { startCallTrace } from "./trace-stages.js";
 import { classifyTool, registryFacts } from "../registry.js";
 import { type MediatedRequest, requestFacts } from "./request.js";
 import { type CallState, type Refusal, refuse } from "./state.js";
@@ -23,18 +26,24 @@ export interface Begun {
   request: MediatedRequest;
   callId: string;
   logger: CallState["logger"];
+  trace: CallState["trace"];
   engine: CallState["engine"];
   facts: CallState["facts"];
 }
 
 export function begin(ctx: GatewayContext, request: MediatedRequest): Begun {
+  const facts = requestFacts(request.method, request.params);
+  const logger = request.logger ?? ctx.logger;
+  const trace = ctx.tracing ? startCallTrace(ctx.tracing, request, facts) : NOOP_TRACE;
   return {
     ctx,
     request,
     callId: randomUUID(),
-    logger: request.logger ?? ctx.logger,
+    // The call's log lines carry its trace id, as its audit records do.
+    logger: trace.traceId === undefined ? logger : lazyChildLogger(logger, { trace_id: trace.traceId }),
+    trace,
     engine: ctx.bundles.current(),
-    facts: requestFacts(request.method, request.params),
+    facts,
   };
 }
 

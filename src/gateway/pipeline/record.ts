@@ -24,10 +24,15 @@ export async function writeIntent(state: CallState): Promise<{ seq: number; mask
       decision: state.decision,
       decisionLatencyUs: state.decisionLatencyUs,
       // The approval it runs on, so `audit why` shows intent and approval together.
-      extra: state.approval ? { approval_id: state.approval.id } : {},
+      extra: withTraceId(state, state.approval ? { approval_id: state.approval.id } : {}),
     }),
   );
   return { seq: intent.seq, maskedEnvelope: (intent as { envelope: Envelope }).envelope };
+}
+
+/** The call's trace id joins the record's extra (sealed with it), so a record leads to its trace and back. */
+function withTraceId(of: Pick<Begun, "trace">, extra: AuditExtra): AuditExtra {
+  return of.trace.traceId === undefined ? extra : { ...extra, trace_id: of.trace.traceId };
 }
 
 /** The envelope's digest, computed once per call. */
@@ -65,8 +70,8 @@ export interface Final {
 export async function recordOutcome(begun: Begun, final: Final): Promise<void> {
   const { ctx, request, callId } = begun;
   const { decision, outcome } = final;
-  ctx.metrics.decisions.inc({ decision: decision.decision, rule: decision.rules[0] ?? "", server: request.serverId });
-  if (outcome === "blocked" || outcome === "pending") ctx.metrics.blocked.inc({ reason: decision.rules[0] ?? "", server: request.serverId });
+  ctx.metrics.decisions.inc({ decision: decision.decision, rule: decision.rules[0] ?? "", server: ctx.metrics.serverLabel(request.serverId) });
+  if (outcome === "blocked" || outcome === "pending") ctx.metrics.blocked.inc({ reason: decision.rules[0] ?? "", server: ctx.metrics.serverLabel(request.serverId) });
   const record = await ctx.audit.append(
     buildAuditEntry({
       envelope: final.envelope,
@@ -78,14 +83,14 @@ export async function recordOutcome(begun: Begun, final: Final): Promise<void> {
       ...(final.upstreamMs !== undefined ? { upstreamLatencyMs: final.upstreamMs } : {}),
       ...(final.intentSeq !== undefined ? { intentSeq: final.intentSeq } : {}),
       ...(final.maskedEnvelope ? { maskedEnvelope: final.maskedEnvelope } : {}),
-      extra: final.extra,
+      extra: withTraceId(begun, final.extra),
     }),
   );
   // Durable now; the SIEM feed gets a copy without waiting (offer never throws or blocks).
   ctx.decisionLogs?.offer(record);
   begun.logger.info(
     // The tool's name, never a resource URI or arguments: those may carry secrets.
-    { call_id: callId, method: request.method, server: request.serverId, ...(final.envelope.call.tool ? { tool: final.envelope.call.tool } : {}), decision: decision.decision, rules: decision.rules, outcome },
+    { call_id: callId, method: request.method, server: ctx.metrics.serverLabel(request.serverId), ...(final.envelope.call.tool ? { tool: final.envelope.call.tool } : {}), decision: decision.decision, rules: decision.rules, outcome },
     request.method,
   );
 }

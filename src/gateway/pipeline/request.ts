@@ -20,6 +20,8 @@ export interface DispatchOptions {
   /** Milliseconds the transport may wait; the pipeline's own deadline governs. */
   timeoutMs: number;
   onProgress?: (progress: Progress) => void;
+  /** The W3C traceparent of the upstream-call span, for an HTTP upstream (absent when untraced). */
+  traceparent?: string;
 }
 
 export interface MediatedRequest {
@@ -35,6 +37,14 @@ export interface MediatedRequest {
   signal: AbortSignal;
   /** The request's logger (its lines carry the HTTP request id). */
   logger?: Logger;
+  /** The client's MCP session (Mcp-Session-Id), for the trace. */
+  sessionId?: string;
+  /**
+   * The client's W3C traceparent as received (params._meta.traceparent, else
+   * the HTTP header): untrusted text, parsed strictly, used only as the
+   * parent of the request's span; it never enters the envelope.
+   */
+  traceparent?: string;
   /** Set when the client asked for progress. */
   sendProgress?: (progress: Progress) => Promise<void>;
   /**

@@ -9,6 +9,7 @@ import type { AuditExtra, Outcome } from "../../core/audit-record.js";
 import type { Decision } from "../../core/decision.js";
 import type { Envelope } from "../../core/envelope.js";
 import type { Logger } from "../../logger.js";
+import type { CallTrace } from "../../telemetry/call-trace.js";
 import type { Upstream } from "../../upstream/upstream.js";
 import type { ActiveEngine } from "../bundle-manager.js";
 import type { GatewayContext } from "../context.js";
@@ -21,6 +22,8 @@ export interface CallState {
   request: MediatedRequest;
   logger: Logger;
   callId: string;
+  /** The request's span (the shared no-op when untraced). */
+  trace: CallTrace;
   /** The bundle that decides this call, from prepare to record (a swap mid-call does not change it). */
   engine: ActiveEngine;
   facts: RequestFacts;
