@@ -166,6 +166,8 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     category: "secret",
     pattern: /(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,200}(?![A-Za-z0-9_-])/g,
     prefilter: ["k-"],
+    // Tried only at each "k-": a third of the time of the lookbehind-first search.
+    anchor: { literals: ["k-"], offset: 1 },
     validators: [notPlaceholder, entropyAtLeast(3.5), (c) => charClasses(c.value) >= 3],
     confidence: 0.9,
     priority: 90,
@@ -176,6 +178,7 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     category: "secret",
     pattern: /(?<![A-Za-z0-9_.-])eyJ[A-Za-z0-9_-]{5,2048}\.eyJ[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{0,2048}(?![A-Za-z0-9_-])/g,
     prefilter: ["yJ"],
+    anchor: { literals: ["yJ"], offset: 1 },
     validators: [jwtShape],
     confidence: 0.95,
     priority: 92,
@@ -188,6 +191,7 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     pattern: /:\/\/[^\s:@/?#"'<>]{0,128}:([^\s@/"'<>]{1,256})@[A-Za-z0-9.[\]-]{1,253}/gd,
     group: 1,
     prefilter: ["@"],
+    anchor: { literals: ["://"] },
     validators: [urlScheme, notPlaceholder, (c) => !/^(?:pass(?:word)?|pwd|secret|\$\w+)$/i.test(c.value), urlPasswordShape],
     confidence: 0.9,
     priority: 88,
@@ -223,6 +227,8 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     // Found at its @ (a literal the engine finds fast); the validator reads the local part leftwards.
     pattern: /@[A-Za-z0-9.-]{1,253}/g,
     prefilter: ["@"],
+    // indexOf finds an @ at memchr speed, several times faster than the regex's own search.
+    anchor: { literals: ["@"] },
     validators: [emailShape],
     confidence: 0.9,
     priority: 40,
@@ -231,8 +237,10 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     id: "pii.phone",
     type: "phone",
     category: "pii",
+    // Each branch checks the character before it after its first character, not before: irregexp then
+    // searches for that character ("+", "(" or a digit) instead of testing a lookbehind at every position.
     pattern:
-      /(?<![\w+./:-])(?:\+\d{1,15}(?:[ .-]\(?\d{1,6}\)?){0,6}|\(\d{2,4}\)[ .-]?\d{2,5}(?:[ .-]\d{2,6}){1,3}|\d{2,5}(?:[ .-]\d{2,6}){2,4})(?![\w/:-]|\.\d)/g,
+      /(?:\+(?<![\w+./:-]\+)\d{1,15}(?:[ .-]\(?\d{1,6}\)?){0,6}|\((?<![\w+./:-]\()\d{2,4}\)[ .-]?\d{2,5}(?:[ .-]\d{2,6}){1,3}|\d(?<![\w+./:-]\d)\d{1,4}(?:[ .-]\d{2,6}){2,4})(?![\w/:-]|\.\d)/g,
     validators: [phoneShape],
     confidence: 0.85,
     priority: 30,

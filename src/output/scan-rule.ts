@@ -47,6 +47,13 @@ export interface ScanRule {
    * search skips ahead by its first character ("yJ", not "eyJ").
    */
   prefilter?: readonly string[];
+  /**
+   * Where every match starts: `offset` characters before an occurrence of
+   * one of `literals` (case-sensitive). The pattern then runs only there
+   * (see match-cursor.ts), not over the whole text. A wrong anchor hides
+   * matches: every rule's anchor is checked against its plain search.
+   */
+  anchor?: RuleAnchor;
   /** Lower-case words of which one must appear within `keywordWindow` characters before the value. */
   keywords?: readonly string[];
   keywordWindow?: number;
@@ -61,6 +68,13 @@ export interface ScanRule {
   confidence: number;
   /** Where findings overlap, the higher priority wins (specific credentials over generic ones). */
   priority: number;
+}
+
+export interface RuleAnchor {
+  /** Pick literals that start with a rare character: `indexOf` skips ahead by it. */
+  literals: readonly string[];
+  /** How many characters before the literal a match starts (`[rs]k_live_` starts one before `k_live_`). */
+  offset?: number;
 }
 
 /** Whether one of `words` (lower case) appears within `window` characters before `start`. */

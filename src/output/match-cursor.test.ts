@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { anchoredCursor, anchorStarts, globalCursor, type MatchCursor } from "./match-cursor.js";
+import type { RuleAnchor, ScanRule } from "./scan-rule.js";
+
+const rule = (pattern: RegExp): ScanRule => ({ id: "t", type: "t", category: "secret", pattern, confidence: 1, priority: 1 });
+
+/** [index, text] of every match, resuming after a match at `skip(match)` when given. */
+function walk(cursor: MatchCursor, skip?: (m: RegExpExecArray) => number | undefined): Array<[number, string]> {
+  const out: Array<[number, string]> = [];
+  for (let m = cursor.next(); m !== null; m = cursor.next()) {
+    out.push([m.index, m[0]]);
+    const to = skip?.(m);
+    if (to !== undefined) cursor.skipTo(to);
+  }
+  return out;
+}
+
+function both(pattern: RegExp, text: string, anchor: RuleAnchor, skip?: (m: RegExpExecArray) => number | undefined) {
+  const starts = anchorStarts(text, anchor, new Map());
+  return { plain: walk(globalCursor(pattern, text), skip), anchored: walk(anchoredCursor(rule(pattern), text, starts), skip) };
+}
+
+describe("anchored matching", () => {
+  it("finds every literal occurrence, overlapping ones included, minus the offset", () => {
+    expect(anchorStarts("xaaaa-aa", { literals: ["aa"] }, new Map())).toEqual([1, 2, 3, 6]);
+    expect(anchorStarts("k-sk-", { literals: ["k-"], offset: 1 }, new Map())).toEqual([2]);
+    expect(anchorStarts("b@a://c", { literals: ["://", "@"] }, new Map())).toEqual([1, 3]);
+  });
+
+  it("yields the global search's matches: leftmost first, none inside an earlier match, lookbehinds reading the whole text", () => {
+    const pattern = /(?<![a-z])ab{1,5}/g;
+    const text = "ab abbb xab ab-abab abbbbbbb";
+    const { plain, anchored } = both(pattern, text, { literals: ["a"] });
+    expect(plain).toEqual([[0, "ab"], [3, "abbb"], [12, "ab"], [15, "ab"], [20, "abbbbb"]]);
+    expect(anchored).toEqual(plain);
+  });
+
+  it("resumes after a span a validator widened, as the global search does", () => {
+    const pattern = /BEGIN/g;
+    const text = "BEGIN x BEGIN y END BEGIN";
+    // Widen the first match to the END: the BEGIN inside it is skipped by both.
+    const skip = (m: RegExpExecArray) => (m.index === 0 ? text.indexOf("END") + 3 : undefined);
+    const { plain, anchored } = both(pattern, text, { literals: ["BEGIN"] }, skip);
+    expect(plain).toEqual([[0, "BEGIN"], [20, "BEGIN"]]);
+    expect(anchored).toEqual(plain);
+  });
+
+  it("moves past an empty match when told to, as the engine does", () => {
+    const pattern = /@?/g;
+    const skip = (m: RegExpExecArray) => (m[0] === "" ? m.index + 1 : undefined);
+    const { anchored } = both(pattern, "a@b@", { literals: ["@"] }, skip);
+    expect(anchored).toEqual([[1, "@"], [3, "@"]]);
+  });
+});
