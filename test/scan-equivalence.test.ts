@@ -53,10 +53,10 @@ describe("anchored scan equals the reference scan", () => {
     }
   });
 
-  it("keeps each anchor's promise: every match of the rule's pattern starts at its offset before an anchor literal", () => {
+  it("keeps each literal anchor's promise: every match of the rule's pattern starts at its offset before an anchor literal", () => {
     const all = texts.join("\n");
-    for (const rule of BUILTIN_RULES.filter((r) => r.anchor)) {
-      const { literals, offset = 0 } = rule.anchor!;
+    for (const rule of BUILTIN_RULES.filter((r) => r.anchor?.literals)) {
+      const { literals = [], offset = 0 } = rule.anchor!;
       const pattern = new RegExp(rule.pattern.source, rule.pattern.flags);
       let count = 0;
       for (const m of all.matchAll(pattern)) {

@@ -60,6 +60,8 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     pattern: /(?:^|[^A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dg,
     group: 1,
     prefilter: ["ws", "WS", "cretAccess", "cret_access", "CRET_ACCESS"],
+    // Tried only just before each run of 40 or more base64 characters in a window, not at every boundary in it.
+    anchor: { run: { chars: "A-Za-z0-9/+", min: 40 }, offset: 1 },
     keywords: ["aws", "secretaccess", "secret_access"],
     keywordWindow: 400,
     scope: "keywords",

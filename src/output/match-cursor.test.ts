@@ -23,7 +23,11 @@ function both(pattern: RegExp, text: string, anchor: RuleAnchor, skip?: (m: RegE
 describe("anchored matching", () => {
   it("finds every literal occurrence, overlapping ones included, minus the offset", () => {
     expect(anchorStarts("xaaaa-aa", { literals: ["aa"] }, new Map())).toEqual([1, 2, 3, 6]);
+    // A literal too near the start for its offset, or the window's, starts no match.
     expect(anchorStarts("k-sk-", { literals: ["k-"], offset: 1 }, new Map())).toEqual([2]);
+    expect(anchorStarts("k-sk-", { literals: ["k-"], offset: 1 }, new Map(), 3, 5)).toEqual([]);
+    expect(anchorStarts("k-sk-", { literals: ["k-"], offset: 1 }, new Map(), 2, 5)).toEqual([0]);
+    expect(anchorStarts("k-sk-", { literals: ["k-"], offset: 1 }, new Map(), 1, 5)).toEqual([1]);
     expect(anchorStarts("b@a://c", { literals: ["://", "@"] }, new Map())).toEqual([1, 3]);
   });
 
@@ -50,5 +54,35 @@ describe("anchored matching", () => {
     const skip = (m: RegExpExecArray) => (m[0] === "" ? m.index + 1 : undefined);
     const { anchored } = both(pattern, "a@b@", { literals: ["@"] }, skip);
     expect(anchored).toEqual([[1, "@"], [3, "@"]]);
+  });
+});
+
+describe("run anchors", () => {
+  const anchor: RuleAnchor = { run: { chars: "a-z", min: 4 }, offset: 1 };
+
+  it("finds each run of at least min class characters, one before its start, clamped to the window", () => {
+    //            0123456789012345678901234
+    const text = "abcd-abc-abcdefghij-xy-abcd";
+    expect(anchorStarts(text, anchor, new Map())).toEqual([0, 8, 22]);
+    // A window cutting a run keeps it only if min characters of it are inside; its start becomes the window's.
+    expect(anchorStarts(text, anchor, new Map(), 12, 24)).toEqual([0]);
+    expect(anchorStarts(text, anchor, new Map(), 16, 27)).toEqual([6]);
+    expect(anchorStarts(text, anchor, new Map(), 16, 26)).toEqual([]);
+    expect(anchorStarts(text, anchor, new Map(), 15, 27)).toEqual([0, 7]);
+  });
+
+  it("counts only ASCII class characters: a letter outside ASCII ends a run", () => {
+    expect(anchorStarts("abcdéfgh", anchor, new Map())).toEqual([0]);
+    expect(anchorStarts("abcéfgh", anchor, new Map())).toEqual([]);
+  });
+
+  it("yields the global search's matches for a run-shaped pattern, windowed or not", () => {
+    const pattern = /(?:^|[^a-z])([a-z]{4})(?![a-z])/g;
+    const text = "abcd xyz qwer, abcdefg zz-wxyz";
+    const plain = walk(globalCursor(pattern, text));
+    expect(plain).toEqual([[0, "abcd"], [8, " qwer"], [25, "-wxyz"]]);
+    expect(walk(anchoredCursor(rule(pattern), text, anchorStarts(text, anchor, new Map())))).toEqual(plain);
+    const window = text.slice(17);
+    expect(walk(anchoredCursor(rule(pattern), window, anchorStarts(text, anchor, new Map(), 17, text.length)))).toEqual(walk(globalCursor(pattern, window)));
   });
 });

@@ -1,23 +1,24 @@
 /**
  * @module How a rule's pattern walks a text: a global search (one regex pass
  * over the whole text), or, for a rule with an `anchor`, a sticky match
- * tried only where one of its literals occurs. Both yield the same matches
- * in the same order, the anchored one without searching the text with the
- * rule's regex. Pure.
+ * tried only where the anchor says a match can start: just before one of
+ * its literals, or just before a long run of a character class. Both yield
+ * the same matches in the same order. Pure.
  *
  * Why it is the same: a global regex returns the leftmost match starting at
- * or after lastIndex. Every match starts `offset` characters before an
- * anchor literal (the rule promises it, and scan-rule.test checks it on the
- * corpus), so trying the candidate starts after lastIndex in order, each
- * with the same pattern made sticky, finds that same leftmost match; the
- * match at one start does not depend on where the search began, lookbehinds
- * included, because both read the whole text.
+ * or after lastIndex. Every match starts at a candidate (the rule promises
+ * it; test/scan-equivalence.test.ts compares both walks on the corpora), so
+ * trying the candidates after lastIndex in order, each with the same
+ * pattern made sticky, finds that same leftmost match: the match at one
+ * start does not depend on where the search began, lookbehinds included,
+ * because both read the same text.
  *
- * Why literals and not one multi-pattern automaton: the JavaScript engine's
- * `indexOf` finds a literal that starts with a rare character at memchr
- * speed (an `@` in 4 MB in well under a millisecond), where an Aho–Corasick
- * walk in JavaScript costs about 2.5 ns per character (10 ms per 4 MB), more
- * than the regex passes it would replace.
+ * Why literals and runs, not one multi-pattern automaton: `indexOf` finds a
+ * literal that starts with a rare character at memchr speed (an `@` in
+ * 4 MB in well under a millisecond), and a run of 40 is found by probing
+ * one character in 40; an Aho–Corasick walk in JavaScript reads every
+ * character, about 2.5 ns each (10 ms per 4 MB), more than the regex passes
+ * it would replace.
  */
 import type { RuleAnchor, ScanRule } from "./scan-rule.js";
 
@@ -28,8 +29,8 @@ export interface MatchCursor {
   skipTo(index: number): void;
 }
 
-/** Where literals occur in one text, shared by the rules of one scan. */
-export type LiteralPositions = Map<string, number[]>;
+/** Where each anchor literal starts in one text (ascending), shared by the rules of one scan. */
+export type AnchorCache = Map<string, number[]>;
 
 /** A global regex over the whole text, as `RegExp.prototype.exec` walks it. */
 export function globalCursor(pattern: RegExp, text: string): MatchCursor {
@@ -42,25 +43,110 @@ export function globalCursor(pattern: RegExp, text: string): MatchCursor {
   };
 }
 
-/** Every start of `literal` in `text` (overlapping ones included), found once per scan. */
-export function literalPositions(text: string, literal: string, cache: LiteralPositions): number[] {
-  let positions = cache.get(literal);
-  if (!positions) {
-    positions = [];
-    for (let i = text.indexOf(literal); i !== -1; i = text.indexOf(literal, i + 1)) positions.push(i);
-    cache.set(literal, positions);
-  }
-  return positions;
+/** Every start of `literal` in `text`, overlapping occurrences included. */
+function literalStarts(text: string, literal: string): number[] {
+  const starts: number[] = [];
+  for (let i = text.indexOf(literal); i !== -1; i = text.indexOf(literal, i + 1)) starts.push(i);
+  return starts;
 }
 
-/** The candidate starts of an anchored rule, ascending and distinct. */
-export function anchorStarts(text: string, anchor: RuleAnchor, cache: LiteralPositions): number[] {
-  const offset = anchor.offset ?? 0;
-  const lists = anchor.literals.map((literal) => literalPositions(text, literal, cache));
+const classTables = new Map<string, Uint8Array>();
+
+/** Membership of the ASCII characters in a class body; characters from 128 up are never members. */
+function classTable(chars: string): Uint8Array {
+  let table = classTables.get(chars);
+  if (!table) {
+    const member = new RegExp(`^[${chars}]$`);
+    table = new Uint8Array(128);
+    for (let c = 0; c < 128; c++) table[c] = member.test(String.fromCharCode(c)) ? 1 : 0;
+    classTables.set(chars, table);
+  }
+  return table;
+}
+
+/**
+ * Starts of the runs of at least `min` class characters in
+ * `text.slice(from, to)`, relative to it. Probes one character in `min`: a
+ * run that long covers a probe, and a probe outside the class rules out the
+ * `min` positions before it. Each character is read at most twice, so the
+ * walk is linear. Runs are found per window, not over the whole text: a
+ * rule scoped to keywords reads only its windows.
+ */
+function runStarts(text: string, chars: string, min: number, from: number, to: number): number[] {
+  const table = classTable(chars);
   const starts: number[] = [];
-  for (const list of lists) for (const at of list) if (at >= offset) starts.push(at - offset);
+  let probe = from + min - 1;
+  while (probe < to) {
+    let c = text.charCodeAt(probe);
+    if (c >= 128 || table[c] === 0) {
+      probe += min;
+      continue;
+    }
+    let start = probe;
+    while (start > from && (c = text.charCodeAt(start - 1)) < 128 && table[c] === 1) start--;
+    let end = probe + 1;
+    while (end < to && (c = text.charCodeAt(end)) < 128 && table[c] === 1) end++;
+    if (end - start >= min) starts.push(start - from);
+    // text[end] is outside the class: the next long run ends after end + min.
+    probe = end + min;
+  }
+  return starts;
+}
+
+/** Each literal's occurrences in `text`, found once per scan. */
+function literalLists(text: string, literals: readonly string[], cache: AnchorCache): number[][] {
+  return literals.map((literal) => {
+    let starts = cache.get(literal);
+    if (!starts) {
+      starts = literalStarts(text, literal);
+      cache.set(literal, starts);
+    }
+    return starts;
+  });
+}
+
+/** False when the anchor cannot occur in `text`, so the rule has no match (runs are not looked for here). */
+export function anchorFound(text: string, anchor: RuleAnchor, cache: AnchorCache): boolean {
+  return anchor.run !== undefined || literalLists(text, anchor.literals, cache).some((starts) => starts.length > 0);
+}
+
+/** Whether `literal` occurs in `text`, from the cache when an anchor already looked for it. */
+export function containsLiteral(text: string, literal: string, cache: AnchorCache): boolean {
+  const starts = cache.get(literal);
+  return starts ? starts.length > 0 : text.includes(literal);
+}
+
+/**
+ * The candidate starts of an anchored rule in `text.slice(from, to)`,
+ * relative to it and ascending: `offset` before a literal that lies wholly
+ * in the window, or before a run with `run.min` characters in it (at the
+ * window's start when the run starts before it: a pattern can match there
+ * with `^`).
+ */
+export function anchorStarts(text: string, anchor: RuleAnchor, cache: AnchorCache, from = 0, to = text.length): number[] {
+  const offset = anchor.offset ?? 0;
+  if (anchor.run) return runStarts(text, anchor.run.chars, anchor.run.min, from, to).map((start) => Math.max(0, start - offset));
+  const lists = literalLists(text, anchor.literals, cache);
+  const starts: number[] = [];
+  lists.forEach((list, i) => {
+    const length = anchor.literals[i]!.length;
+    // A literal nearer the window's start than `offset` would start its match before the window.
+    for (let k = lowerBound(list, from + offset); k < list.length && list[k]! + length <= to; k++) starts.push(list[k]! - from - offset);
+  });
   if (lists.length > 1) starts.sort((a, b) => a - b);
   return starts;
+}
+
+/** The first index whose value is at least `value` in an ascending list. */
+function lowerBound(list: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 const stickyPatterns = new WeakMap<RegExp, RegExp>();
@@ -75,7 +161,7 @@ function sticky(pattern: RegExp): RegExp {
   return copy;
 }
 
-/** The rule's pattern tried at each of `starts` (ascending) that is not inside an earlier match. */
+/** The rule's pattern tried in `text` at each of `starts` (ascending) that is not inside an earlier match. */
 export function anchoredCursor(rule: ScanRule, text: string, starts: readonly number[]): MatchCursor {
   const pattern = sticky(rule.pattern);
   let i = 0;

@@ -70,12 +70,24 @@ export interface ScanRule {
   priority: number;
 }
 
-export interface RuleAnchor {
-  /** Pick literals that start with a rare character: `indexOf` skips ahead by it. */
-  literals: readonly string[];
-  /** How many characters before the literal a match starts (`[rs]k_live_` starts one before `k_live_`). */
-  offset?: number;
-}
+/**
+ * Where every match of a rule starts: `offset` characters before an
+ * occurrence of one of `literals` (case-sensitive), or before the start of
+ * a run of at least `run.min` characters of the class `run.chars` (or at the
+ * start of the searched text, when that is nearer).
+ */
+export type RuleAnchor = { offset?: number } & (
+  | {
+      /** Pick literals that start with a rare character: `indexOf` skips ahead by it. */
+      literals: readonly string[];
+      run?: undefined;
+    }
+  | {
+      /** A class body of ASCII characters, as between the brackets of a regular expression ("A-Za-z0-9/+"). */
+      run: { chars: string; min: number };
+      literals?: undefined;
+    }
+);
 
 /** Whether one of `words` (lower case) appears within `window` characters before `start`. */
 export function keywordBefore(text: string, start: number, window: number, words: readonly string[]): boolean {

@@ -3,7 +3,7 @@
  * prefilter passes (over the whole text, or only at its anchors), validates candidates, and keeps one finding per span
  * (the highest priority where spans overlap). Pure.
  */
-import { anchoredCursor, anchorStarts, globalCursor, type LiteralPositions } from "./match-cursor.js";
+import { type AnchorCache, anchoredCursor, anchorFound, anchorStarts, containsLiteral, globalCursor } from "./match-cursor.js";
 import type { Candidate, ScanRule } from "./scan-rule.js";
 import { keywordBefore } from "./scan-rule.js";
 import { shannonEntropy } from "./validators.js";
@@ -50,20 +50,20 @@ export function scanText(input: string, rules: readonly ScanRule[], options: Tex
   const candidates: TextMatch[] = [];
   let truncated = false;
   const memo = new Map<unknown, unknown>();
-  const literals: LiteralPositions = new Map();
+  const anchors: AnchorCache = new Map();
 
   outer: for (const rule of rules) {
+    const { anchor } = rule;
     // An anchored rule with no anchor in the text has no match: its prefilter need not be searched for.
-    const starts = rule.anchor && rule.scope !== "keywords" ? anchorStarts(text, rule.anchor, literals) : undefined;
-    if (starts?.length === 0) continue;
-    if (rule.prefilter && !rule.prefilter.some((s) => text.includes(s))) continue;
+    if (anchor && !anchorFound(text, anchor, anchors)) continue;
+    if (rule.prefilter && !rule.prefilter.some((s) => containsLiteral(text, s, anchors))) continue;
     let windows: Array<[number, number]> = [[0, text.length]];
     let hits: KeywordHits | undefined;
     if (rule.scope === "keywords" && rule.keywords) ({ windows, hits } = keywordWindows(text, rule, rule.keywordWindow ?? 64));
     for (const [from, to] of windows) {
     const slice = from === 0 && to === text.length ? text : text.slice(from, to);
     // Rules are shared; scanning is synchronous and validators never scan, so starting each cursor afresh is enough.
-    const cursor = starts ? anchoredCursor(rule, slice, starts) : globalCursor(rule.pattern, slice);
+    const cursor = anchor ? anchoredCursor(rule, slice, anchorStarts(text, anchor, anchors, from, to)) : globalCursor(rule.pattern, slice);
     let match: RegExpExecArray | null;
     while ((match = cursor.next()) !== null) {
       if (match[0].length === 0) {
