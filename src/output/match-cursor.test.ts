@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { anchoredCursor, anchorStarts, globalCursor, type MatchCursor } from "./match-cursor.js";
 import type { RuleAnchor, ScanRule } from "./scan-rule.js";
 
+/** Candidate starts over the whole text, dense or not. */
+const everyStart = (text: string, anchor: RuleAnchor): number[] | undefined => anchorStarts(text, anchor, new Map(), 0, text.length, 0);
+
 const rule = (pattern: RegExp): ScanRule => ({ id: "t", type: "t", category: "secret", pattern, confidence: 1, priority: 1 });
 
 /** [index, text] of every match, resuming after a match at `skip(match)` when given. */
@@ -16,19 +19,19 @@ function walk(cursor: MatchCursor, skip?: (m: RegExpExecArray) => number | undef
 }
 
 function both(pattern: RegExp, text: string, anchor: RuleAnchor, skip?: (m: RegExpExecArray) => number | undefined) {
-  const starts = anchorStarts(text, anchor, new Map());
+  const starts = anchorStarts(text, anchor, new Map(), 0, text.length, 0)!;
   return { plain: walk(globalCursor(pattern, text), skip), anchored: walk(anchoredCursor(rule(pattern), text, starts), skip) };
 }
 
 describe("anchored matching", () => {
   it("finds every literal occurrence, overlapping ones included, minus the offset", () => {
-    expect(anchorStarts("xaaaa-aa", { literals: ["aa"] }, new Map())).toEqual([1, 2, 3, 6]);
+    expect(everyStart("xaaaa-aa", { literals: ["aa"] })).toEqual([1, 2, 3, 6]);
     // A literal too near the start for its offset, or the window's, starts no match.
-    expect(anchorStarts("k-sk-", { literals: ["k-"], offset: 1 }, new Map())).toEqual([2]);
-    expect(anchorStarts("k-sk-", { literals: ["k-"], offset: 1 }, new Map(), 3, 5)).toEqual([]);
-    expect(anchorStarts("k-sk-", { literals: ["k-"], offset: 1 }, new Map(), 2, 5)).toEqual([0]);
-    expect(anchorStarts("k-sk-", { literals: ["k-"], offset: 1 }, new Map(), 1, 5)).toEqual([1]);
-    expect(anchorStarts("b@a://c", { literals: ["://", "@"] }, new Map())).toEqual([1, 3]);
+    expect(everyStart("k-sk-", { literals: ["k-"], offset: 1 })).toEqual([2]);
+    expect(anchorStarts("k-sk-", { literals: ["k-"], offset: 1 }, new Map(), 3, 5, 0)).toEqual([]);
+    expect(anchorStarts("k-sk-", { literals: ["k-"], offset: 1 }, new Map(), 2, 5, 0)).toEqual([0]);
+    expect(anchorStarts("k-sk-", { literals: ["k-"], offset: 1 }, new Map(), 1, 5, 0)).toEqual([1]);
+    expect(everyStart("b@a://c", { literals: ["://", "@"] })).toEqual([1, 3]);
   });
 
   it("yields the global search's matches: leftmost first, none inside an earlier match, lookbehinds reading the whole text", () => {
@@ -57,23 +60,33 @@ describe("anchored matching", () => {
   });
 });
 
+describe("dense anchors", () => {
+  it("are not used: the global search is cheaper than a call per occurrence", () => {
+    const text = `${"sk-".repeat(100)}${" ".repeat(6000)}`;
+    expect(anchorStarts(text, { literals: ["k-"], offset: 1 }, new Map())).toBeUndefined();
+    expect(anchorStarts(`sk-${" ".repeat(64)}`, { literals: ["k-"], offset: 1 }, new Map())).toEqual([0]);
+    expect(anchorStarts("a".repeat(41 * 4), { run: { chars: "a", min: 40 } }, new Map())).toEqual([0]);
+    expect(anchorStarts("aa-".repeat(100), { run: { chars: "a", min: 2 } }, new Map())).toBeUndefined();
+  });
+});
+
 describe("run anchors", () => {
   const anchor: RuleAnchor = { run: { chars: "a-z", min: 4 }, offset: 1 };
 
   it("finds each run of at least min class characters, one before its start, clamped to the window", () => {
     //            0123456789012345678901234
     const text = "abcd-abc-abcdefghij-xy-abcd";
-    expect(anchorStarts(text, anchor, new Map())).toEqual([0, 8, 22]);
+    expect(anchorStarts(text, anchor, new Map(), 0, text.length, 0)).toEqual([0, 8, 22]);
     // A window cutting a run keeps it only if min characters of it are inside; its start becomes the window's.
-    expect(anchorStarts(text, anchor, new Map(), 12, 24)).toEqual([0]);
-    expect(anchorStarts(text, anchor, new Map(), 16, 27)).toEqual([6]);
-    expect(anchorStarts(text, anchor, new Map(), 16, 26)).toEqual([]);
-    expect(anchorStarts(text, anchor, new Map(), 15, 27)).toEqual([0, 7]);
+    expect(anchorStarts(text, anchor, new Map(), 12, 24, 0)).toEqual([0]);
+    expect(anchorStarts(text, anchor, new Map(), 16, 27, 0)).toEqual([6]);
+    expect(anchorStarts(text, anchor, new Map(), 16, 26, 0)).toEqual([]);
+    expect(anchorStarts(text, anchor, new Map(), 15, 27, 0)).toEqual([0, 7]);
   });
 
   it("counts only ASCII class characters: a letter outside ASCII ends a run", () => {
-    expect(anchorStarts("abcdéfgh", anchor, new Map())).toEqual([0]);
-    expect(anchorStarts("abcéfgh", anchor, new Map())).toEqual([]);
+    expect(anchorStarts("abcdéfgh", anchor, new Map(), 0, "abcdéfgh".length, 0)).toEqual([0]);
+    expect(anchorStarts("abcéfgh", anchor, new Map(), 0, "abcéfgh".length, 0)).toEqual([]);
   });
 
   it("yields the global search's matches for a run-shaped pattern, windowed or not", () => {
@@ -81,8 +94,8 @@ describe("run anchors", () => {
     const text = "abcd xyz qwer, abcdefg zz-wxyz";
     const plain = walk(globalCursor(pattern, text));
     expect(plain).toEqual([[0, "abcd"], [8, " qwer"], [25, "-wxyz"]]);
-    expect(walk(anchoredCursor(rule(pattern), text, anchorStarts(text, anchor, new Map())))).toEqual(plain);
+    expect(walk(anchoredCursor(rule(pattern), text, anchorStarts(text, anchor, new Map(), 0, text.length, 0)!))).toEqual(plain);
     const window = text.slice(17);
-    expect(walk(anchoredCursor(rule(pattern), window, anchorStarts(text, anchor, new Map(), 17, text.length)))).toEqual(walk(globalCursor(pattern, window)));
+    expect(walk(anchoredCursor(rule(pattern), window, anchorStarts(text, anchor, new Map(), 17, text.length, 0)!))).toEqual(walk(globalCursor(pattern, window)));
   });
 });

@@ -29,8 +29,17 @@ export interface MatchCursor {
   skipTo(index: number): void;
 }
 
-/** Where each anchor literal starts in one text (ascending), shared by the rules of one scan. */
-export type AnchorCache = Map<string, number[]>;
+/** Where each anchor literal starts in one text (ascending), or null where it is dense; shared by the rules of one scan. */
+export type AnchorCache = Map<string, number[] | null>;
+
+/**
+ * Anchors closer together than this many characters on average: the global
+ * search instead (same matches). Finding an occurrence and trying a sticky
+ * match there cost a call each, about what the regex's own search spends on
+ * 100 characters, so dense anchors ("sk-sk-sk-…", "@.@.@.…") would make
+ * hostile input several times slower.
+ */
+export const DENSE_ANCHORS = 64;
 
 /** A global regex over the whole text, as `RegExp.prototype.exec` walks it. */
 export function globalCursor(pattern: RegExp, text: string): MatchCursor {
@@ -43,10 +52,13 @@ export function globalCursor(pattern: RegExp, text: string): MatchCursor {
   };
 }
 
-/** Every start of `literal` in `text`, overlapping occurrences included. */
-function literalStarts(text: string, literal: string): number[] {
+/** Every start of `literal` in `text`, overlapping occurrences included; null as soon as they are dense. */
+function literalStarts(text: string, literal: string, dense: number): number[] | null {
   const starts: number[] = [];
-  for (let i = text.indexOf(literal); i !== -1; i = text.indexOf(literal, i + 1)) starts.push(i);
+  const most = dense > 0 ? Math.max(1, text.length / dense) : Infinity;
+  for (let i = text.indexOf(literal); i !== -1; i = text.indexOf(literal, i + 1)) {
+    if (starts.push(i) > most) return null;
+  }
   return starts;
 }
 
@@ -94,11 +106,11 @@ function runStarts(text: string, chars: string, min: number, from: number, to: n
 }
 
 /** Each literal's occurrences in `text`, found once per scan. */
-function literalLists(text: string, literals: readonly string[], cache: AnchorCache): number[][] {
+function literalLists(text: string, literals: readonly string[], cache: AnchorCache, dense = DENSE_ANCHORS): Array<number[] | null> {
   return literals.map((literal) => {
     let starts = cache.get(literal);
-    if (!starts) {
-      starts = literalStarts(text, literal);
+    if (starts === undefined) {
+      starts = literalStarts(text, literal, dense);
       cache.set(literal, starts);
     }
     return starts;
@@ -107,13 +119,13 @@ function literalLists(text: string, literals: readonly string[], cache: AnchorCa
 
 /** False when the anchor cannot occur in `text`, so the rule has no match (runs are not looked for here). */
 export function anchorFound(text: string, anchor: RuleAnchor, cache: AnchorCache): boolean {
-  return anchor.run !== undefined || literalLists(text, anchor.literals, cache).some((starts) => starts.length > 0);
+  return anchor.run !== undefined || literalLists(text, anchor.literals, cache).some((starts) => starts === null || starts.length > 0);
 }
 
 /** Whether `literal` occurs in `text`, from the cache when an anchor already looked for it. */
 export function containsLiteral(text: string, literal: string, cache: AnchorCache): boolean {
   const starts = cache.get(literal);
-  return starts ? starts.length > 0 : text.includes(literal);
+  return starts === undefined ? text.includes(literal) : starts === null || starts.length > 0;
 }
 
 /**
@@ -121,20 +133,26 @@ export function containsLiteral(text: string, literal: string, cache: AnchorCach
  * relative to it and ascending: `offset` before a literal that lies wholly
  * in the window, or before a run with `run.min` characters in it (at the
  * window's start when the run starts before it: a pattern can match there
- * with `^`).
+ * with `^`). Undefined when they are denser than one in `dense` characters
+ * (0: never): the global search is cheaper then.
  */
-export function anchorStarts(text: string, anchor: RuleAnchor, cache: AnchorCache, from = 0, to = text.length): number[] {
+export function anchorStarts(text: string, anchor: RuleAnchor, cache: AnchorCache, from = 0, to = text.length, dense = DENSE_ANCHORS): number[] | undefined {
   const offset = anchor.offset ?? 0;
-  if (anchor.run) return runStarts(text, anchor.run.chars, anchor.run.min, from, to).map((start) => Math.max(0, start - offset));
-  const lists = literalLists(text, anchor.literals, cache);
-  const starts: number[] = [];
-  lists.forEach((list, i) => {
-    const length = anchor.literals[i]!.length;
-    // A literal nearer the window's start than `offset` would start its match before the window.
-    for (let k = lowerBound(list, from + offset); k < list.length && list[k]! + length <= to; k++) starts.push(list[k]! - from - offset);
-  });
-  if (lists.length > 1) starts.sort((a, b) => a - b);
-  return starts;
+  let starts: number[] = [];
+  if (anchor.run) {
+    starts = runStarts(text, anchor.run.chars, anchor.run.min, from, to).map((start) => Math.max(0, start - offset));
+  } else {
+    const lists = literalLists(text, anchor.literals, cache, dense);
+    for (let i = 0; i < lists.length; i++) {
+      const list = lists[i];
+      if (!list) return undefined;
+      const length = anchor.literals[i]!.length;
+      // A literal nearer the window's start than `offset` would start its match before the window.
+      for (let k = lowerBound(list, from + offset); k < list.length && list[k]! + length <= to; k++) starts.push(list[k]! - from - offset);
+    }
+    if (lists.length > 1) starts.sort((a, b) => a - b);
+  }
+  return starts.length * dense <= to - from ? starts : undefined;
 }
 
 /** The first index whose value is at least `value` in an ascending list. */

@@ -63,7 +63,8 @@ export function scanText(input: string, rules: readonly ScanRule[], options: Tex
     for (const [from, to] of windows) {
     const slice = from === 0 && to === text.length ? text : text.slice(from, to);
     // Rules are shared; scanning is synchronous and validators never scan, so starting each cursor afresh is enough.
-    const cursor = anchor ? anchoredCursor(rule, slice, anchorStarts(text, anchor, anchors, from, to)) : globalCursor(rule.pattern, slice);
+    const starts = anchor ? anchorStarts(text, anchor, anchors, from, to) : undefined;
+    const cursor = starts ? anchoredCursor(rule, slice, starts) : globalCursor(rule.pattern, slice);
     let match: RegExpExecArray | null;
     while ((match = cursor.next()) !== null) {
       if (match[0].length === 0) {
