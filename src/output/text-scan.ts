@@ -1,6 +1,7 @@
 /**
  * @module The scanning engine for one string: runs each rule whose
- * prefilter passes (over the whole text, or only at its anchors), validates candidates, and keeps one finding per span
+ * prefilter passes (over the whole text, or only at its anchors: see
+ * match-cursor.ts), validates candidates, and keeps one finding per span
  * (the highest priority where spans overlap). Pure.
  */
 import { type AnchorCache, anchoredCursor, anchorFound, anchorStarts, containsLiteral, globalCursor } from "./match-cursor.js";
