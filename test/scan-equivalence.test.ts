@@ -9,7 +9,7 @@ import { BUILTIN_RULES } from "../src/output/builtin-rules.js";
 import { scanOutput } from "../src/output/result-scan.js";
 import { scanText } from "../src/output/text-scan.js";
 import { HOSTILE } from "./bench/scan-bench.js";
-import { generateCorpus } from "./fixtures/corpus.js";
+import { generateCorpus, seededRandom } from "./fixtures/corpus.js";
 import { generateOutputCorpus } from "./fixtures/output-corpus/generate.js";
 import { loadRealClean } from "./fixtures/output-corpus/real-clean.js";
 import { REFERENCE_RULES } from "./fixtures/reference-scan-rules.js";
@@ -44,6 +44,30 @@ describe("anchored scan equals the reference scan", () => {
       findings += fast.findings.length;
     }
     expect(findings).toBeGreaterThan(0);
+  });
+
+  it("finds the same matches on seeded random splices of samples and anchor-shaped fragments", () => {
+    const rand = seededRandom(14);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
+    const base64 = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0MTIzNDU2Nzg5K/abcdefghijklmnopqrstuvwxyz";
+    const fragments = ["@", "://", "sk-", "k-", "eyJ", "yJ", "aws", "AWS_", "secret_access", " ", "\n", "=", ": ", "-", "."];
+    let matched = 0;
+    for (let n = 0; n < 300; n++) {
+      let text = "";
+      while (text.length < 2000 + rand() * 6000) {
+        const r = rand();
+        if (r < 0.4) {
+          const sample = pick(texts);
+          const at = Math.floor(rand() * sample.length);
+          text += sample.slice(at, at + 20 + Math.floor(rand() * 400));
+        } else if (r < 0.6) text += base64.slice(0, 30 + Math.floor(rand() * 20)).split("").sort(() => rand() - 0.5).join("");
+        else text += pick(fragments).repeat(1 + Math.floor(rand() * (rand() < 0.1 ? 200 : 3)));
+      }
+      const fast = scanText(text, BUILTIN_RULES);
+      expect(fast).toEqual(scanText(text, REFERENCE_RULES));
+      matched += fast.matches.length;
+    }
+    expect(matched).toBeGreaterThan(300);
   });
 
   it("finds the same matches on hostile input", () => {
