@@ -60,6 +60,8 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     pattern: /(?:^|[^A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dg,
     group: 1,
     prefilter: ["ws", "WS", "cretAccess", "cret_access", "CRET_ACCESS"],
+    // Tried only just before each run of 40 or more base64 characters in a window, not at every boundary in it.
+    anchor: { run: { chars: "A-Za-z0-9/+", min: 40 }, offset: 1 },
     keywords: ["aws", "secretaccess", "secret_access"],
     keywordWindow: 400,
     scope: "keywords",
@@ -166,6 +168,8 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     category: "secret",
     pattern: /(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,200}(?![A-Za-z0-9_-])/g,
     prefilter: ["k-"],
+    // Tried only at each "k-": a third of the time of the lookbehind-first search.
+    anchor: { literals: ["k-"], offset: 1 },
     validators: [notPlaceholder, entropyAtLeast(3.5), (c) => charClasses(c.value) >= 3],
     confidence: 0.9,
     priority: 90,
@@ -176,6 +180,7 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     category: "secret",
     pattern: /(?<![A-Za-z0-9_.-])eyJ[A-Za-z0-9_-]{5,2048}\.eyJ[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{0,2048}(?![A-Za-z0-9_-])/g,
     prefilter: ["yJ"],
+    anchor: { literals: ["yJ"], offset: 1 },
     validators: [jwtShape],
     confidence: 0.95,
     priority: 92,
@@ -188,6 +193,7 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     pattern: /:\/\/[^\s:@/?#"'<>]{0,128}:([^\s@/"'<>]{1,256})@[A-Za-z0-9.[\]-]{1,253}/gd,
     group: 1,
     prefilter: ["@"],
+    anchor: { literals: ["://"] },
     validators: [urlScheme, notPlaceholder, (c) => !/^(?:pass(?:word)?|pwd|secret|\$\w+)$/i.test(c.value), urlPasswordShape],
     confidence: 0.9,
     priority: 88,
@@ -223,6 +229,8 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     // Found at its @ (a literal the engine finds fast); the validator reads the local part leftwards.
     pattern: /@[A-Za-z0-9.-]{1,253}/g,
     prefilter: ["@"],
+    // indexOf finds an @ at memchr speed, several times faster than the regex's own search.
+    anchor: { literals: ["@"] },
     validators: [emailShape],
     confidence: 0.9,
     priority: 40,
@@ -231,8 +239,10 @@ export const BUILTIN_RULES: readonly ScanRule[] = [
     id: "pii.phone",
     type: "phone",
     category: "pii",
+    // Each branch checks the character before it after its first character, not before: irregexp then
+    // searches for that character ("+", "(" or a digit) instead of testing a lookbehind at every position.
     pattern:
-      /(?<![\w+./:-])(?:\+\d{1,15}(?:[ .-]\(?\d{1,6}\)?){0,6}|\(\d{2,4}\)[ .-]?\d{2,5}(?:[ .-]\d{2,6}){1,3}|\d{2,5}(?:[ .-]\d{2,6}){2,4})(?![\w/:-]|\.\d)/g,
+      /(?:\+(?<![\w+./:-]\+)\d{1,15}(?:[ .-]\(?\d{1,6}\)?){0,6}|\((?<![\w+./:-]\()\d{2,4}\)[ .-]?\d{2,5}(?:[ .-]\d{2,6}){1,3}|\d(?<![\w+./:-]\d)\d{1,4}(?:[ .-]\d{2,6}){2,4})(?![\w/:-]|\.\d)/g,
     validators: [phoneShape],
     confidence: 0.85,
     priority: 30,

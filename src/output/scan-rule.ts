@@ -47,6 +47,13 @@ export interface ScanRule {
    * search skips ahead by its first character ("yJ", not "eyJ").
    */
   prefilter?: readonly string[];
+  /**
+   * Where every match starts: `offset` characters before an occurrence of
+   * one of `literals` (case-sensitive). The pattern then runs only there
+   * (see match-cursor.ts), not over the whole text. A wrong anchor hides
+   * matches: every rule's anchor is checked against its plain search.
+   */
+  anchor?: RuleAnchor;
   /** Lower-case words of which one must appear within `keywordWindow` characters before the value. */
   keywords?: readonly string[];
   keywordWindow?: number;
@@ -62,6 +69,25 @@ export interface ScanRule {
   /** Where findings overlap, the higher priority wins (specific credentials over generic ones). */
   priority: number;
 }
+
+/**
+ * Where every match of a rule starts: `offset` characters before an
+ * occurrence of one of `literals` (case-sensitive), or before the start of
+ * a run of at least `run.min` characters of the class `run.chars` (or at the
+ * start of the searched text, when that is nearer).
+ */
+export type RuleAnchor = { offset?: number } & (
+  | {
+      /** Pick literals that start with a rare character: `indexOf` skips ahead by it. */
+      literals: readonly string[];
+      run?: undefined;
+    }
+  | {
+      /** A class body of ASCII characters, as between the brackets of a regular expression ("A-Za-z0-9/+"). */
+      run: { chars: string; min: number };
+      literals?: undefined;
+    }
+);
 
 /** Whether one of `words` (lower case) appears within `window` characters before `start`. */
 export function keywordBefore(text: string, start: number, window: number, words: readonly string[]): boolean {

@@ -1,8 +1,10 @@
 /**
  * @module The scanning engine for one string: runs each rule whose
- * prefilter passes, validates candidates, and keeps one finding per span
+ * prefilter passes (over the whole text, or only at its anchors: see
+ * match-cursor.ts), validates candidates, and keeps one finding per span
  * (the highest priority where spans overlap). Pure.
  */
+import { type AnchorCache, anchoredCursor, anchorFound, anchorStarts, containsLiteral, globalCursor } from "./match-cursor.js";
 import type { Candidate, ScanRule } from "./scan-rule.js";
 import { keywordBefore } from "./scan-rule.js";
 import { shannonEntropy } from "./validators.js";
@@ -49,21 +51,25 @@ export function scanText(input: string, rules: readonly ScanRule[], options: Tex
   const candidates: TextMatch[] = [];
   let truncated = false;
   const memo = new Map<unknown, unknown>();
+  const anchors: AnchorCache = new Map();
 
   outer: for (const rule of rules) {
-    if (rule.prefilter && !rule.prefilter.some((s) => text.includes(s))) continue;
+    const { anchor } = rule;
+    // An anchored rule with no anchor in the text has no match: its prefilter need not be searched for.
+    if (anchor && !anchorFound(text, anchor, anchors)) continue;
+    if (rule.prefilter && !rule.prefilter.some((s) => containsLiteral(text, s, anchors))) continue;
     let windows: Array<[number, number]> = [[0, text.length]];
     let hits: KeywordHits | undefined;
     if (rule.scope === "keywords" && rule.keywords) ({ windows, hits } = keywordWindows(text, rule, rule.keywordWindow ?? 64));
     for (const [from, to] of windows) {
     const slice = from === 0 && to === text.length ? text : text.slice(from, to);
-    // Rules are shared; scanning is synchronous and validators never scan, so resetting lastIndex is enough.
-    const pattern = rule.pattern;
-    pattern.lastIndex = 0;
+    // Rules are shared; scanning is synchronous and validators never scan, so starting each cursor afresh is enough.
+    const starts = anchor ? anchorStarts(text, anchor, anchors, from, to) : undefined;
+    const cursor = starts ? anchoredCursor(rule, slice, starts) : globalCursor(rule.pattern, slice);
     let match: RegExpExecArray | null;
-    while ((match = pattern.exec(slice)) !== null) {
+    while ((match = cursor.next()) !== null) {
       if (match[0].length === 0) {
-        pattern.lastIndex++;
+        cursor.skipTo(match.index + 1);
         continue;
       }
       const span = groupSpan(match, rule.group);
@@ -94,11 +100,11 @@ export function scanText(input: string, rules: readonly ScanRule[], options: Tex
       candidates.push({ start: start - prefix.length, end: end - prefix.length, type: rule.type, category: rule.category, ruleId: rule.id, confidence, priority: rule.priority, value: text.slice(start, end) });
       if (candidates.length >= maxMatches) {
         truncated = true;
-        pattern.lastIndex = 0;
+        rule.pattern.lastIndex = 0;
         break outer;
       }
       // A widened span (PEM block) resumes the search after it.
-      if (end - from > pattern.lastIndex) pattern.lastIndex = end - from;
+      cursor.skipTo(end - from);
     }
     }
   }

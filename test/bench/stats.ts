@@ -5,6 +5,8 @@ export interface Summary {
   median: number;
   p99: number;
   mean: number;
+  min: number;
+  max: number;
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -16,7 +18,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 export function summarise(samples: readonly number[]): Summary {
   const sorted = [...samples].sort((a, b) => a - b);
   const mean = sorted.reduce((s, x) => s + x, 0) / Math.max(1, sorted.length);
-  return { n: sorted.length, median: percentile(sorted, 50), p99: percentile(sorted, 99), mean };
+  return { n: sorted.length, median: percentile(sorted, 50), p99: percentile(sorted, 99), mean, min: sorted[0] ?? Number.NaN, max: sorted[sorted.length - 1] ?? Number.NaN };
 }
 
 /** Nanosecond clock as a number of microseconds. */
