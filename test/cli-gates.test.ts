@@ -27,6 +27,7 @@ import {
   type Workspace,
   writeGatewayConfig,
 } from "./helpers/gateway.js";
+import { findOrBuildPromtool } from "./helpers/promtool.js";
 
 /** The reference policy with its production-write approval replaced by a plain ALLOW: the mistake the gate exists for. */
 async function unsafeBundle(output: string): Promise<void> {
@@ -231,18 +232,19 @@ describe("gates file", () => {
 
 describe("mcpgov gates --prometheus-rules with the real promtool", () => {
   let dir: string;
+  let promtool: string;
   beforeAll(async () => {
     // Not skipped when missing: a rules file nobody checked is the defect this test is for.
-    expect(spawnSync("promtool", ["--version"]).status, "promtool is needed: apt-get install prometheus (Debian), as .ci/run does").toBe(0);
+    promtool = findOrBuildPromtool();
     dir = await tempDir("mcpgov-gates-rules-");
-  });
+  }, 1_800_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it("writes rules promtool accepts, whose unapproved-writes alert fires on the first such write and the quarantine alert after 15 minutes above 3%", async () => {
     const rules = join(dir, "mcpgov-gates.rules.yml");
     const written = await runCli(["gates", "--prometheus-rules", "--output", rules]);
     expect(written.code).toBe(0);
-    const check = spawnSync("promtool", ["check", "rules", rules], { encoding: "utf8" });
+    const check = spawnSync(promtool, ["check", "rules", rules], { encoding: "utf8" });
     expect(check.stdout + check.stderr).toContain("SUCCESS: 5 rules found");
     expect(check.status).toBe(0);
 
@@ -304,7 +306,7 @@ tests:
               description: 'Output QUARANTINE ratio is 10% over 5m, above 3% (target 1%); owner: Safety Team. Stop the rollout.'
 `,
     );
-    const test = spawnSync("promtool", ["test", "rules", unitTest], { encoding: "utf8" });
+    const test = spawnSync(promtool, ["test", "rules", unitTest], { encoding: "utf8" });
     expect(test.stdout + test.stderr).toContain("SUCCESS");
     expect(test.status).toBe(0);
   });
@@ -329,7 +331,7 @@ tests:
           - exp_labels: { severity: critical, gate: unapproved-high-risk-writes, owner: Governance }
 `,
     );
-    const test = spawnSync("promtool", ["test", "rules", unitTest], { encoding: "utf8" });
+    const test = spawnSync(promtool, ["test", "rules", unitTest], { encoding: "utf8" });
     expect(test.status).not.toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 /** @module `mcpgov serve --config mcpgov.yaml`: the gateway over Streamable HTTP. */
 import { pino } from "pino";
 import type { Argv } from "yargs";
+import type { ToolCatalog } from "../../src/gateway/tool-catalog.js";
 import { loadGatewayConfig } from "../../src/gateway/config.js";
 import { startGateway } from "../../src/gateway/gateway.js";
 import type { CliIo } from "../io.js";
@@ -33,7 +34,10 @@ export function serveCommand(io: CliIo) {
       const gateway = await startGateway(config, { env: io.env, logger });
       io.out(`mcpgov gateway listening on ${gateway.url}`);
       io.out(`bundle ${gateway.ctx.bundles.current().bundle.hash} (revision ${gateway.ctx.bundles.current().bundle.revision || "none"})`);
-      for (const entry of config.servers) io.out(`  ${entry.id.padEnd(12)} ${gateway.url}/mcp/${entry.id}   (${gateway.ctx.upstreams.get(entry.id)?.state})`);
+      for (const entry of config.servers) {
+        const state = gateway.ctx.upstreams.get(entry.id)?.state ?? "unknown";
+        io.out(`  ${entry.id.padEnd(12)} ${gateway.url}/mcp/${entry.id}   (${serverStatus(entry.id, state, gateway.ctx.catalogs.get(entry.id)?.summary())})`);
+      }
       io.out(`connect an MCP client over Streamable HTTP to one of these URLs with \`Authorization: Bearer <key>\`; /metrics, /healthz, /readyz`);
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         process.once("SIGINT", () => resolve("SIGINT"));
@@ -52,4 +56,17 @@ export function serveCommand(io: CliIo) {
       return 0 as const;
     },
   };
+}
+
+/**
+ * A server's line says what a client will see, not only that it connected:
+ * "(connected)" with nothing pinned looked healthy and offered no tool.
+ */
+export function serverStatus(id: string, state: string, tools: ReturnType<ToolCatalog["summary"]> | undefined): string {
+  if (!tools || state !== "connected") return state;
+  const parts = [`${tools.offered} tool${tools.offered === 1 ? "" : "s"} offered`];
+  if (tools.unpinned > 0) parts.push(`${tools.unpinned} not pinned: review them, then \`mcpgov registry pin ${id}\``);
+  if (tools.changed > 0) parts.push(`${tools.changed} changed since pinned (hidden)`);
+  if (tools.hidden > 0) parts.push(`${tools.hidden} hidden by the catalog policy`);
+  return `${state}; ${parts.join(", ")}`;
 }

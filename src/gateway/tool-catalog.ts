@@ -118,6 +118,21 @@ export class ToolCatalog {
     this.loaded = undefined;
   }
 
+  /**
+   * What the latest refresh left a client, for the start-up banner and
+   * troubleshooting: tools offered, tools the server lists that are not
+   * pinned or no longer match their pin, tools the catalog policy hides.
+   */
+  summary(): { offered: number; unpinned: number; changed: number; hidden: number; failed: boolean } {
+    let unpinned = 0;
+    let changed = 0;
+    for (const violation of this.violations.values()) {
+      if (violation.kind === "unpinned") unpinned++;
+      else changed++;
+    }
+    return { offered: this.allowed.size, unpinned, changed, hidden: this.hidden.size, failed: this.failure !== undefined };
+  }
+
   /** The registry view of the latest refresh, for the proxy's filterDefinitions (undefined before one). */
   registryView(): CatalogView | undefined {
     return this.view;

@@ -8,7 +8,7 @@ import { repoRoot } from "./cli.js";
 import { KEY_ENV, KEYS, type Workspace } from "./gateway.js";
 
 /** A `mcpgov serve` child process and the URL it printed. */
-export async function serve(ws: Workspace, options: { logLevel?: string } = {}): Promise<{ child: ChildProcess; url: string; stderr: string[] }> {
+export async function serve(ws: Workspace, options: { logLevel?: string } = {}): Promise<{ child: ChildProcess; url: string; stderr: string[]; stdout: string[] }> {
   // Its own process group, so cleanup can reach the servers it started too.
   const child = spawn(process.execPath, [join(repoRoot, "bin", "mcpgov.js"), "serve", "--config", ws.configPath, "--log-level", options.logLevel ?? "warn"], {
     cwd: ws.dir,
@@ -17,10 +17,12 @@ export async function serve(ws: Workspace, options: { logLevel?: string } = {}):
     detached: true,
   });
   const stderr: string[] = [];
+  const stdout: string[] = [];
   createInterface({ input: child.stderr! }).on("line", (line) => stderr.push(line));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`mcpgov serve did not start:\n${stderr.join("\n")}`)), 45_000);
     createInterface({ input: child.stdout! }).on("line", (line) => {
+      stdout.push(line);
       const match = /^mcpgov gateway listening on (\S+)$/.exec(line);
       if (!match) return;
       clearTimeout(timer);
@@ -31,7 +33,7 @@ export async function serve(ws: Workspace, options: { logLevel?: string } = {}):
       reject(new Error(`mcpgov serve exited with ${code}:\n${stderr.join("\n")}`));
     });
   });
-  return { child, url, stderr };
+  return { child, url, stderr, stdout };
 }
 
 export async function connect(url: string, serverId: string, key: string = KEYS.alice): Promise<Client> {
