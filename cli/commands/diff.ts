@@ -5,6 +5,7 @@ import { openDiffSides } from "../../src/diff/bundle-source.js";
 import { streamEnvelopes } from "../../src/diff/envelope-stream.js";
 import { gateHits, parseTransitionPatterns } from "../../src/diff/fail-on.js";
 import { openTopdown, parityPolicyDir } from "../../src/diff/parity-source.js";
+import { defaultDiffWorkers, runDiffInWorkers } from "../../src/diff/parallel-diff.js";
 import { runDiff } from "../../src/diff/run-diff.js";
 import { formatDiffJson } from "../../src/report/diff-json.js";
 import { formatDiffMarkdown } from "../../src/report/diff-markdown.js";
@@ -23,6 +24,7 @@ interface DiffArgs {
   "skip-invalid": boolean;
   parity: boolean;
   "head-policy"?: string;
+  workers?: number;
 }
 
 export function diffCommand(io: CliIo) {
@@ -47,13 +49,21 @@ export function diffCommand(io: CliIo) {
           default: false,
           describe: "also decide every envelope on OPA's topdown over the head policy's sources; any difference from the head bundle exits 2",
         })
-        .option("head-policy", { type: "string", describe: "the head policy folder for --parity when --head is a bundle file (default: --head when it is a folder)" }),
+        .option("head-policy", { type: "string", describe: "the head policy folder for --parity when --head is a bundle file (default: --head when it is a folder)" })
+        .option("workers", {
+          type: "number",
+          describe: "worker threads that decide envelopes (default: one per core, at most 4); 0 decides in this thread. --parity always decides in this thread",
+        }),
     handler: async (argv: DiffArgs): Promise<ExitCode> => {
       // Bad options fail before any bundle is built.
       const patterns = parseTransitionPatterns(argv["fail-on"] ?? []);
       if (!Number.isInteger(argv.examples) || argv.examples < 0) {
         throw new McpgovError("usage", `--examples must be a whole number ≥ 0, not ${argv.examples}`);
       }
+      if (argv.workers !== undefined && (!Number.isInteger(argv.workers) || argv.workers < 0)) {
+        throw new McpgovError("usage", `--workers must be a whole number ≥ 0, not ${argv.workers}`);
+      }
+      const workers = argv.parity ? 0 : (argv.workers ?? defaultDiffWorkers());
       const headPolicy = argv.parity ? await parityPolicyDir(argv.head, argv["head-policy"]) : undefined;
       const sides = await openDiffSides(argv.base, argv.head);
       const parity = headPolicy === undefined ? undefined : await openTopdown(headPolicy).catch(async (error: unknown) => {
@@ -61,14 +71,18 @@ export function diffCommand(io: CliIo) {
         throw error;
       });
       try {
-        const report = await runDiff({
-          base: sides.base,
-          head: sides.head,
-          envelopes: streamEnvelopes(argv.envelopes),
-          examples: argv.examples,
-          skipInvalid: argv["skip-invalid"],
-          ...(parity ? { parity: parity.topdown } : {}),
-        });
+        // Both paths give the same report (test/diff-parallel.test.ts); workers share the evaluations among the cores.
+        const report =
+          workers > 0
+            ? await runDiffInWorkers({ base: sides.base, head: sides.head, envelopes: argv.envelopes, examples: argv.examples, skipInvalid: argv["skip-invalid"], workers })
+            : await runDiff({
+                base: sides.base,
+                head: sides.head,
+                envelopes: streamEnvelopes(argv.envelopes),
+                examples: argv.examples,
+                skipInvalid: argv["skip-invalid"],
+                ...(parity ? { parity: parity.topdown } : {}),
+              });
         const gate: DiffGate = { patterns: patterns.map((p) => p.text), hits: gateHits(report, patterns) };
         io.out(FORMATS[argv.format](report, gate));
         if (report.skipped > 0) io.err(`mcpgov: skipped ${report.skipped} invalid line(s)`);
