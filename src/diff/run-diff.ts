@@ -4,7 +4,8 @@
  * head is also decided on OPA's topdown and differences counted apart.
  */
 import { McpgovError } from "../core/errors.js";
-import type { PolicyEngine } from "../engine/policy-engine.js";
+import type { Decision } from "../core/decision.js";
+import type { DecisionMemo, WasmPolicyEngine } from "../engine/wasm-engine.js";
 import { decideOnTopdown, decisionDifferences } from "../testing/parity.js";
 import type { TopdownEvaluator } from "../toolchain/topdown.js";
 import { type BundleSide, DiffAccumulator, type DiffReport, exampleOf, type SkippedLine } from "./diff.js";
@@ -12,8 +13,8 @@ import type { EnvelopeLine } from "./envelope-stream.js";
 import { lineEnvelope } from "./line-envelope.js";
 
 export interface DiffRun {
-  base: { engine: PolicyEngine; side: BundleSide };
-  head: { engine: PolicyEngine; side: BundleSide };
+  base: { engine: WasmPolicyEngine; side: BundleSide };
+  head: { engine: WasmPolicyEngine; side: BundleSide };
   envelopes: AsyncIterable<EnvelopeLine>;
   /** Examples kept per transition. */
   examples: number;
@@ -27,8 +28,20 @@ export function badLine(line: SkippedLine): McpgovError {
   return new McpgovError("input_invalid", `${line.file}:${line.line}: ${line.message} (use --skip-invalid to count such lines as skipped)`);
 }
 
+/** Distinct results remembered per bundle; a corpus repeats few, and past the limit decisions are made anew. */
+function boundedMemo(limit = 4096): DecisionMemo {
+  const byText = new Map<string, Decision>();
+  return {
+    get: (text) => byText.get(text),
+    set: (text, decision) => {
+      if (byText.size < limit) byText.set(text, decision);
+    },
+  };
+}
+
 export async function runDiff(run: DiffRun): Promise<DiffReport> {
   const accumulator = new DiffAccumulator({ examples: run.examples });
+  const memos = { base: boundedMemo(), head: boundedMemo() };
   const reject = (line: SkippedLine) => {
     if (!run.skipInvalid) throw badLine(line);
     accumulator.skip(line);
@@ -43,8 +56,10 @@ export async function runDiff(run: DiffRun): Promise<DiffReport> {
       reject({ file: item.file, line: item.line, message: parsed.message });
       continue;
     }
-    const head = run.head.engine.decideValid(parsed.envelope);
-    accumulator.add(run.base.engine.decideValid(parsed.envelope), head, item.value, item);
+    // One serialisation serves both bundles; each distinct result is parsed and checked once.
+    const json = JSON.stringify(parsed.envelope);
+    const head = run.head.engine.decideValidJson(json, memos.head);
+    accumulator.add(run.base.engine.decideValidJson(json, memos.base), head, item.value, item);
     if (run.parity) {
       const topdown = await decideOnTopdown(run.parity, parsed.envelope, head.bundle);
       const { bundle: _a, ...wasmSide } = head;
