@@ -200,6 +200,13 @@ describe("mcpgov diff --workers", () => {
     expect(workers.stdout).toBe(here.stdout);
   });
 
+  it("decides --parity in this thread even when workers are asked for", async () => {
+    const small = await writeCorpusFile(join(dir, "parity.jsonl"), generateCorpus(100, 9));
+    const result = await runCli(["diff", "--base", join(dir, "ref.tar.gz"), "--head", v2Policy, "-e", small, "--parity", "--workers", "2", "--format", "json"]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).parity).toEqual({ checked: 100, disagreements: 0, examples: [] });
+  }, 120_000);
+
   it("refuses a negative worker count as a usage error", async () => {
     const result = await runCli(["diff", "--base", "a", "--head", "b", "-e", "c", "--workers", "-1"]);
     expect(result.code).not.toBe(0);

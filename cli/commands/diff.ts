@@ -1,11 +1,13 @@
 /** @module `mcpgov diff --base A --head B --envelopes PATH`: how a policy change moves recorded decisions. */
+import { availableParallelism } from "node:os";
 import type { Argv } from "yargs";
 import { McpgovError } from "../../src/core/errors.js";
 import { openDiffSides } from "../../src/diff/bundle-source.js";
 import { streamEnvelopes } from "../../src/diff/envelope-stream.js";
 import { gateHits, parseTransitionPatterns } from "../../src/diff/fail-on.js";
 import { openTopdown, parityPolicyDir } from "../../src/diff/parity-source.js";
-import { runDiffInWorkers } from "../../src/diff/parallel-diff.js";
+import { corpusBytes, runDiffInWorkers } from "../../src/diff/parallel-diff.js";
+import { autoDiffWorkers } from "../../src/diff/worker-choice.js";
 import { runDiff } from "../../src/diff/run-diff.js";
 import { formatDiffJson } from "../../src/report/diff-json.js";
 import { formatDiffMarkdown } from "../../src/report/diff-markdown.js";
@@ -24,7 +26,7 @@ interface DiffArgs {
   "skip-invalid": boolean;
   parity: boolean;
   "head-policy"?: string;
-  workers: number;
+  workers?: number;
 }
 
 export function diffCommand(io: CliIo) {
@@ -52,8 +54,8 @@ export function diffCommand(io: CliIo) {
         .option("head-policy", { type: "string", describe: "the head policy folder for --parity when --head is a bundle file (default: --head when it is a folder)" })
         .option("workers", {
           type: "number",
-          default: 0,
-          describe: "worker threads that decide the envelopes (0: this thread); the report is the same. --parity always decides in this thread",
+          describe:
+            "worker threads that decide the envelopes (0: this thread); the report is the same. Default: one per core for a corpus of 48 MiB or more, else 0. --parity always decides in this thread",
         }),
     handler: async (argv: DiffArgs): Promise<ExitCode> => {
       // Bad options fail before any bundle is built.
@@ -61,12 +63,9 @@ export function diffCommand(io: CliIo) {
       if (!Number.isInteger(argv.examples) || argv.examples < 0) {
         throw new McpgovError("usage", `--examples must be a whole number ≥ 0, not ${argv.examples}`);
       }
-      if (!Number.isInteger(argv.workers) || argv.workers < 0) {
+      if (argv.workers !== undefined && (!Number.isInteger(argv.workers) || argv.workers < 0)) {
         throw new McpgovError("usage", `--workers must be a whole number ≥ 0, not ${argv.workers}`);
       }
-      // In this thread by default: workers start cold (≈ 0.35 s CPU, then their code warms up), which a
-      // corpus of 20,000 envelopes does not repay on the bench machine (npm run bench -- diff).
-      const workers = argv.parity ? 0 : argv.workers;
       const headPolicy = argv.parity ? await parityPolicyDir(argv.head, argv["head-policy"]) : undefined;
       const sides = await openDiffSides(argv.base, argv.head);
       const parity = headPolicy === undefined ? undefined : await openTopdown(headPolicy).catch(async (error: unknown) => {
@@ -74,6 +73,8 @@ export function diffCommand(io: CliIo) {
         throw error;
       });
       try {
+        // Workers start cold; only a large corpus repays them (see worker-choice.ts). A missing corpus fails here, after the bundles, as before.
+        const workers = argv.parity ? 0 : (argv.workers ?? autoDiffWorkers(await corpusBytes(argv.envelopes), availableParallelism()));
         // Both paths give the same report (test/diff-parallel.test.ts); workers share the evaluations among the cores.
         const report =
           workers > 0

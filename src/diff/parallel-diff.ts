@@ -11,6 +11,7 @@
  * a message carries a few hundred envelopes.
  */
 import { existsSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -21,7 +22,7 @@ import { compileBundleModules } from "../engine/wasm-engine.js";
 import { type BundleSide, DiffAccumulator, type DiffReport, exampleOf } from "./diff.js";
 import type { BundleFilesData, DecisionRef, DiffWorkerData, DiffWorkerReply, DiffWorkerResult } from "./diff-worker.js";
 import { type BatchLimits, DEFAULT_BATCH, type LineBatch, streamLineBatches } from "./line-batches.js";
-import { envelopeFiles } from "./envelope-stream.js";
+import { envelopeFiles, ioError } from "./envelope-stream.js";
 import { badLine } from "./run-diff.js";
 
 const WORKER_URL = new URL("./diff-worker.js", import.meta.url);
@@ -34,6 +35,21 @@ const IN_FLIGHT_PER_WORKER = 2;
 
 /** One worker per core, at most 4: past that the reading and folding thread is the limit. */
 export const defaultDiffWorkers = (): number => Math.max(1, Math.min(4, availableParallelism()));
+
+/** The total size of a corpus (a file or a folder's .jsonl files), to choose between the paths by. */
+export async function corpusBytes(path: string): Promise<number> {
+  const sizes = await Promise.all(
+    (await envelopeFiles(path)).map((file) =>
+      stat(file).then(
+        (info) => info.size,
+        (cause: unknown) => {
+          throw ioError(file, cause);
+        },
+      ),
+    ),
+  );
+  return sizes.reduce((a, b) => a + b, 0);
+}
 
 export interface ParallelDiffRun {
   base: { bundle: Bundle; side: BundleSide };

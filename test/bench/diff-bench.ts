@@ -24,8 +24,10 @@ import { packageRoot } from "../../src/toolchain/opa.js";
 import { generateCorpus, writeCorpusFile } from "../fixtures/corpus.js";
 import { fmt, nowMicros } from "./stats.js";
 
-const CORPUS_SIZE = 20_000;
-const REPETITIONS = 5;
+/** `MCPGOV_BENCH_DIFF_ENVELOPES=100000 npm run bench -- diff` measures a larger corpus (workers pay their start once per run). */
+const CORPUS_SIZE = Number(process.env.MCPGOV_BENCH_DIFF_ENVELOPES) || 20_000;
+/** At least 3 rounds: a median and a spread need them. */
+const REPETITIONS = Math.max(3, Number(process.env.MCPGOV_BENCH_DIFF_ROUNDS) || 5);
 const BREAKDOWN_REPETITIONS = 3;
 const GOAL_PER_BUNDLE = 50_000;
 
