@@ -1,10 +1,13 @@
 /** @module `mcpgov diff --base A --head B --envelopes PATH`: how a policy change moves recorded decisions. */
+import { availableParallelism } from "node:os";
 import type { Argv } from "yargs";
 import { McpgovError } from "../../src/core/errors.js";
 import { openDiffSides } from "../../src/diff/bundle-source.js";
 import { streamEnvelopes } from "../../src/diff/envelope-stream.js";
 import { gateHits, parseTransitionPatterns } from "../../src/diff/fail-on.js";
 import { openTopdown, parityPolicyDir } from "../../src/diff/parity-source.js";
+import { corpusBytes, runDiffInWorkers } from "../../src/diff/parallel-diff.js";
+import { autoDiffWorkers } from "../../src/diff/worker-choice.js";
 import { runDiff } from "../../src/diff/run-diff.js";
 import { formatDiffJson } from "../../src/report/diff-json.js";
 import { formatDiffMarkdown } from "../../src/report/diff-markdown.js";
@@ -25,6 +28,7 @@ interface DiffArgs {
   parity: boolean;
   "head-policy"?: string;
   quiet: boolean;
+  workers?: number;
 }
 
 export function diffCommand(io: CliIo) {
@@ -49,12 +53,20 @@ export function diffCommand(io: CliIo) {
           default: false,
           describe: "also decide every envelope on OPA's topdown over the head policy's sources; any difference from the head bundle exits 2",
         })
-        .option("head-policy", { type: "string", describe: "the head policy folder for --parity when --head is a bundle file (default: --head when it is a folder)" }),
+        .option("head-policy", { type: "string", describe: "the head policy folder for --parity when --head is a bundle file (default: --head when it is a folder)" })
+        .option("workers", {
+          type: "number",
+          describe:
+            "worker threads that decide the envelopes (0: this thread); the report is the same. Default: one per core for a corpus of 48 MiB or more, else 0. --parity always decides in this thread",
+        }),
     handler: async (argv: DiffArgs): Promise<ExitCode> => {
       // Bad options fail before any bundle is built.
       const patterns = parseTransitionPatterns(argv["fail-on"] ?? []);
       if (!Number.isInteger(argv.examples) || argv.examples < 0) {
         throw new McpgovError("usage", `--examples must be a whole number ≥ 0, not ${argv.examples}`);
+      }
+      if (argv.workers !== undefined && (!Number.isInteger(argv.workers) || argv.workers < 0)) {
+        throw new McpgovError("usage", `--workers must be a whole number ≥ 0, not ${argv.workers}`);
       }
       const progress = createProgress(io, "diff", { quiet: argv.quiet, unit: "envelopes" });
       progress.stage(`preparing base ${argv.base} and head ${argv.head}`);
@@ -67,14 +79,21 @@ export function diffCommand(io: CliIo) {
         throw error;
       });
       try {
-        const report = await runDiff({
-          base: sides.base,
-          head: sides.head,
-          envelopes: counted(streamEnvelopes(argv.envelopes, stdinStreamOf(io)), progress),
-          examples: argv.examples,
-          skipInvalid: argv["skip-invalid"],
-          ...(parity ? { parity: parity.topdown } : {}),
-        });
+        // Workers start cold; only a large corpus repays them (see worker-choice.ts). A missing corpus fails here, after the bundles, as before.
+        // Standard input streams through this thread, and --parity asks OPA here too.
+        const workers = argv.parity || argv.envelopes === "-" ? 0 : (argv.workers ?? autoDiffWorkers(await corpusBytes(argv.envelopes), availableParallelism()));
+        // Both paths give the same report (test/diff-parallel.test.ts); workers share the evaluations among the cores.
+        const report =
+          workers > 0
+            ? await runDiffInWorkers({ base: sides.base, head: sides.head, envelopes: argv.envelopes, examples: argv.examples, skipInvalid: argv["skip-invalid"], workers })
+            : await runDiff({
+                base: sides.base,
+                head: sides.head,
+                envelopes: counted(streamEnvelopes(argv.envelopes, stdinStreamOf(io)), progress),
+                examples: argv.examples,
+                skipInvalid: argv["skip-invalid"],
+                ...(parity ? { parity: parity.topdown } : {}),
+              });
         progress.end();
         const gate: DiffGate = { patterns: patterns.map((p) => p.text), hits: gateHits(report, patterns) };
         io.out(FORMATS[argv.format](report, gate));

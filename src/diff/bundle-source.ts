@@ -6,12 +6,15 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { McpgovError } from "../core/errors.js";
+import { type Bundle, readBundle } from "../bundle/bundle.js";
 import { WasmPolicyEngine } from "../engine/wasm-engine.js";
 import { buildBundle } from "../toolchain/build.js";
 import type { BundleSide } from "./diff.js";
 
 export interface DiffSide {
   engine: WasmPolicyEngine;
+  /** The bundle the engine was loaded from (stamp verified), for worker threads to load too. */
+  bundle: Bundle;
   side: BundleSide;
 }
 
@@ -34,13 +37,10 @@ async function isDirectory(path: string): Promise<boolean> {
 }
 
 async function openSide(source: string, name: "base" | "head", work: () => Promise<string>): Promise<DiffSide> {
-  if (!(await isDirectory(source))) {
-    const engine = await WasmPolicyEngine.fromFile(source);
-    return { engine, side: { ...engine.bundle, source, built: false } };
-  }
-  const built = await buildBundle({ policyDir: source, output: join(await work(), `${name}.tar.gz`) });
-  const engine = await WasmPolicyEngine.fromFile(built.output);
-  return { engine, side: { ...engine.bundle, source, built: true } };
+  const built = (await isDirectory(source)) ? (await buildBundle({ policyDir: source, output: join(await work(), `${name}.tar.gz`) })).output : undefined;
+  const bundle = await readBundle(built ?? source);
+  const engine = await WasmPolicyEngine.fromBundle(bundle);
+  return { engine, bundle, side: { ...engine.bundle, source, built: built !== undefined } };
 }
 
 /** Opens both sides at once (two folders build in parallel); on failure nothing is left behind. */

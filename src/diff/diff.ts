@@ -244,6 +244,11 @@ export class DiffAccumulator {
 
   /** Adds one envelope's decisions; `envelope` is read only when it becomes an example. */
   add(base: Decision, head: Decision, envelope: unknown, where: LineRef): void {
+    this.addPair(base, head, () => exampleOf(envelope, where));
+  }
+
+  /** As add, for a caller that makes the example only if one is kept (the parallel diff parses the line again). */
+  addPair(base: Decision, head: Decision, example: () => DiffExample): void {
     this.envelopes++;
     this.totals.base[base.decision]++;
     this.totals.head[head.decision]++;
@@ -270,7 +275,7 @@ export class DiffAccumulator {
       tally.changed.constraints++;
       this.tallyConstraints(tally, base.constraints, head.constraints, `${baseJson}\u0000${headJson}`);
     }
-    if (tally.examples.length < this.limits.examples) tally.examples.push(exampleOf(envelope, where));
+    if (tally.examples.length < this.limits.examples) tally.examples.push(example());
   }
 
   /** Counts a line that could not be decided (not JSON, or not an envelope). */

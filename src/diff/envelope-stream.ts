@@ -12,7 +12,8 @@ import type { LineRef } from "./diff.js";
 
 export type EnvelopeLine = (LineRef & { kind: "envelope"; value: unknown }) | (LineRef & { kind: "invalid"; message: string });
 
-function ioError(path: string, cause: unknown): McpgovError {
+/** A corpus file that cannot be read, named by path and error code. */
+export function ioError(path: string, cause: unknown): McpgovError {
   const code = (cause as NodeJS.ErrnoException)?.code;
   const what = code === "ENOENT" ? "not found" : (code ?? (cause as Error)?.message ?? String(cause));
   return new McpgovError("io_error", `cannot read envelopes from ${path}: ${what}`, { cause });

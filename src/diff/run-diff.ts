@@ -3,19 +3,18 @@
  * engines and the pair is folded into a DiffAccumulator; with parity, the
  * head is also decided on OPA's topdown and differences counted apart.
  */
-import { parseAnyEnvelope } from "../core/envelope.js";
-import { egressOfArguments } from "../core/egress-of.js";
 import { McpgovError } from "../core/errors.js";
-import { describeIssues } from "../core/issues.js";
-import type { PolicyEngine } from "../engine/policy-engine.js";
+import type { Decision } from "../core/decision.js";
+import type { DecisionMemo, WasmPolicyEngine } from "../engine/wasm-engine.js";
 import { decideOnTopdown, decisionDifferences } from "../testing/parity.js";
 import type { TopdownEvaluator } from "../toolchain/topdown.js";
 import { type BundleSide, DiffAccumulator, type DiffReport, exampleOf, type SkippedLine } from "./diff.js";
 import type { EnvelopeLine } from "./envelope-stream.js";
+import { lineEnvelope } from "./line-envelope.js";
 
 export interface DiffRun {
-  base: { engine: PolicyEngine; side: BundleSide };
-  head: { engine: PolicyEngine; side: BundleSide };
+  base: { engine: WasmPolicyEngine; side: BundleSide };
+  head: { engine: WasmPolicyEngine; side: BundleSide };
   envelopes: AsyncIterable<EnvelopeLine>;
   /** Examples kept per transition. */
   examples: number;
@@ -25,12 +24,24 @@ export interface DiffRun {
   parity?: TopdownEvaluator;
 }
 
-function badLine(line: SkippedLine): McpgovError {
+export function badLine(line: SkippedLine): McpgovError {
   return new McpgovError("input_invalid", `${line.file}:${line.line}: ${line.message} (use --skip-invalid to count such lines as skipped)`);
+}
+
+/** Distinct results remembered per bundle; a corpus repeats few, and past the limit decisions are made anew. */
+function boundedMemo(limit = 4096): DecisionMemo {
+  const byText = new Map<string, Decision>();
+  return {
+    get: (text) => byText.get(text),
+    set: (text, decision) => {
+      if (byText.size < limit) byText.set(text, decision);
+    },
+  };
 }
 
 export async function runDiff(run: DiffRun): Promise<DiffReport> {
   const accumulator = new DiffAccumulator({ examples: run.examples });
+  const memos = { base: boundedMemo(), head: boundedMemo() };
   const reject = (line: SkippedLine) => {
     if (!run.skipInvalid) throw badLine(line);
     accumulator.skip(line);
@@ -40,18 +51,17 @@ export async function runDiff(run: DiffRun): Promise<DiffReport> {
       reject(item);
       continue;
     }
-    // Validated (and a v1 envelope upgraded) once for both engines. An
-    // invalid envelope would be a DENY on each side and read as "unchanged",
-    // hiding a broken corpus; it is a bad line.
-    const parsed = parseAnyEnvelope(item.value, egressOfArguments);
-    if (!parsed.success) {
-      reject({ file: item.file, line: item.line, message: `not a v1 or v2 envelope: ${describeIssues(parsed.error)}` });
+    const parsed = lineEnvelope(item.value);
+    if ("message" in parsed) {
+      reject({ file: item.file, line: item.line, message: parsed.message });
       continue;
     }
-    const head = run.head.engine.decideValid(parsed.data);
-    accumulator.add(run.base.engine.decideValid(parsed.data), head, item.value, item);
+    // One serialisation serves both bundles; each distinct result is parsed and checked once.
+    const json = JSON.stringify(parsed.envelope);
+    const head = run.head.engine.decideValidJson(json, memos.head);
+    accumulator.add(run.base.engine.decideValidJson(json, memos.base), head, item.value, item);
     if (run.parity) {
-      const topdown = await decideOnTopdown(run.parity, parsed.data, head.bundle);
+      const topdown = await decideOnTopdown(run.parity, parsed.envelope, head.bundle);
       const { bundle: _a, ...wasmSide } = head;
       const { bundle: _b, ...topdownSide } = topdown;
       const fields = decisionDifferences(wasmSide, topdownSide).map((d) => d.field);

@@ -13,10 +13,49 @@ import { parseJsonFile } from "../bundle/hash.js";
 import { wasmEntrypointsOf } from "../bundle/manifest.js";
 import { CATALOG_ENTRYPOINT, DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT, type PolicyEngine } from "./policy-engine.js";
 import { type HostBuiltins, hostBuiltins } from "./host-builtins.js";
-import { type Evaluate, fastEvaluator } from "./wasm-eval.js";
+import { type Evaluate, type EvaluateText, fastEvaluator, textEvaluator } from "./wasm-eval.js";
 
-/** Compiles a bundle's WASM module for one entrypoint and loads its data. */
-export async function loadWasmPolicy(bundle: Bundle, entrypoint: string, builtins: HostBuiltins = {}): Promise<{ policy: LoadedPolicy; entrypointId: number }> {
+/**
+ * Decisions remembered by the text of the result set they came from. A
+ * decision is a function of that text (and the bundle) alone, so a caller
+ * deciding a large corpus parses and validates each distinct result once.
+ * A remembered decision is shared by every call that returns it: read only.
+ */
+export interface DecisionMemo {
+  get(resultText: string): Decision | undefined;
+  set(resultText: string, decision: Decision): void;
+}
+
+/** A compiled WebAssembly.Module; opaque here (the project's typings carry no WebAssembly namespace). */
+export type CompiledModule = object;
+
+/** A bundle's WASM modules compiled ahead, by file name in the bundle (e.g. `policy.wasm`). */
+export type CompiledModules = ReadonlyMap<string, CompiledModule>;
+
+const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<CompiledModule> } }).WebAssembly;
+
+/**
+ * Compiles every WASM module of a verified bundle once. A compiled module
+ * can be sent to worker threads, which then instantiate it instead of
+ * compiling it again, and share the code V8 optimises as it runs.
+ */
+export async function compileBundleModules(bundle: Bundle): Promise<CompiledModules> {
+  const compiled = new Map<string, CompiledModule>();
+  for (const { module } of wasmEntrypointsOf(bundle.manifest)) {
+    const name = module.replace(/^\/+/, "");
+    const wasm = bundle.files.get(name);
+    if (wasm && !compiled.has(name)) compiled.set(name, await wasmApi.compile(wasm));
+  }
+  return compiled;
+}
+
+/** Compiles a bundle's WASM module for one entrypoint (or takes it from `compiled`) and loads its data. */
+export async function loadWasmPolicy(
+  bundle: Bundle,
+  entrypoint: string,
+  builtins: HostBuiltins = {},
+  compiled?: CompiledModules,
+): Promise<{ policy: LoadedPolicy; entrypointId: number }> {
   const wasmEntry = wasmEntrypointsOf(bundle.manifest).find((w) => w.entrypoint === entrypoint);
   if (!wasmEntry) {
     const known = wasmEntrypointsOf(bundle.manifest).map((w) => w.entrypoint).join(", ") || "none";
@@ -27,7 +66,7 @@ export async function loadWasmPolicy(bundle: Bundle, entrypoint: string, builtin
   if (!wasm) throw new McpgovError("bundle_invalid", `${bundle.path}: manifest names ${wasmEntry.module} but the bundle has no such file`);
   let policy: LoadedPolicy;
   try {
-    policy = await loadPolicy(wasm, undefined, hostBuiltins(builtins));
+    policy = await loadPolicy(compiled?.get(moduleName) ?? wasm, undefined, hostBuiltins(builtins));
     const data = bundle.files.get("data.json");
     policy.setData(data ? (parseJsonFile("data.json", data) as object) : {});
   } catch (thrown) {
@@ -51,19 +90,25 @@ const moduleOf = (bundle: Bundle, entrypoint: string): string | undefined => was
  * OPA build). `opa build` puts every entrypoint in one policy.wasm, so the
  * decision's instance is reused; a bundle that splits them gets its own.
  */
-async function secondaryEvaluator(bundle: Bundle, decisionPolicy: LoadedPolicy, entrypoint: string, builtins: HostBuiltins): Promise<Evaluate | undefined> {
+async function secondaryEvaluator(
+  bundle: Bundle,
+  decisionPolicy: LoadedPolicy,
+  entrypoint: string,
+  builtins: HostBuiltins,
+  compiled: CompiledModules | undefined,
+): Promise<Evaluate | undefined> {
   const module = moduleOf(bundle, entrypoint);
   if (module === undefined) return undefined;
   const shared = module === moduleOf(bundle, DECISION_ENTRYPOINT) ? exportedEntrypoint(decisionPolicy, entrypoint) : undefined;
   if (shared !== undefined) return fastEvaluator(decisionPolicy, shared);
-  const { policy, entrypointId } = await loadWasmPolicy(bundle, entrypoint, builtins);
+  const { policy, entrypointId } = await loadWasmPolicy(bundle, entrypoint, builtins, compiled);
   return fastEvaluator(policy, entrypointId);
 }
 
 export class WasmPolicyEngine implements PolicyEngine {
   readonly bundle: BundleRef;
 
-  private readonly evaluate: Evaluate;
+  private readonly evaluate: EvaluateText;
 
   private readonly evaluateOutput: Evaluate | undefined;
 
@@ -76,18 +121,22 @@ export class WasmPolicyEngine implements PolicyEngine {
     secondary: { output: Evaluate | undefined; catalog: Evaluate | undefined },
   ) {
     this.bundle = bundle;
-    this.evaluate = fastEvaluator(policy, entrypointId);
+    this.evaluate = textEvaluator(policy, entrypointId);
     this.evaluateOutput = secondary.output;
     this.evaluateCatalog = secondary.catalog;
   }
 
-  /** Loads a bundle that has already been read; refuses it unless its stamp matches its content. */
-  static async fromBundle(bundle: Bundle, options: { builtins?: HostBuiltins } = {}): Promise<WasmPolicyEngine> {
+  /**
+   * Loads a bundle that has already been read; refuses it unless its stamp
+   * matches its content. `compiled`: the bundle's modules, compiled from
+   * these verified bytes by compileBundleModules (in this or another thread).
+   */
+  static async fromBundle(bundle: Bundle, options: { builtins?: HostBuiltins; compiled?: CompiledModules } = {}): Promise<WasmPolicyEngine> {
     assertStampMatches(bundle);
     const builtins = options.builtins ?? {};
-    const { policy, entrypointId } = await loadWasmPolicy(bundle, DECISION_ENTRYPOINT, builtins);
-    const output = await secondaryEvaluator(bundle, policy, OUTPUT_ENTRYPOINT, builtins);
-    const catalog = await secondaryEvaluator(bundle, policy, CATALOG_ENTRYPOINT, builtins);
+    const { policy, entrypointId } = await loadWasmPolicy(bundle, DECISION_ENTRYPOINT, builtins, options.compiled);
+    const output = await secondaryEvaluator(bundle, policy, OUTPUT_ENTRYPOINT, builtins, options.compiled);
+    const catalog = await secondaryEvaluator(bundle, policy, CATALOG_ENTRYPOINT, builtins, options.compiled);
     return new WasmPolicyEngine(policy, entrypointId, { hash: bundle.hash, revision: bundle.manifest.revision }, { output, catalog });
   }
 
@@ -104,15 +153,38 @@ export class WasmPolicyEngine implements PolicyEngine {
   }
 
   decideValid(envelope: Envelope): Decision {
+    return this.decideInput(envelope, undefined);
+  }
+
+  /**
+   * As decideValid, for the JSON text of an envelope that passed
+   * EnvelopeSchema (JSON.stringify of parseAnyEnvelope's data): one
+   * serialisation serves several bundles. With `memo`, a result set seen
+   * before returns the decision made from it then. Never throws.
+   */
+  decideValidJson(envelopeJson: string, memo?: DecisionMemo): Decision {
+    return this.decideInput(envelopeJson, memo);
+  }
+
+  private decideInput(input: Envelope | string, memo: DecisionMemo | undefined): Decision {
+    let resultText: string;
     let resultSet: unknown;
     try {
       // The instance is not re-entrant; evaluate is synchronous, so no
       // other decision can interleave with this one on this thread.
-      resultSet = this.evaluate(JSON.stringify(envelope));
+      resultText = this.evaluate(typeof input === "string" ? input : JSON.stringify(input));
+      const known = memo?.get(resultText);
+      if (known) return known;
+      resultSet = JSON.parse(resultText);
     } catch (thrown) {
       return failClosed("evaluation_error", describeThrown(thrown), this.bundle);
     }
+    const decision = this.decisionOf(resultSet);
+    memo?.set(resultText, decision);
+    return decision;
+  }
 
+  private decisionOf(resultSet: unknown): Decision {
     const first = Array.isArray(resultSet) ? (resultSet[0] as { result?: unknown } | undefined) : undefined;
     if (first === undefined || first.result === undefined) {
       return failClosed("undefined_result", `entrypoint ${DECISION_ENTRYPOINT} is undefined for this input`, this.bundle);

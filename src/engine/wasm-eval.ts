@@ -19,9 +19,26 @@ interface OpaExports {
 
 export type Evaluate = (inputJson: string) => unknown;
 
+/** Evaluates and returns the result set as the module wrote it (JSON text), unparsed. */
+export type EvaluateText = (inputJson: string) => string;
+
 export function fastEvaluator(policy: LoadedPolicy, entrypointId: number): Evaluate {
   const minor = Number(policy.minorVersion);
   if (!(minor >= 2)) return (inputJson) => policy.evaluate(encoder.encode(inputJson).buffer, entrypointId);
+  const evaluateText = textEvaluator(policy, entrypointId);
+  return (inputJson) => JSON.parse(evaluateText(inputJson));
+}
+
+/**
+ * As fastEvaluator, but the result set comes back as text: a caller that
+ * sees the same result many times (a diff over a corpus) can recognise it
+ * by its text and skip parsing and validating it again. Before ABI 1.2 the
+ * SDK's parsed result is serialised again, which gives the same JSON value.
+ */
+export function textEvaluator(policy: LoadedPolicy, entrypointId: number): EvaluateText {
+  const minor = Number(policy.minorVersion);
+  // An undefined result set reads as null, which callers treat as undefined too.
+  if (!(minor >= 2)) return (inputJson) => JSON.stringify(policy.evaluate(encoder.encode(inputJson).buffer, entrypointId)) ?? "null";
 
   const exports = (policy.wasmInstance as unknown as { exports: OpaExports }).exports;
   const memory = policy.mem;
@@ -38,6 +55,6 @@ export function fastEvaluator(policy: LoadedPolicy, entrypointId: number): Evalu
     // Evaluation may have grown memory, which detaches the old view.
     if (view.buffer !== memory.buffer) view = new Uint8Array(memory.buffer);
     const end = view.indexOf(0, resultAddr);
-    return JSON.parse(decoder.decode(view.subarray(resultAddr, end)));
+    return decoder.decode(view.subarray(resultAddr, end));
   };
 }
