@@ -1,4 +1,4 @@
-import { appendFile, readdir, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -78,11 +78,23 @@ async function diffJson(args: string[]): Promise<{ code: number; report: DiffRep
 
 describe("mcpgov diff: reference policy → policy-v2", () => {
   it(`reports exactly the transitions the changes imply over ${CORPUS_SIZE} envelopes (policy folders built on the fly)`, async () => {
-    const leftover = async () => (await readdir(tmpdir())).filter((n) => n.startsWith("mcpgov-diff-") && !dir.endsWith(n)).sort();
-    const before = await leftover();
-    const { code, report } = await diffJson(["--base", referencePolicy, "--head", v2Policy, "--envelopes", corpusFile]);
+    // A temp folder of its own (runCli runs in this process, whose files run alone in it): other test
+    // files run diffs and builds at the same time in the shared one.
+    const privateTmp = join(dir, "tmp");
+    await mkdir(privateTmp);
+    const shared = process.env["TMPDIR"];
+    process.env["TMPDIR"] = privateTmp;
+    let ran: Awaited<ReturnType<typeof diffJson>>;
+    try {
+      expect(tmpdir()).toBe(privateTmp);
+      ran = await diffJson(["--base", referencePolicy, "--head", v2Policy, "--envelopes", corpusFile]);
+    } finally {
+      if (shared === undefined) delete process.env["TMPDIR"];
+      else process.env["TMPDIR"] = shared;
+    }
+    const { code, report } = ran;
     expect(code).toBe(0);
-    expect(await leftover()).toEqual(before);
+    expect(await readdir(privateTmp), "the policy folders built on the fly leave nothing behind").toEqual([]);
 
     const expected = expectedCounts(corpus);
     // Every change the policy makes must be present in a corpus this size.
