@@ -10,7 +10,8 @@ import { describeIssues } from "../core/issues.js";
 import { type OutputDecision, outputFailClosed, type OutputPolicyInput, OutputPolicyInputSchema, OutputPolicyResultSchema } from "../core/output-decision.js";
 import { assertStampMatches, type Bundle, readBundle } from "../bundle/bundle.js";
 import { parseJsonFile } from "../bundle/hash.js";
-import { wasmEntrypointsOf } from "../bundle/manifest.js";
+import { inputPathsOf, wasmEntrypointsOf } from "../bundle/manifest.js";
+import { type InputPaths, projectInput } from "../core/input-projection.js";
 import { CATALOG_ENTRYPOINT, DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT, type PolicyEngine } from "./policy-engine.js";
 import { type HostBuiltins, hostBuiltins } from "./host-builtins.js";
 import { type Evaluate, fastEvaluator } from "./wasm-eval.js";
@@ -69,13 +70,18 @@ export class WasmPolicyEngine implements PolicyEngine {
 
   private readonly evaluateCatalog: Evaluate | undefined;
 
+  /** What of an envelope the decision policy reads; the rest is never serialised for WASM. */
+  private readonly decisionInput: InputPaths;
+
   private constructor(
     policy: LoadedPolicy,
     entrypointId: number,
     bundle: BundleRef,
     secondary: { output: Evaluate | undefined; catalog: Evaluate | undefined },
+    decisionInput: InputPaths,
   ) {
     this.bundle = bundle;
+    this.decisionInput = decisionInput;
     this.evaluate = fastEvaluator(policy, entrypointId);
     this.evaluateOutput = secondary.output;
     this.evaluateCatalog = secondary.catalog;
@@ -84,11 +90,13 @@ export class WasmPolicyEngine implements PolicyEngine {
   /** Loads a bundle that has already been read; refuses it unless its stamp matches its content. */
   static async fromBundle(bundle: Bundle, options: { builtins?: HostBuiltins } = {}): Promise<WasmPolicyEngine> {
     assertStampMatches(bundle);
+    const decisionInput = inputPathsOf(bundle.manifest, DECISION_ENTRYPOINT);
+    if ("error" in decisionInput) throw new McpgovError("bundle_invalid", `${bundle.path}: ${decisionInput.error}`);
     const builtins = options.builtins ?? {};
     const { policy, entrypointId } = await loadWasmPolicy(bundle, DECISION_ENTRYPOINT, builtins);
     const output = await secondaryEvaluator(bundle, policy, OUTPUT_ENTRYPOINT, builtins);
     const catalog = await secondaryEvaluator(bundle, policy, CATALOG_ENTRYPOINT, builtins);
-    return new WasmPolicyEngine(policy, entrypointId, { hash: bundle.hash, revision: bundle.manifest.revision }, { output, catalog });
+    return new WasmPolicyEngine(policy, entrypointId, { hash: bundle.hash, revision: bundle.manifest.revision }, { output, catalog }, decisionInput.paths);
   }
 
   /** `builtins` replace mcpgov's host builtins by name (tests plant a disagreement this way). */
@@ -108,7 +116,7 @@ export class WasmPolicyEngine implements PolicyEngine {
     try {
       // The instance is not re-entrant; evaluate is synchronous, so no
       // other decision can interleave with this one on this thread.
-      resultSet = this.evaluate(JSON.stringify(envelope));
+      resultSet = this.evaluate(JSON.stringify(this.decisionInput === true ? envelope : projectInput(envelope, this.decisionInput)));
     } catch (thrown) {
       return failClosed("evaluation_error", describeThrown(thrown), this.bundle);
     }
