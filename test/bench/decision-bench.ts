@@ -13,6 +13,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { buildBundle } from "../../src/toolchain/build.js";
 import { startOpa } from "../../src/toolchain/opa.js";
@@ -25,6 +26,9 @@ import { WorkerPolicyEngine } from "../../src/engine/worker-engine.js";
 import { jsonDigest } from "../../src/bundle/hash.js";
 import { canonicalJson } from "../../src/core/canonical.js";
 import { buildRawBundle } from "../helpers/bundles.js";
+import { readBundleArchive, writeBundleArchive } from "../../src/bundle/archive.js";
+import { bundleContentHash, parseJsonFile } from "../../src/bundle/hash.js";
+import { INPUT_PATHS_KEY, withStamp } from "../../src/bundle/manifest.js";
 import { fmt, fmtSpread, nowMicros, spread, summarise } from "./stats.js";
 
 const REPEATS = Number(process.env["MCPGOV_BENCH_REPEATS"] ?? 5);
@@ -39,6 +43,27 @@ import rego.v1
 
 result := {"decision": "ALLOW", "rules": ["trivial"], "reason": "trivial: always", "constraints": {}, "matched": [{"rule": "trivial", "decision": "ALLOW"}]}
 `;
+
+type ManifestJson = { metadata?: { mcpgov?: Record<string, unknown> } };
+
+/** The input paths `mcpgov build` recorded in a bundle's manifest (undefined: none). */
+async function inputPathsRecord(bundle: string): Promise<unknown> {
+  const manifest = parseJsonFile(".manifest", (await readBundleArchive(bundle)).get(".manifest")!) as ManifestJson;
+  return manifest.metadata?.mcpgov?.[INPUT_PATHS_KEY];
+}
+
+/** A copy of a bundle with its record of input paths replaced (undefined: removed), stamped again. */
+async function withInputPaths(bundle: string, output: string, record: unknown): Promise<string> {
+  const files = await readBundleArchive(bundle);
+  const manifest = parseJsonFile(".manifest", files.get(".manifest")!) as ManifestJson & Record<string, unknown>;
+  const ours: Record<string, unknown> = { ...(manifest.metadata?.mcpgov ?? {}) };
+  if (record === undefined) delete ours[INPUT_PATHS_KEY];
+  else ours[INPUT_PATHS_KEY] = record;
+  files.set(".manifest", Buffer.from(JSON.stringify({ ...manifest, metadata: { ...manifest.metadata, mcpgov: ours } })));
+  files.set(".manifest", Buffer.from(JSON.stringify(withStamp(parseJsonFile(".manifest", files.get(".manifest")!) as Record<string, unknown>, bundleContentHash(files)))));
+  await writeBundleArchive(output, files);
+  return output;
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -185,7 +210,11 @@ export async function decisionBench(root: string, workDir: string): Promise<stri
   const policyDir = join(root, "policy", "reference");
   const built = await buildBundle({ policyDir, output: join(workDir, "bench.tar.gz"), revision: "bench" });
   const engine = await WasmPolicyEngine.fromFile(built.output);
-  const trivial = await WasmPolicyEngine.fromFile(await buildRawBundle(join(workDir, "trivial"), TRIVIAL_POLICY));
+  // The same policy handed the whole envelope: the path before input projection.
+  const whole = await WasmPolicyEngine.fromFile(await withInputPaths(built.output, join(workDir, "whole.tar.gz"), undefined));
+  // The constant policy is handed the same parts of the envelope as the reference pack, so the ratio is the policy's own cost.
+  const trivialRaw = await buildRawBundle(join(workDir, "trivial"), TRIVIAL_POLICY);
+  const trivial = await WasmPolicyEngine.fromFile(await withInputPaths(trivialRaw, join(workDir, "trivial-projected.tar.gz"), await inputPathsRecord(built.output)));
   // A bundle built before a change (e.g. with the library of an older commit), measured beside this one.
   const baselinePath = process.env["MCPGOV_BENCH_BASELINE_BUNDLE"];
   const baseline = baselinePath ? await WasmPolicyEngine.fromFile(baselinePath) : undefined;
@@ -198,7 +227,7 @@ export async function decisionBench(root: string, workDir: string): Promise<stri
   const startedAt = nowMicros();
   const workers = await WorkerPolicyEngine.start(await readBundle(built.output), { timeoutMs: 5_000 });
   const startMs = (nowMicros() - startedAt) / 1000;
-  const lines: string[] = [];
+  const lines: string[] = [`load average at start ${loadavg().map((l) => l.toFixed(1)).join(" ")} on ${cpus().length} cores`];
   try {
     const base = `http://127.0.0.1:${port}`;
     await waitForHealth(base);
@@ -206,6 +235,7 @@ export async function decisionBench(root: string, workDir: string): Promise<stri
     const subjects: Subject[] = [
       { key: "valid", runs: IN_PROCESS_RUNS, decide: (c) => engine.decideValid(c.valid) },
       { key: "decide", runs: IN_PROCESS_RUNS, decide: (c) => engine.decide(c.raw) },
+      { key: "whole", runs: IN_PROCESS_RUNS, decide: (c) => whole.decideValid(c.valid) },
       { key: "trivial", runs: IN_PROCESS_RUNS, decide: (c) => trivial.decideValid(c.valid) },
       ...(baseline ? [{ key: "baseline", runs: IN_PROCESS_RUNS, decide: (c: Case) => baseline.decideValid(c.valid) }] : []),
       { key: "worker", runs: WORKER_RUNS, decide: (c) => workers.decideValid(c.valid) },
@@ -213,24 +243,25 @@ export async function decisionBench(root: string, workDir: string): Promise<stri
     ];
     for (const c of cases) {
       const reference = engine.decideValid(c.valid);
-      const others = [await server.decide(c), await workers.decideValid(c.valid), engine.decide(c.raw), ...(baseline ? [baseline.decideValid(c.valid)] : [])];
+      const others = [await server.decide(c), await workers.decideValid(c.valid), engine.decide(c.raw), whole.decideValid(c.valid), ...(baseline ? [baseline.decideValid(c.valid)] : [])];
       if (!others.every((d) => sameDecision(reference, d))) throw new Error(`bench: the subjects disagree on the ${c.name} envelope`);
     }
     const results = await interleave(subjects, cases);
 
     lines.push(
       `decision latency, µs: median over ${REPEATS} interleaved rounds (min–max); per round ${IN_PROCESS_RUNS} in-process, ${WORKER_RUNS} worker, ${SERVER_RUNS} OPA server decisions`,
-      "valid: decideValid() in-process (an envelope the gateway built); decide(): with envelope validation; trivial: decideValid() on a constant policy, same engine;",
+      "valid: decideValid() in-process (an envelope the gateway built), WASM given only the input paths the policy reads; decide(): the same with envelope validation;",
+      "whole: decideValid() given the whole envelope (before input projection); trivial: decideValid() on a constant policy, same engine, same input paths as valid;",
       `worker: decideValid() through the policy worker pool (the gateway's path); opa: opa run --server, REST on 127.0.0.1${baseline ? `; baseline: decideValid() on ${baselinePath}` : ""}`,
       "cpu: this process's CPU time per decision (user+system; for the worker it includes the worker thread, for opa only the client side)",
       "every subject gave the same decision on both envelopes",
     );
-    const header = "subject  envelope | p50                  p99                  cpu";
+    const header = `subject  envelope | ${"p50".padEnd(24)} ${"p99".padEnd(24)} cpu`;
     lines.push(header);
     for (const s of subjects) {
       for (const c of cases) {
         const blocks = at(results, s.key, c);
-        const cell = (stat: keyof Block) => fmtSpread(spread(blocks.map((b) => b[stat]))).padEnd(20);
+        const cell = (stat: keyof Block) => fmtSpread(spread(blocks.map((b) => b[stat]))).padEnd(24);
         lines.push(`${s.key.padEnd(8)} ${c.name.padEnd(8)} | ${cell("p50")} ${cell("p99")} ${cell("cpu")}`);
       }
     }
@@ -247,9 +278,11 @@ export async function decisionBench(root: string, workDir: string): Promise<stri
       const trivCpu = ratio(v, at(results, "trivial", c), "cpu");
       const workerP50 = ratio(at(results, "worker", c), v, "p50");
       const workerP99 = ratio(at(results, "worker", c), v, "p99");
+      const w = at(results, "whole", c);
       lines.push(
         `  ${c.name}: opa/valid p50 ${fmtSpread(opaP50)}×, p99 ${fmtSpread(opaP99)}×; opa/decide() p50 ${fmtSpread(opaDecideP50)}×, p99 ${fmtSpread(opaDecideP99)}×`,
         `  ${c.name}: valid/trivial p50 ${fmtSpread(trivP50)}×, cpu ${fmtSpread(trivCpu)}×; worker/valid p50 ${fmtSpread(workerP50)}×, p99 ${fmtSpread(workerP99)}×`,
+        `  ${c.name}: whole/valid (input projection's gain) p50 ${fmtSpread(ratio(w, v, "p50"))}×, p99 ${fmtSpread(ratio(w, v, "p99"))}×, cpu ${fmtSpread(ratio(w, v, "cpu"))}×`,
       );
       if (baseline) {
         const b = at(results, "baseline", c);
@@ -277,6 +310,7 @@ export async function decisionBench(root: string, workDir: string): Promise<stri
     const rates = [...throughput].map(([size, r]) => `${size} worker${size > 1 ? "s" : ""} ${fmtSpread(spread(r), 0)}/s`);
     const inProcess = spread(at(results, "valid", cases[0]!).map((b) => 1e6 / b.cpu));
     lines.push(`throughput, small envelope, 8 concurrent callers: ${rates.join(", ")}; in-process decideValid (one thread, blocking, from CPU time) ${fmtSpread(inProcess, 0)}/s`);
+    lines.push(`load average at end ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
     lines.push(`policy workers: ${fmt(startMs)} ms to start the pool (2 workers, bundle loaded in each)`);
   } finally {
     await workers.close();
