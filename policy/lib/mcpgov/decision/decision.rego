@@ -80,14 +80,23 @@ result := {
 	well_formed(single)
 }
 
-result := deny_result(
+# A single hit is checked by well_formed alone; the malformed set (which
+# checks every hit again) is built only when it is needed.
+result := malformed_result if {
+	hit_count == 1
+	not well_formed(single)
+}
+
+result := malformed_result if {
+	hit_count > 1
+	count(malformed) > 0
+}
+
+malformed_result := deny_result(
 	"mcpgov.malformed-hit",
 	concat("", ["rule(s) ", concat(", ", sort(malformed)), " reported an unknown decision, no rule id, non-object constraints or a constraint the gateway does not enforce"]),
 	[],
-) if {
-	hit_count > 0
-	count(malformed) > 0
-}
+)
 
 result := deny_result(
 	"mcpgov.constraint-conflict",
