@@ -39,3 +39,8 @@ export function addInputPath(tree: InputPaths, path: readonly string[]): InputPa
   const below = Object.prototype.hasOwnProperty.call(tree, head) ? tree[head]! : {};
   return { ...tree, [head]: addInputPath(below, rest) };
 }
+
+/** The JSON text the decision policy is given for an envelope: only the paths it reads. */
+export function decisionInputText(envelope: unknown, paths: InputPaths): string {
+  return JSON.stringify(paths === true ? envelope : projectInput(envelope, paths));
+}

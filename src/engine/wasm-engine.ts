@@ -11,7 +11,7 @@ import { type OutputDecision, outputFailClosed, type OutputPolicyInput, OutputPo
 import { assertStampMatches, type Bundle, readBundle } from "../bundle/bundle.js";
 import { parseJsonFile } from "../bundle/hash.js";
 import { inputPathsOf, wasmEntrypointsOf } from "../bundle/manifest.js";
-import { type InputPaths, projectInput } from "../core/input-projection.js";
+import { decisionInputText, type InputPaths } from "../core/input-projection.js";
 import { CATALOG_ENTRYPOINT, DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT, type PolicyEngine } from "./policy-engine.js";
 import { type HostBuiltins, hostBuiltins } from "./host-builtins.js";
 import { type Evaluate, fastEvaluator } from "./wasm-eval.js";
@@ -112,11 +112,26 @@ export class WasmPolicyEngine implements PolicyEngine {
   }
 
   decideValid(envelope: Envelope): Decision {
+    let text: string;
+    try {
+      text = decisionInputText(envelope, this.decisionInput);
+    } catch (thrown) {
+      return failClosed("evaluation_error", describeThrown(thrown), this.bundle);
+    }
+    return this.decideInputText(text);
+  }
+
+  /**
+   * Decides on the JSON text decisionInputText made of a valid envelope
+   * under this bundle's input paths (a policy worker gets the text, so the
+   * gateway thread never clones parts of the envelope the policy does not read).
+   */
+  decideInputText(text: string): Decision {
     let resultSet: unknown;
     try {
       // The instance is not re-entrant; evaluate is synchronous, so no
       // other decision can interleave with this one on this thread.
-      resultSet = this.evaluate(JSON.stringify(this.decisionInput === true ? envelope : projectInput(envelope, this.decisionInput)));
+      resultSet = this.evaluate(text);
     } catch (thrown) {
       return failClosed("evaluation_error", describeThrown(thrown), this.bundle);
     }

@@ -15,7 +15,9 @@ import { bundleContentHash, parseJsonFile } from "../../src/bundle/hash.js";
 import { INPUT_PATHS_KEY, withStamp } from "../../src/bundle/manifest.js";
 import type { Envelope } from "../../src/core/envelope.js";
 import { McpgovError } from "../../src/core/errors.js";
+import { readBundle } from "../../src/bundle/bundle.js";
 import { WasmPolicyEngine } from "../../src/engine/wasm-engine.js";
+import { WorkerPolicyEngine } from "../../src/engine/worker-engine.js";
 import { DECISION_ENTRYPOINT } from "../../src/engine/policy-engine.js";
 import { buildBundle } from "../../src/toolchain/build.js";
 import { generateCorpus } from "../fixtures/corpus.js";
@@ -73,6 +75,18 @@ describe("decisions on the projected envelope vs the whole envelope", () => {
     expect(kinds.size).toBeGreaterThan(2);
   }, 120_000);
 
+  it("a policy worker, sent only the projected envelope as text, decides as the in-process engine", async () => {
+    const inProcess = await WasmPolicyEngine.fromFile(built);
+    const workers = await WorkerPolicyEngine.start(await readBundle(built), { timeoutMs: 10_000 });
+    try {
+      const corpus = generateCorpus(500, 13).map((e, i) => (i % 5 === 0 ? { ...e, call: { ...e.call, arguments: { ...e.call.arguments, ...ODD[(i / 5) % ODD.length] } } } : e));
+      const decided = await Promise.all(corpus.map((e) => workers.decideValid(e)));
+      expect(decided.filter((d, i) => JSON.stringify(d) !== JSON.stringify(inProcess.decideValid(corpus[i]!))).length).toBe(0);
+    } finally {
+      await workers.close();
+    }
+  }, 60_000);
+
   it("the comparison can fail: a record that leaves out labels the policy reads changes decisions", async () => {
     const narrow = await WasmPolicyEngine.fromFile(await withInputPaths(built, join(work, "narrow.tar.gz"), { [DECISION_ENTRYPOINT]: { call: true, server: true, subject: true, risk_tags: true } }));
     const projected = await WasmPolicyEngine.fromFile(built);
@@ -89,5 +103,10 @@ describe("decisions on the projected envelope vs the whole envelope", () => {
     expect(refused).toBeInstanceOf(McpgovError);
     expect((refused as McpgovError).code).toBe("bundle_invalid");
     expect((refused as McpgovError).message).toContain(`metadata.mcpgov.${INPUT_PATHS_KEY}`);
+    const refusedByPool = await WorkerPolicyEngine.start(await readBundle(bad)).then(
+      async (pool) => pool.close(),
+      (e: unknown) => e,
+    );
+    expect((refusedByPool as McpgovError).code).toBe("bundle_invalid");
   });
 });
