@@ -1,5 +1,6 @@
 /** @module The bundle's .manifest: OPA's fields plus the mcpgov stamp under metadata.mcpgov. */
 import { z } from "zod";
+import { type InputPaths, InputPathsSchema } from "../core/input-projection.js";
 
 export const STAMP_KEY = "content_hash";
 
@@ -33,6 +34,24 @@ export function wasmEntrypointsOf(manifest: Manifest): WasmEntrypoint[] {
   const recorded = ours && typeof ours === "object" ? (ours as Record<string, unknown>)["wasm"] : undefined;
   const parsed = z.array(WasmEntrypointSchema).safeParse(recorded);
   return parsed.success ? parsed.data : (manifest.wasm ?? []);
+}
+
+/** Where mcpgov records, per entrypoint, the input paths its policy reads (see src/core/input-projection.ts). */
+export const INPUT_PATHS_KEY = "input_paths";
+
+/**
+ * The input paths the policy of `entrypoint` reads, as `mcpgov build`
+ * recorded them; `true` (all of the input) when the bundle records none
+ * (older bundles, raw `opa build` output). A record that is not a path
+ * tree refuses the bundle: guessing could hide input a rule reads.
+ */
+export function inputPathsOf(manifest: Manifest, entrypoint: string): { paths: InputPaths } | { error: string } {
+  const ours = manifest.metadata?.["mcpgov"];
+  const recorded = ours && typeof ours === "object" ? (ours as Record<string, unknown>)[INPUT_PATHS_KEY] : undefined;
+  if (recorded === undefined) return { paths: true };
+  const all = z.record(z.string(), InputPathsSchema).safeParse(recorded);
+  if (!all.success) return { error: `metadata.mcpgov.${INPUT_PATHS_KEY} is not a map of entrypoint to input path tree` };
+  return { paths: Object.prototype.hasOwnProperty.call(all.data, entrypoint) ? all.data[entrypoint]! : true };
 }
 
 export function stampOf(manifest: Manifest): string | undefined {

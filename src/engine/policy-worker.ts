@@ -7,7 +7,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { inspectBundle } from "../bundle/bundle.js";
 import { describeThrown } from "../core/errors.js";
-import type { Envelope } from "../core/envelope.js";
 import type { OutputPolicyInput } from "../core/output-decision.js";
 import { WasmPolicyEngine } from "./wasm-engine.js";
 
@@ -17,7 +16,8 @@ export interface PolicyWorkerData {
 }
 
 export type PolicyWorkerRequest =
-  | { id: number; op: "decide"; input: Envelope }
+  /** input: the envelope as decisionInputText gives it (the parts the policy reads, as JSON). */
+  | { id: number; op: "decide"; input: string }
   | { id: number; op: "output"; input: OutputPolicyInput }
   | { id: number; op: "catalog"; input: unknown };
 
@@ -32,7 +32,7 @@ try {
   const engine = await WasmPolicyEngine.fromBundle(inspectBundle(data.path, files));
   port.on("message", (request: PolicyWorkerRequest) => {
     const result =
-      request.op === "decide" ? engine.decideValid(request.input) : request.op === "output" ? engine.decideOutputValid(request.input) : engine.decideCatalog(request.input);
+      request.op === "decide" ? engine.decideInputText(request.input) : request.op === "output" ? engine.decideOutputValid(request.input) : engine.decideCatalog(request.input);
     port.postMessage({ id: request.id, result } satisfies PolicyWorkerReply);
   });
   port.postMessage({ ready: engine.bundle.hash } satisfies PolicyWorkerReply);

@@ -10,7 +10,8 @@ import { describeIssues } from "../core/issues.js";
 import { type OutputDecision, outputFailClosed, type OutputPolicyInput, OutputPolicyInputSchema, OutputPolicyResultSchema } from "../core/output-decision.js";
 import { assertStampMatches, type Bundle, readBundle } from "../bundle/bundle.js";
 import { parseJsonFile } from "../bundle/hash.js";
-import { wasmEntrypointsOf } from "../bundle/manifest.js";
+import { inputPathsOf, wasmEntrypointsOf } from "../bundle/manifest.js";
+import { decisionInputText, type InputPaths } from "../core/input-projection.js";
 import { CATALOG_ENTRYPOINT, DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT, type PolicyEngine } from "./policy-engine.js";
 import { type HostBuiltins, hostBuiltins } from "./host-builtins.js";
 import { type Evaluate, type EvaluateText, fastEvaluator, textEvaluator } from "./wasm-eval.js";
@@ -114,13 +115,18 @@ export class WasmPolicyEngine implements PolicyEngine {
 
   private readonly evaluateCatalog: Evaluate | undefined;
 
+  /** What of an envelope the decision policy reads; the rest is never serialised for WASM. */
+  private readonly decisionInput: InputPaths;
+
   private constructor(
     policy: LoadedPolicy,
     entrypointId: number,
     bundle: BundleRef,
     secondary: { output: Evaluate | undefined; catalog: Evaluate | undefined },
+    decisionInput: InputPaths,
   ) {
     this.bundle = bundle;
+    this.decisionInput = decisionInput;
     this.evaluate = textEvaluator(policy, entrypointId);
     this.evaluateOutput = secondary.output;
     this.evaluateCatalog = secondary.catalog;
@@ -133,11 +139,13 @@ export class WasmPolicyEngine implements PolicyEngine {
    */
   static async fromBundle(bundle: Bundle, options: { builtins?: HostBuiltins; compiled?: CompiledModules } = {}): Promise<WasmPolicyEngine> {
     assertStampMatches(bundle);
+    const decisionInput = inputPathsOf(bundle.manifest, DECISION_ENTRYPOINT);
+    if ("error" in decisionInput) throw new McpgovError("bundle_invalid", `${bundle.path}: ${decisionInput.error}`);
     const builtins = options.builtins ?? {};
     const { policy, entrypointId } = await loadWasmPolicy(bundle, DECISION_ENTRYPOINT, builtins, options.compiled);
     const output = await secondaryEvaluator(bundle, policy, OUTPUT_ENTRYPOINT, builtins, options.compiled);
     const catalog = await secondaryEvaluator(bundle, policy, CATALOG_ENTRYPOINT, builtins, options.compiled);
-    return new WasmPolicyEngine(policy, entrypointId, { hash: bundle.hash, revision: bundle.manifest.revision }, { output, catalog });
+    return new WasmPolicyEngine(policy, entrypointId, { hash: bundle.hash, revision: bundle.manifest.revision }, { output, catalog }, decisionInput.paths);
   }
 
   /** `builtins` replace mcpgov's host builtins by name (tests plant a disagreement this way). */
@@ -153,26 +161,40 @@ export class WasmPolicyEngine implements PolicyEngine {
   }
 
   decideValid(envelope: Envelope): Decision {
-    return this.decideInput(envelope, undefined);
+    let text: string;
+    try {
+      text = decisionInputText(envelope, this.decisionInput);
+    } catch (thrown) {
+      return failClosed("evaluation_error", describeThrown(thrown), this.bundle);
+    }
+    return this.decideInputText(text);
   }
 
   /**
-   * As decideValid, for the JSON text of an envelope that passed
+   * As decideValid, for the JSON text of a whole envelope that passed
    * EnvelopeSchema (JSON.stringify of parseAnyEnvelope's data): one
-   * serialisation serves several bundles. With `memo`, a result set seen
-   * before returns the decision made from it then. Never throws.
+   * serialisation serves several bundles (a diff's two, whose input paths
+   * may differ, so the whole envelope goes in; the policy reads the same
+   * values either way). With `memo`, a result set seen before returns the
+   * decision made from it then. Never throws.
    */
   decideValidJson(envelopeJson: string, memo?: DecisionMemo): Decision {
-    return this.decideInput(envelopeJson, memo);
+    return this.decideInputText(envelopeJson, memo);
   }
 
-  private decideInput(input: Envelope | string, memo: DecisionMemo | undefined): Decision {
+  /**
+   * Decides on the JSON text decisionInputText made of a valid envelope
+   * under this bundle's input paths (a policy worker gets the text, so the
+   * gateway thread never clones parts of the envelope the policy does not
+   * read), or on a whole valid envelope's text.
+   */
+  decideInputText(text: string, memo?: DecisionMemo): Decision {
     let resultText: string;
     let resultSet: unknown;
     try {
       // The instance is not re-entrant; evaluate is synchronous, so no
       // other decision can interleave with this one on this thread.
-      resultText = this.evaluate(typeof input === "string" ? input : JSON.stringify(input));
+      resultText = this.evaluate(text);
       const known = memo?.get(resultText);
       if (known) return known;
       resultSet = JSON.parse(resultText);

@@ -30,12 +30,14 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Bundle } from "../bundle/bundle.js";
+import { inputPathsOf } from "../bundle/manifest.js";
+import { decisionInputText, type InputPaths } from "../core/input-projection.js";
 import { type CatalogDecision, catalogFailClosed } from "../core/catalog-decision.js";
 import { type BundleRef, type Decision, failClosed } from "../core/decision.js";
 import type { Envelope } from "../core/envelope.js";
-import { McpgovError } from "../core/errors.js";
+import { describeThrown, McpgovError } from "../core/errors.js";
 import { type OutputDecision, outputFailClosed, type OutputPolicyInput } from "../core/output-decision.js";
-import type { AsyncPolicyEngine } from "./policy-engine.js";
+import { type AsyncPolicyEngine, DECISION_ENTRYPOINT } from "./policy-engine.js";
 import type { PolicyWorkerData, PolicyWorkerReply, PolicyWorkerRequest } from "./policy-worker.js";
 
 const WORKER_URL = new URL("./policy-worker.js", import.meta.url);
@@ -91,6 +93,8 @@ export class WorkerPolicyEngine implements AsyncPolicyEngine {
   private constructor(
     readonly bundle: BundleRef,
     private readonly data: PolicyWorkerData,
+    /** What of an envelope the decision policy reads: only that is sent to a worker. */
+    private readonly decisionInput: InputPaths,
     options: WorkerEngineOptions,
   ) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_DECISION_TIMEOUT_MS;
@@ -104,13 +108,22 @@ export class WorkerPolicyEngine implements AsyncPolicyEngine {
    * is refused here, at swap time, not at the first call.
    */
   static async start(bundle: Bundle, options: WorkerEngineOptions = {}): Promise<WorkerPolicyEngine> {
-    const engine = new WorkerPolicyEngine({ hash: bundle.hash, revision: bundle.manifest.revision }, { path: bundle.path, files: new Map([...bundle.files].map(([name, bytes]) => [name, new Uint8Array(bytes)])) }, options);
+    const decisionInput = inputPathsOf(bundle.manifest, DECISION_ENTRYPOINT);
+    if ("error" in decisionInput) throw new McpgovError("bundle_invalid", `${bundle.path}: ${decisionInput.error}`);
+    const data = { path: bundle.path, files: new Map([...bundle.files].map(([name, bytes]) => [name, new Uint8Array(bytes)])) };
+    const engine = new WorkerPolicyEngine({ hash: bundle.hash, revision: bundle.manifest.revision }, data, decisionInput.paths, options);
     await engine.spawnAll();
     return engine;
   }
 
   decideValid(envelope: Envelope): Promise<Decision> {
-    return this.run<Decision>({ op: "decide", input: envelope }, (kind, detail) => failClosed(kind, detail, this.bundle));
+    let text: string;
+    try {
+      text = decisionInputText(envelope, this.decisionInput);
+    } catch (thrown) {
+      return Promise.resolve(failClosed("evaluation_error", describeThrown(thrown), this.bundle));
+    }
+    return this.run<Decision>({ op: "decide", input: text }, (kind, detail) => failClosed(kind, detail, this.bundle));
   }
 
   decideOutputValid(input: OutputPolicyInput): Promise<OutputDecision> {

@@ -5,10 +5,11 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import { McpgovError } from "../core/errors.js";
 import { type BundleFiles, readBundleArchive, writeBundleArchive } from "../bundle/archive.js";
 import { bundleContentHash, parseJsonFile } from "../bundle/hash.js";
-import { ManifestSchema, MCPGOV_ROOTS, withStamp } from "../bundle/manifest.js";
+import { INPUT_PATHS_KEY, ManifestSchema, MCPGOV_ROOTS, withStamp } from "../bundle/manifest.js";
 import { CATALOG_ENTRYPOINT, DECISION_ENTRYPOINT, OUTPUT_ENTRYPOINT } from "../engine/policy-engine.js";
 import { opaBuiltinNames, wasmCapabilities } from "./capabilities.js";
 import { displayPath, parseOpaErrors } from "./diagnostics.js";
+import { inputPathsOfPolicy } from "./input-paths.js";
 import { runOpa } from "./opa.js";
 import { type StagedPolicy, stagePolicy } from "./stage.js";
 
@@ -72,7 +73,7 @@ export function stagedFileMapper(staged: StagedPolicy): (opaPath: string) => str
  * (see wasmEntrypointsOf), so `opa run --bundle`, `opa eval -b` and
  * `opa inspect` load it with or without a WASM engine.
  */
-async function bundleFiles(staged: StagedPolicy, compiled: BundleFiles, revision: string): Promise<BundleFiles> {
+async function bundleFiles(staged: StagedPolicy, compiled: BundleFiles, revision: string, entrypoints: readonly string[]): Promise<BundleFiles> {
   const wasm = compiled.get(WASM_MODULE);
   if (!wasm) throw new McpgovError("bundle_invalid", `internal error: opa build wrote no ${WASM_MODULE}`);
   const opaManifest = ManifestSchema.parse(parseJsonFile(".manifest", compiled.get(".manifest") ?? Buffer.from("{}")));
@@ -80,7 +81,7 @@ async function bundleFiles(staged: StagedPolicy, compiled: BundleFiles, revision
     revision,
     roots: [...MCPGOV_ROOTS],
     ...(opaManifest.rego_version !== undefined ? { rego_version: opaManifest.rego_version } : {}),
-    metadata: { mcpgov: { wasm: opaManifest.wasm ?? [] } },
+    metadata: { mcpgov: { wasm: opaManifest.wasm ?? [], ...(await inputPathsRecord(staged, entrypoints)) } },
   };
   const files: BundleFiles = new Map([
     [".manifest", Buffer.from(JSON.stringify(manifest))],
@@ -89,6 +90,17 @@ async function bundleFiles(staged: StagedPolicy, compiled: BundleFiles, revision
   ]);
   for (const rel of staged.regoSources) files.set(rel, await readFile(join(staged.dir, rel)));
   return files;
+}
+
+/**
+ * The input paths the decision policy reads, for the engine to pass WASM
+ * only those (see src/toolchain/input-paths.ts); nothing when it reads all.
+ * Output and catalog inputs are small, and are passed whole.
+ */
+async function inputPathsRecord(staged: StagedPolicy, entrypoints: readonly string[]): Promise<Record<string, unknown>> {
+  if (!entrypoints.includes(DECISION_ENTRYPOINT)) return {};
+  const paths = await inputPathsOfPolicy(staged.dir, staged.regoSources, DECISION_ENTRYPOINT);
+  return paths === true ? {} : { [INPUT_PATHS_KEY]: { [DECISION_ENTRYPOINT]: paths } };
 }
 
 export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
@@ -118,7 +130,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
       throw new McpgovError("policy_compile_error", `opa build failed for ${displayPath(policyDir)}`, { data: { diagnostics } });
     }
 
-    const files = await bundleFiles(staged, await readBundleArchive(raw), revision);
+    const files = await bundleFiles(staged, await readBundleArchive(raw), revision, entrypoints);
     const hash = bundleContentHash(files);
     const manifest = parseJsonFile(".manifest", files.get(".manifest")!) as Record<string, unknown>;
     files.set(".manifest", Buffer.from(JSON.stringify(withStamp(manifest, hash))));

@@ -1,10 +1,19 @@
 /**
  * @module Decision latency: the in-process WASM engine against the same
  * decisions made in a policy worker thread (what the gateway does, under a
- * deadline) and by an OPA server (`opa run --server`, REST API on loopback).
+ * deadline), by an OPA server (`opa run --server`, REST API on loopback)
+ * and by a trivial policy (a constant result) on the same engine.
+ *
+ * The machine is shared and noisy, so every subject is measured in blocks,
+ * and the blocks of all subjects interleave (round 1: A B C …, round 2:
+ * B C … A, …): a neighbour's burst hits every subject alike. Each block
+ * gives a wall-clock p50 and p99 and this process's CPU time per decision;
+ * the report is the median over the rounds with its min–max, and every
+ * ratio is taken within a round before its median is.
  */
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { buildBundle } from "../../src/toolchain/build.js";
 import { startOpa } from "../../src/toolchain/opa.js";
@@ -16,11 +25,45 @@ import { WasmPolicyEngine } from "../../src/engine/wasm-engine.js";
 import { WorkerPolicyEngine } from "../../src/engine/worker-engine.js";
 import { jsonDigest } from "../../src/bundle/hash.js";
 import { canonicalJson } from "../../src/core/canonical.js";
-import { fmt, nowMicros, summarise, type Summary } from "./stats.js";
+import { buildRawBundle } from "../helpers/bundles.js";
+import { readBundleArchive, writeBundleArchive } from "../../src/bundle/archive.js";
+import { bundleContentHash, parseJsonFile } from "../../src/bundle/hash.js";
+import { INPUT_PATHS_KEY, withStamp } from "../../src/bundle/manifest.js";
+import { fmt, fmtSpread, nowMicros, spread, summarise } from "./stats.js";
 
-const IN_PROCESS_RUNS = 20_000;
-const SERVER_RUNS = 2_000;
-const WORKER_RUNS = 10_000;
+const REPEATS = Number(process.env["MCPGOV_BENCH_REPEATS"] ?? 5);
+const IN_PROCESS_RUNS = 5_000;
+const WORKER_RUNS = 2_000;
+const SERVER_RUNS = 400;
+
+/** The decision entrypoint returning a constant: what evaluation costs with no policy in it. */
+const TRIVIAL_POLICY = `package mcpgov.decision
+
+import rego.v1
+
+result := {"decision": "ALLOW", "rules": ["trivial"], "reason": "trivial: always", "constraints": {}, "matched": [{"rule": "trivial", "decision": "ALLOW"}]}
+`;
+
+type ManifestJson = { metadata?: { mcpgov?: Record<string, unknown> } };
+
+/** The input paths `mcpgov build` recorded in a bundle's manifest (undefined: none). */
+async function inputPathsRecord(bundle: string): Promise<unknown> {
+  const manifest = parseJsonFile(".manifest", (await readBundleArchive(bundle)).get(".manifest")!) as ManifestJson;
+  return manifest.metadata?.mcpgov?.[INPUT_PATHS_KEY];
+}
+
+/** A copy of a bundle with its record of input paths replaced (undefined: removed), stamped again. */
+async function withInputPaths(bundle: string, output: string, record: unknown): Promise<string> {
+  const files = await readBundleArchive(bundle);
+  const manifest = parseJsonFile(".manifest", files.get(".manifest")!) as ManifestJson & Record<string, unknown>;
+  const ours: Record<string, unknown> = { ...(manifest.metadata?.mcpgov ?? {}) };
+  if (record === undefined) delete ours[INPUT_PATHS_KEY];
+  else ours[INPUT_PATHS_KEY] = record;
+  files.set(".manifest", Buffer.from(JSON.stringify({ ...manifest, metadata: { ...manifest.metadata, mcpgov: ours } })));
+  files.set(".manifest", Buffer.from(JSON.stringify(withStamp(parseJsonFile(".manifest", files.get(".manifest")!) as Record<string, unknown>, bundleContentHash(files)))));
+  await writeBundleArchive(output, files);
+  return output;
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -48,39 +91,43 @@ export function largeEnvelope(small: Record<string, unknown>): Record<string, un
   return { ...small, call };
 }
 
-function timeInProcess(engine: WasmPolicyEngine, envelope: unknown): Summary {
-  for (let i = 0; i < 2_000; i++) engine.decide(envelope);
-  const samples = new Array<number>(IN_PROCESS_RUNS);
-  for (let i = 0; i < IN_PROCESS_RUNS; i++) {
-    const start = nowMicros();
-    engine.decide(envelope);
-    samples[i] = nowMicros() - start;
-  }
-  return summarise(samples);
+interface Case {
+  name: string;
+  raw: Record<string, unknown>;
+  valid: Envelope;
 }
 
-/** In-process on an envelope already validated: what the gateway's decide stage did before the workers. */
-function timeInProcessValid(engine: WasmPolicyEngine, envelope: Envelope): Summary {
-  for (let i = 0; i < 2_000; i++) engine.decideValid(envelope);
-  const samples = new Array<number>(IN_PROCESS_RUNS);
-  for (let i = 0; i < IN_PROCESS_RUNS; i++) {
-    const start = nowMicros();
-    engine.decideValid(envelope);
-    samples[i] = nowMicros() - start;
-  }
-  return summarise(samples);
+/** One block of one subject: wall-clock percentiles and CPU time per decision, µs. */
+interface Block {
+  p50: number;
+  p99: number;
+  cpu: number;
 }
 
-/** One decision at a time through the worker pool: postMessage, evaluate, reply (what one call waits for). */
-async function timeWorker(engine: WorkerPolicyEngine, envelope: Envelope): Promise<Summary> {
-  for (let i = 0; i < 1_000; i++) await engine.decideValid(envelope);
-  const samples = new Array<number>(WORKER_RUNS);
-  for (let i = 0; i < WORKER_RUNS; i++) {
+interface Subject {
+  key: string;
+  runs: number;
+  decide(c: Case): unknown;
+}
+
+const cpuMicros = (): number => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
+
+/** Times `runs` decisions one after another; awaits only what is a promise, so in-process subjects stay synchronous. */
+async function measure(subject: Subject, c: Case, runs = subject.runs): Promise<Block> {
+  const samples = new Array<number>(runs);
+  const cpuStart = cpuMicros();
+  for (let i = 0; i < runs; i++) {
     const start = nowMicros();
-    await engine.decideValid(envelope);
+    const pending = subject.decide(c);
+    if (pending instanceof Promise) await pending;
     samples[i] = nowMicros() - start;
   }
-  return summarise(samples);
+  const cpu = (cpuMicros() - cpuStart) / runs;
+  const summary = summarise(samples);
+  return { p50: summary.median, p99: summary.p99, cpu };
 }
 
 /** Decisions per second with `callers` concurrent callers, each awaiting its decision before asking again. */
@@ -100,21 +147,18 @@ const valid = (envelope: unknown): Envelope => {
   return parsed.data;
 };
 
-async function timeServer(url: string, envelope: unknown): Promise<{ summary: Summary; result: unknown }> {
-  const body = JSON.stringify({ input: envelope });
-  const ask = async () => {
-    const response = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json" } });
-    return ((await response.json()) as { result?: unknown }).result;
+function opaSubject(url: string): Subject {
+  const bodies = new Map<string, string>();
+  return {
+    key: "opa",
+    runs: SERVER_RUNS,
+    decide: async (c) => {
+      let body = bodies.get(c.name);
+      if (body === undefined) bodies.set(c.name, (body = JSON.stringify({ input: c.raw })));
+      const response = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json" } });
+      return ((await response.json()) as { result?: unknown }).result;
+    },
   };
-  for (let i = 0; i < 200; i++) await ask();
-  const samples: number[] = [];
-  let result: unknown;
-  for (let i = 0; i < SERVER_RUNS; i++) {
-    const start = nowMicros();
-    result = await ask();
-    samples.push(nowMicros() - start);
-  }
-  return { summary: summarise(samples), result };
 }
 
 async function waitForHealth(base: string): Promise<void> {
@@ -138,59 +182,136 @@ const sameDecision = (a: unknown, b: unknown): boolean => {
   return pick(a) === pick(b);
 };
 
+type Results = Map<string, Block[]>;
+const at = (results: Results, key: string, c: Case): Block[] => results.get(`${key}/${c.name}`) ?? [];
+
+/** Runs REPEATS rounds; each round measures every subject on every case, starting one subject later than the last round. */
+async function interleave(subjects: Subject[], cases: Case[]): Promise<Results> {
+  for (const s of subjects) for (const c of cases) await measure(s, c, Math.ceil(s.runs / 5));
+  const results: Results = new Map();
+  for (let round = 0; round < REPEATS; round++) {
+    const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]!);
+    for (const c of cases) {
+      for (const s of order) {
+        const key = `${s.key}/${c.name}`;
+        results.set(key, [...(results.get(key) ?? []), await measure(s, c)]);
+      }
+    }
+  }
+  return results;
+}
+
+/** Per-round ratios a / b of one statistic, as a median with its range. */
+const ratio = (a: Block[], b: Block[], stat: keyof Block) => spread(a.map((x, i) => x[stat] / b[i]![stat]));
+
+const goal = (met: boolean): string => (met ? "met" : "NOT MET");
+
 export async function decisionBench(root: string, workDir: string): Promise<string[]> {
   const policyDir = join(root, "policy", "reference");
   const built = await buildBundle({ policyDir, output: join(workDir, "bench.tar.gz"), revision: "bench" });
   const engine = await WasmPolicyEngine.fromFile(built.output);
+  // The same policy handed the whole envelope: the path before input projection.
+  const whole = await WasmPolicyEngine.fromFile(await withInputPaths(built.output, join(workDir, "whole.tar.gz"), undefined));
+  // The constant policy is handed the same parts of the envelope as the reference pack, so the ratio is the policy's own cost.
+  const trivialRaw = await buildRawBundle(join(workDir, "trivial"), TRIVIAL_POLICY);
+  const trivial = await WasmPolicyEngine.fromFile(await withInputPaths(trivialRaw, join(workDir, "trivial-projected.tar.gz"), await inputPathsRecord(built.output)));
+  // A bundle built before a change (e.g. with the library of an older commit), measured beside this one.
+  const baselinePath = process.env["MCPGOV_BENCH_BASELINE_BUNDLE"];
+  const baseline = baselinePath ? await WasmPolicyEngine.fromFile(baselinePath) : undefined;
   const small = JSON.parse(await readFile(join(policyDir, "examples", "2-production-write.json"), "utf8")) as Record<string, unknown>;
-  const large = largeEnvelope(small);
-  const cases = [
-    { name: "small", envelope: small, bytes: JSON.stringify(small).length },
-    { name: "8KB", envelope: large, bytes: JSON.stringify(large).length },
-  ];
+  const cases: Case[] = [small, largeEnvelope(small)].map((raw, i) => ({ name: i === 0 ? "small" : "8KB", raw, valid: valid(raw) }));
 
   const staged = await stagePolicy(policyDir);
   const port = await freePort();
   const opa = await startOpa(["run", "--server", "--addr", `127.0.0.1:${port}`, "--log-level", "error", "-b", "."], { cwd: staged.dir });
-  const lines = [
-    "decision latency (µs): in-process WASM vs policy worker round trip (the gateway's path) vs OPA server REST round trip on 127.0.0.1",
-    "wasm: decide() with envelope validation; valid: decideValid() in-process (the gateway before workers); worker: decideValid() in a policy worker (the gateway now)",
-    "envelope  bytes | wasm p50  wasm p99 | valid p50  valid p99 | worker p50  worker p99 | opa p50  opa p99 | ratio p50  ratio p99 | same decision",
-  ];
   const startedAt = nowMicros();
   const workers = await WorkerPolicyEngine.start(await readBundle(built.output), { timeoutMs: 5_000 });
   const startMs = (nowMicros() - startedAt) / 1000;
+  const lines: string[] = [`load average at start ${loadavg().map((l) => l.toFixed(1)).join(" ")} on ${cpus().length} cores`];
   try {
     const base = `http://127.0.0.1:${port}`;
     await waitForHealth(base);
+    const server = opaSubject(`${base}/v1/data/mcpgov/decision/result`);
+    const subjects: Subject[] = [
+      { key: "valid", runs: IN_PROCESS_RUNS, decide: (c) => engine.decideValid(c.valid) },
+      { key: "decide", runs: IN_PROCESS_RUNS, decide: (c) => engine.decide(c.raw) },
+      { key: "whole", runs: IN_PROCESS_RUNS, decide: (c) => whole.decideValid(c.valid) },
+      { key: "trivial", runs: IN_PROCESS_RUNS, decide: (c) => trivial.decideValid(c.valid) },
+      ...(baseline ? [{ key: "baseline", runs: IN_PROCESS_RUNS, decide: (c: Case) => baseline.decideValid(c.valid) }] : []),
+      { key: "worker", runs: WORKER_RUNS, decide: (c) => workers.decideValid(c.valid) },
+      server,
+    ];
     for (const c of cases) {
-      const wasm = timeInProcess(engine, c.envelope);
-      const server = await timeServer(`${base}/v1/data/mcpgov/decision/result`, c.envelope);
-      const inProcessValid = timeInProcessValid(engine, valid(c.envelope));
-      const worker = await timeWorker(workers, valid(c.envelope));
-      const same = sameDecision(engine.decide(c.envelope), server.result) && sameDecision(engine.decide(c.envelope), await workers.decideValid(valid(c.envelope)));
-      lines.push(
-        `${c.name.padEnd(8)} ${String(c.bytes).padStart(6)} | ${fmt(wasm.median).padStart(8)} ${fmt(wasm.p99).padStart(9)} | ` +
-          `${fmt(inProcessValid.median).padStart(9)} ${fmt(inProcessValid.p99).padStart(10)} | ` +
-          `${fmt(worker.median).padStart(10)} ${fmt(worker.p99).padStart(11)} | ` +
-          `${fmt(server.summary.median).padStart(7)} ${fmt(server.summary.p99).padStart(8)} | ` +
-          `${fmt(server.summary.median / wasm.median).padStart(8)}× ${fmt(server.summary.p99 / wasm.p99).padStart(9)}× | ${same ? "yes" : "NO"}`,
-      );
+      const reference = engine.decideValid(c.valid);
+      const others = [await server.decide(c), await workers.decideValid(c.valid), engine.decide(c.raw), whole.decideValid(c.valid), ...(baseline ? [baseline.decideValid(c.valid)] : [])];
+      if (!others.every((d) => sameDecision(reference, d))) throw new Error(`bench: the subjects disagree on the ${c.name} envelope`);
     }
-    lines.push(`goal: wasm p99 ≤ 50 µs; OPA server round trip ≥ 20× slower (runs: ${IN_PROCESS_RUNS} in-process, ${WORKER_RUNS} worker, ${SERVER_RUNS} server)`);
-    const throughput: string[] = [];
-    for (const size of [1, 2, 3]) {
-      const pool = await WorkerPolicyEngine.start(await readBundle(built.output), { timeoutMs: 5_000, workers: size });
-      try {
-        await workerThroughput(pool, valid(small), 8, 200);
-        throughput.push(`${size} worker${size > 1 ? "s" : ""} ${fmt(await workerThroughput(pool, valid(small), 8, 2_000), 0)}/s`);
-      } finally {
-        await pool.close();
+    const results = await interleave(subjects, cases);
+
+    lines.push(
+      `decision latency, µs: median over ${REPEATS} interleaved rounds (min–max); per round ${IN_PROCESS_RUNS} in-process, ${WORKER_RUNS} worker, ${SERVER_RUNS} OPA server decisions`,
+      "valid: decideValid() in-process (an envelope the gateway built), WASM given only the input paths the policy reads; decide(): the same with envelope validation;",
+      "whole: decideValid() given the whole envelope (before input projection); trivial: decideValid() on a constant policy, same engine, same input paths as valid;",
+      `worker: decideValid() through the policy worker pool (the gateway's path); opa: opa run --server, REST on 127.0.0.1${baseline ? `; baseline: decideValid() on ${baselinePath}` : ""}`,
+      "cpu: this process's CPU time per decision (user+system; for the worker it includes the worker thread, for opa only the client side)",
+      "every subject gave the same decision on both envelopes",
+    );
+    const header = `subject  envelope | ${"p50".padEnd(24)} ${"p99".padEnd(24)} cpu`;
+    lines.push(header);
+    for (const s of subjects) {
+      for (const c of cases) {
+        const blocks = at(results, s.key, c);
+        const cell = (stat: keyof Block) => fmtSpread(spread(blocks.map((b) => b[stat]))).padEnd(24);
+        lines.push(`${s.key.padEnd(8)} ${c.name.padEnd(8)} | ${cell("p50")} ${cell("p99")} ${cell("cpu")}`);
       }
     }
-    const inProcessRate = 1e6 / timeInProcessValid(engine, valid(small)).mean;
-    lines.push(`throughput, small envelope, 8 concurrent callers: ${throughput.join(", ")}; in-process decideValid (one thread, blocking) ${fmt(inProcessRate, 0)}/s`);
-    lines.push(`policy workers: ${fmt(startMs)} ms to start the pool (2 workers, bundle loaded in each); ratios are opa / wasm`);
+
+    lines.push("ratios, per round then median (min–max):");
+    const verdicts: string[] = [];
+    for (const c of cases) {
+      const v = at(results, "valid", c);
+      const opaP50 = ratio(at(results, "opa", c), v, "p50");
+      const opaP99 = ratio(at(results, "opa", c), v, "p99");
+      const opaDecideP50 = ratio(at(results, "opa", c), at(results, "decide", c), "p50");
+      const opaDecideP99 = ratio(at(results, "opa", c), at(results, "decide", c), "p99");
+      const trivP50 = ratio(v, at(results, "trivial", c), "p50");
+      const trivCpu = ratio(v, at(results, "trivial", c), "cpu");
+      const workerP50 = ratio(at(results, "worker", c), v, "p50");
+      const workerP99 = ratio(at(results, "worker", c), v, "p99");
+      const w = at(results, "whole", c);
+      lines.push(
+        `  ${c.name}: opa/valid p50 ${fmtSpread(opaP50)}×, p99 ${fmtSpread(opaP99)}×; opa/decide() p50 ${fmtSpread(opaDecideP50)}×, p99 ${fmtSpread(opaDecideP99)}×`,
+        `  ${c.name}: valid/trivial p50 ${fmtSpread(trivP50)}×, cpu ${fmtSpread(trivCpu)}×; worker/valid p50 ${fmtSpread(workerP50)}×, p99 ${fmtSpread(workerP99)}×`,
+        `  ${c.name}: whole/valid (input projection's gain) p50 ${fmtSpread(ratio(w, v, "p50"))}×, p99 ${fmtSpread(ratio(w, v, "p99"))}×, cpu ${fmtSpread(ratio(w, v, "cpu"))}×`,
+      );
+      if (baseline) {
+        const b = at(results, "baseline", c);
+        lines.push(`  ${c.name}: baseline/valid p50 ${fmtSpread(ratio(b, v, "p50"))}×, p99 ${fmtSpread(ratio(b, v, "p99"))}×, cpu ${fmtSpread(ratio(b, v, "cpu"))}×`);
+      }
+      verdicts.push(
+        `goal ≥ 50× OPA's REST API, ${c.name}: p50 ${fmt(opaP50.median)}× ${goal(opaP50.median >= 50)}, p99 ${fmt(opaP99.median)}× ${goal(opaP99.median >= 50)} (decideValid)`,
+        `goal ≤ 3× a trivial policy, ${c.name}: p50 ${fmt(trivP50.median)}× ${goal(trivP50.median <= 3)}, cpu ${fmt(trivCpu.median)}× ${goal(trivCpu.median <= 3)}`,
+      );
+    }
+    const smallP99 = spread(at(results, "valid", cases[0]!).map((b) => b.p99));
+    const smallCpu = spread(at(results, "valid", cases[0]!).map((b) => b.cpu));
+    lines.push(`goal p99 ≤ 20 µs, small envelope, decideValid: ${fmt(smallP99.median)} µs ${goal(smallP99.median <= 20)} (CPU per decision ${fmt(smallCpu.median)} µs)`, ...verdicts);
+
+    const throughput = new Map<number, number[]>();
+    const pools = await Promise.all([1, 2, 3].map((size) => readBundle(built.output).then((b) => WorkerPolicyEngine.start(b, { timeoutMs: 5_000, workers: size }))));
+    try {
+      for (const pool of pools) await workerThroughput(pool, cases[0]!.valid, 8, 200);
+      for (let round = 0; round < REPEATS; round++) {
+        for (const [i, pool] of pools.entries()) throughput.set(i + 1, [...(throughput.get(i + 1) ?? []), await workerThroughput(pool, cases[0]!.valid, 8, 500)]);
+      }
+    } finally {
+      await Promise.all(pools.map((pool) => pool.close()));
+    }
+    const rates = [...throughput].map(([size, r]) => `${size} worker${size > 1 ? "s" : ""} ${fmtSpread(spread(r), 0)}/s`);
+    const inProcess = spread(at(results, "valid", cases[0]!).map((b) => 1e6 / b.cpu));
+    lines.push(`throughput, small envelope, 8 concurrent callers: ${rates.join(", ")}; in-process decideValid (one thread, blocking, from CPU time) ${fmtSpread(inProcess, 0)}/s`);
+    lines.push(`load average at end ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+    lines.push(`policy workers: ${fmt(startMs)} ms to start the pool (2 workers, bundle loaded in each)`);
   } finally {
     await workers.close();
     opa.kill("SIGTERM");

@@ -31,6 +31,10 @@ single := h if {
 	some h in all_hits
 }
 
+# A rule's value is computed once per evaluation, a function's on every
+# call: both single-hit results ask this.
+single_well_formed if well_formed(single)
+
 # The constraints the gateway enforces. A hit with any other key is
 # malformed: a constraint nobody enforces must not pass as if it held.
 known_constraints := {"max_runtime_sec", "max_retries", "network_allowlist", "approval_timeout_sec", "approver_group"}
@@ -77,17 +81,26 @@ result := {
 	"matched": [{"rule": single.rule, "decision": single.decision}],
 } if {
 	hit_count == 1
-	well_formed(single)
+	single_well_formed
 }
 
-result := deny_result(
+# A single hit is checked by well_formed alone; the malformed set (which
+# checks every hit again) is built only when it is needed.
+result := malformed_result if {
+	hit_count == 1
+	not single_well_formed
+}
+
+result := malformed_result if {
+	hit_count > 1
+	count(malformed) > 0
+}
+
+malformed_result := deny_result(
 	"mcpgov.malformed-hit",
 	concat("", ["rule(s) ", concat(", ", sort(malformed)), " reported an unknown decision, no rule id, non-object constraints or a constraint the gateway does not enforce"]),
 	[],
-) if {
-	hit_count > 0
-	count(malformed) > 0
-}
+)
 
 result := deny_result(
 	"mcpgov.constraint-conflict",

@@ -129,3 +129,18 @@ test_known_constraints_on_allow_are_kept if {
 	r.decision == "ALLOW"
 	r.constraints == {"max_runtime_sec": 5}
 }
+
+# A single malformed hit takes the short path (no malformed set unless it
+# is malformed); its reason is the one many hits get.
+test_single_malformed_hit_is_named if {
+	r := decide({"n": {"hits": {hit("a", "ALLOW", {"max_tokens": 5})}}})
+	r.reason == "mcpgov.malformed-hit: rule(s) a reported an unknown decision, no rule id, non-object constraints or a constraint the gateway does not enforce"
+	r.matched == []
+}
+
+test_single_non_object_hit_fails_closed if {
+	r := decide({"n": {"hits": {"not an object"}}})
+	r.decision == "DENY"
+	r.rules == ["mcpgov.malformed-hit"]
+	startswith(r.reason, "mcpgov.malformed-hit: rule(s) (a hit that is not an object) reported")
+}
