@@ -36,7 +36,8 @@ export function serveCommand(io: CliIo) {
       io.out(`bundle ${gateway.ctx.bundles.current().bundle.hash} (revision ${gateway.ctx.bundles.current().bundle.revision || "none"})`);
       for (const entry of config.servers) {
         const state = gateway.ctx.upstreams.get(entry.id)?.state ?? "unknown";
-        io.out(`  ${entry.id.padEnd(12)} ${gateway.url}/mcp/${entry.id}   (${serverStatus(entry.id, state, gateway.ctx.catalogs.get(entry.id)?.summary())})`);
+        const tools = state === "connected" ? await gateway.ctx.catalogs.get(entry.id)?.settledSummary() : undefined;
+        io.out(`  ${entry.id.padEnd(12)} ${gateway.url}/mcp/${entry.id}   (${serverStatus(entry.id, state, tools)})`);
       }
       io.out(`connect an MCP client over Streamable HTTP to one of these URLs with \`Authorization: Bearer <key>\`; /metrics, /healthz, /readyz`);
       const signal = await new Promise<NodeJS.Signals>((resolve) => {

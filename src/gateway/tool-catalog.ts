@@ -123,6 +123,12 @@ export class ToolCatalog {
    * troubleshooting: tools offered, tools the server lists that are not
    * pinned or no longer match their pin, tools the catalog policy hides.
    */
+  async settledSummary(): Promise<ReturnType<ToolCatalog["summary"]>> {
+    // A server may announce a change while it starts (server-everything does): the summary waits for the latest listing.
+    await this.ensureLoaded().catch(() => undefined);
+    return this.summary();
+  }
+
   summary(): { offered: number; unpinned: number; changed: number; hidden: number; failed: boolean } {
     let unpinned = 0;
     let changed = 0;
