@@ -22,16 +22,16 @@ const PathSchema = z.string().min(1);
  */
 export const SecretSourceSchema = z.union([
   z.string(),
-  z.strictObject({ from_env: EnvNameSchema }),
-  z.strictObject({ from_file: PathSchema }),
-  z.strictObject({ path: PathSchema }),
+  z.strictObject({ from_env: EnvNameSchema.describe("An environment variable of the gateway holding the value.") }),
+  z.strictObject({ from_file: PathSchema.describe("A file holding the value (one trailing line break removed).") }),
+  z.strictObject({ path: PathSchema.describe("The value is this path, made absolute against the config file's folder.") }),
 ]);
 export type SecretSource = z.infer<typeof SecretSourceSchema>;
 
 const StdioTransportSchema = z.strictObject({
   type: z.literal("stdio"),
   command: z.string().min(1).describe("Executable; a relative path with a '/' resolves against the config file's folder, a bare name is looked up on PATH."),
-  args: z.array(z.string()).default([]),
+  args: z.array(z.string()).default([]).describe("Arguments, passed as given (no shell)."),
   env: z
     .record(EnvNameSchema, SecretSourceSchema)
     .default({})
@@ -41,7 +41,7 @@ const StdioTransportSchema = z.strictObject({
 
 const HttpTransportSchema = z.strictObject({
   type: z.literal("streamable_http"),
-  url: z.url({ protocol: /^https?$/ }),
+  url: z.url({ protocol: /^https?$/ }).describe("The server's Streamable HTTP endpoint (https, or http on loopback)."),
   headers: z
     .record(z.string().regex(/^[A-Za-z0-9-]+$/, "expected an HTTP header name"), SecretSourceSchema)
     .default({})
@@ -56,20 +56,20 @@ export type HttpTransportConfig = z.infer<typeof HttpTransportSchema>;
 /** `read_file: read` is shorthand for `read_file: {action: read}`. */
 export const ToolClassificationSchema = z.preprocess(
   (value) => (typeof value === "string" ? { action: value } : value),
-  z.strictObject({ action: ActionSchema, risk_tags: z.array(Tag).default([]) }),
+  z.strictObject({ action: ActionSchema, risk_tags: z.array(Tag).default([]).describe("Tags the envelope carries for calls of this tool (added to the server's).") }),
 );
 export type ToolClassification = z.infer<typeof ToolClassificationSchema>;
 
 export const RegistryEntrySchema = z.strictObject({
-  id: ServerIdSchema,
-  version: z.string().min(1).optional(),
-  owner: z.string().min(1).optional(),
-  environment: z.string().min(1).optional(),
-  risk_tags: z.array(Tag).default([]),
-  tenant: z.string().min(1).optional(),
+  id: ServerIdSchema.describe("The registry id: the endpoint /mcp/{id}, the envelope's call.server, the audit records' server."),
+  version: z.string().min(1).optional().describe("The server's version as the operator approved it (the envelope's server.version)."),
+  owner: z.string().min(1).optional().describe("Who answers for the server (the envelope's server.owner)."),
+  environment: z.string().min(1).optional().describe("Its environment (prod, staging…): the envelope's server.environment."),
+  risk_tags: z.array(Tag).default([]).describe("Tags every call to this server carries (e.g. prod, non_prod, pii): the policy matches on them."),
+  tenant: z.string().min(1).optional().describe("The tenant the server belongs to: the envelope's server.tenant."),
   trusted: z.boolean().default(false).describe("Whether the server's own tool annotations may classify its unclassified tools."),
-  description: z.string().optional(),
-  transport: TransportSchema,
+  description: z.string().optional().describe("For people; never sent to clients or models."),
+  transport: TransportSchema.describe("How to reach the server: stdio (a child process) or streamable_http."),
   tools: z.record(z.string().min(1), ToolClassificationSchema).default({}).describe("The operator's classification, which always wins."),
   roots: z.array(PathSchema).default([]).describe("Directories the server may see; a client's roots can only narrow them."),
 });
@@ -81,11 +81,11 @@ const ScopeTokenSchema = z.string().regex(SCOPE_TOKEN, "expected an OAuth scope 
 const JwtAuthSchema = z
   .strictObject({
     mode: z.literal("jwt"),
-    jwks_url: z.url({ protocol: /^https?$/ }).optional(),
+    jwks_url: z.url({ protocol: /^https?$/ }).optional().describe("The issuer's JWKS (https, or http on loopback); keys are fetched and cached."),
     public_key_file: PathSchema.optional().describe("PEM public key (SPKI)."),
     shared_secret_env: EnvNameSchema.optional().describe("Environment variable holding an HMAC secret."),
-    algorithms: z.array(z.string().min(1)).min(1).optional(),
-    issuer: z.string().min(1),
+    algorithms: z.array(z.string().min(1)).min(1).optional().describe("JWS algorithms accepted (default: any the key allows); the first also says how public_key_file is read (default RS256)."),
+    issuer: z.string().min(1).describe("The iss every token must carry."),
     audience: z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
       .optional()
@@ -113,13 +113,13 @@ const JwtAuthSchema = z
       .describe("Scopes every token must hold to use an MCP endpoint at all; a token without one gets 403 insufficient_scope before any MCP handling."),
     resource_name: z.string().min(1).max(200).optional().describe("Human-readable name in the protected resource metadata."),
     resource_documentation: z.url({ protocol: /^https?$/ }).optional().describe("Documentation URL in the protected resource metadata."),
-    clock_tolerance_sec: z.number().int().min(0).max(300).default(30),
+    clock_tolerance_sec: z.number().int().min(0).max(300).default(30).describe("Clock skew allowed on exp and nbf."),
     claims: z
       .strictObject({
-        subject: z.string().min(1).default("sub"),
-        tenant: z.string().min(1).optional(),
-        roles: z.string().min(1).default("roles"),
-        scopes: z.string().min(1).default("scope"),
+        subject: z.string().min(1).default("sub").describe("Claim holding the subject id."),
+        tenant: z.string().min(1).optional().describe("Claim holding the tenant (absent: no tenant)."),
+        roles: z.string().min(1).default("roles").describe("Claim holding the roles (an array, or a space-separated string)."),
+        scopes: z.string().min(1).default("scope").describe("Claim holding the OAuth scopes (a space-separated string, or an array)."),
       })
       .prefault({})
       .describe("Which claim holds each subject field."),
@@ -147,14 +147,14 @@ const JwtAuthSchema = z
 
 const ApiKeySchema = z
   .strictObject({
-    id: z.string().min(1),
-    key_env: EnvNameSchema.optional(),
-    key_file: PathSchema.optional(),
+    id: z.string().min(1).describe("Names the key in logs and audit records (never the key itself)."),
+    key_env: EnvNameSchema.optional().describe("Environment variable holding the key."),
+    key_file: PathSchema.optional().describe("File holding the key (one trailing line break removed)."),
     key: z.string().min(1).optional().describe("Inline key; refused unless allow_inline_keys is true."),
-    subject: z.string().min(1),
-    tenant: z.string().min(1).optional(),
-    roles: z.array(z.string().min(1)).default([]),
-    scopes: z.array(z.string().min(1)).default([]),
+    subject: z.string().min(1).describe("The subject id calls with this key are decided and recorded under."),
+    tenant: z.string().min(1).optional().describe("The subject's tenant."),
+    roles: z.array(z.string().min(1)).default([]).describe("Roles (approver groups, mcpgov-admin, mcpgov-reviewer, mcpgov-auditor…)."),
+    scopes: z.array(z.string().min(1)).default([]).describe("OAuth-style scopes the policy may require (mcp:read, mcp:write, mcp:destructive)."),
   })
   .superRefine((key, ctx) => {
     const sources = [key.key_env, key.key_file, key.key].filter((s) => s !== undefined);
@@ -165,8 +165,8 @@ export type ApiKeyConfig = z.infer<typeof ApiKeySchema>;
 const ApiKeysAuthSchema = z
   .strictObject({
     mode: z.literal("api_keys"),
-    allow_inline_keys: z.boolean().default(false),
-    keys: z.array(ApiKeySchema).min(1),
+    allow_inline_keys: z.boolean().default(false).describe("Allow keys written in the config itself (for tests; keep keys out of files that get committed)."),
+    keys: z.array(ApiKeySchema).min(1).describe("The accepted API keys, sent as Authorization: Bearer <key>."),
   })
   .superRefine((auth, ctx) => {
     const seen = new Set<string>();
@@ -219,14 +219,14 @@ export const ApprovalsConfigSchema = z
       .describe("Lifetime of a request (and of its approval) when the policy gives no approval_timeout_sec."),
     default_group: GroupNameSchema.default("default").describe("The queue of requests whose policy names no approver_group."),
     groups: z
-      .record(GroupNameSchema, z.strictObject({ roles: z.array(z.string().min(1)).min(1) }))
+      .record(GroupNameSchema, z.strictObject({ roles: z.array(z.string().min(1)).min(1).describe("A subject with any of these roles decides the group's requests.") }))
       .default({ default: { roles: ["approver"] } })
       .describe("Approver groups: a subject holding one of a group's roles (or mcpgov-admin) decides that group's requests."),
     webhook: z
       .strictObject({
-        url: z.url({ protocol: /^https?$/ }),
-        headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, "expected an HTTP header name"), SecretSourceSchema).default({}),
-        timeout_ms: z.number().int().positive().max(60_000).default(5_000),
+        url: z.url({ protocol: /^https?$/ }).describe("Where each new request is POSTed."),
+        headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, "expected an HTTP header name"), SecretSourceSchema).default({}).describe("Headers of the POST (secrets from the environment or a file)."),
+        timeout_ms: z.number().int().positive().max(60_000).default(5_000).describe("A webhook slower than this is logged as failed; the request stays in the queue."),
       })
       .optional()
       .describe("Announces each new request with a JSON POST (no arguments in it)."),
@@ -402,7 +402,7 @@ export const GatewayConfigSchema = z
   .strictObject({
     listen: z
       .strictObject({
-        host: z.string().min(1).default("127.0.0.1"),
+        host: z.string().min(1).default("127.0.0.1").describe("Listen address; off loopback, auth mode none is refused."),
         port: z.number().int().min(0).max(65535).default(8787).describe("0 picks a free port."),
       })
       .prefault({}),
@@ -479,8 +479,8 @@ export const GatewayConfigSchema = z
       .describe("Host header values accepted (DNS-rebinding protection); defaults to the loopback names when listening on loopback."),
     limits: z
       .strictObject({
-        max_body_bytes: z.number().int().positive().default(1024 * 1024),
-        upstream_timeout_sec: z.number().positive().max(3600).default(60),
+        max_body_bytes: z.number().int().positive().default(1024 * 1024).describe("Largest request body accepted (413 above it)."),
+        upstream_timeout_sec: z.number().positive().max(3600).default(60).describe("How long a request to a server may take when the policy gives no max_runtime_sec."),
         decision_timeout_ms: z
           .number()
           .int()
@@ -513,8 +513,8 @@ export const GatewayConfigSchema = z
       })
       .prefault({})
       .describe("Output safety: scanning limits and what the quarantine store keeps."),
-    servers: z.array(RegistryEntrySchema).default([]),
-    gateway: GatewayIdentitySchema,
+    servers: z.array(RegistryEntrySchema).default([]).describe("The registry: the only servers clients can reach."),
+    gateway: GatewayIdentitySchema.describe("This gateway's identity in heartbeats, decision logs and traces."),
     decision_logs: DecisionLogsConfigSchema.optional().describe("Ship OPA-shaped decision-log events to a collector (absent: none are shipped)."),
     tracing: TracingConfigSchema.optional().describe("OpenTelemetry traces of mediated requests over OTLP/HTTP (absent: only the OTEL_* environment can turn them on)."),
   })
