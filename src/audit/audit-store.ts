@@ -16,6 +16,7 @@ import type {
   Outcome,
 } from "../core/audit-record.js";
 import type { DecisionKind } from "../core/decision.js";
+import { McpgovError } from "../core/errors.js";
 import type { Action } from "../core/envelope.js";
 import type { ChainHead } from "./hash-chain.js";
 
@@ -87,4 +88,11 @@ export interface AuditStore {
   /** The head the store recorded with its last append; undefined when empty. */
   head(): Promise<ChainHead | undefined>;
   close(): Promise<void>;
+}
+
+/** A query bound (since/until): RFC 3339 (or a plain date) to the stored UTC form, so bounds compare as text. */
+export function utcBound(value: string, name: string): string {
+  const ms = /^\d{4}-\d{2}-\d{2}(?:[Tt ][0-9:.]+(?:[Zz]|[+-]\d{2}:\d{2})?)?$/.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) throw new McpgovError("input_invalid", `${name}: expected an RFC 3339 time such as 2026-04-01T09:30:00Z`);
+  return new Date(ms).toISOString();
 }

@@ -21,11 +21,10 @@ import type pg from "pg";
 import type { AuditEntry, AuditEntryInput, AuditRecord, CallEntry, CallRecord, EventEntry, EventRecord, IntentEntry, IntentRecord } from "../core/audit-record.js";
 import { describeThrown, McpgovError } from "../core/errors.js";
 import { isUnavailable, openPgPool, pgError, type PgStateOptions } from "../state/pg-db.js";
-import type { AuditQuery, AuditStore, OutcomeUnknown } from "./audit-store.js";
+import { type AuditQuery, type AuditStore, type OutcomeUnknown, utcBound } from "./audit-store.js";
 import { checkedEntry } from "./checked-entry.js";
 import { sealRecord, type ChainHead } from "./hash-chain.js";
 import { RECORD_COLUMNS, toColumns, toRecord, type Row } from "./sqlite-audit-schema.js";
-import { utcBound } from "./sqlite-audit-store.js";
 
 /** Rows per page of a streamed read (keyset pagination on id: no cursor held across awaits). */
 const PAGE = 500;

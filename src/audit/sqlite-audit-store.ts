@@ -23,7 +23,7 @@
  * TypeScript sources (tests), or with `writer: "inline"`, commits run on the
  * calling thread, with the same transaction (sqlite-audit-append.ts).
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -41,7 +41,8 @@ import {
 } from "../core/audit-record.js";
 import { describeThrown, McpgovError } from "../core/errors.js";
 import { checkedEntry } from "./checked-entry.js";
-import type { AuditQuery, AuditStore, OutcomeUnknown } from "./audit-store.js";
+import { appendError, restrictToOwner } from "./sqlite-audit-file.js";
+import { type AuditQuery, type AuditStore, type OutcomeUnknown, utcBound } from "./audit-store.js";
 import { type AppendOutcome, type CommitBatch, DEFAULT_BUSY_TIMEOUT_MS, prepareAppend, prepareWriter } from "./sqlite-audit-append.js";
 import { MIGRATE_V1_TO_V2, SCHEMA, SCHEMA_VERSION, SELECT, toRecord, type Row } from "./sqlite-audit-schema.js";
 import type { ChainHead } from "./hash-chain.js";
@@ -77,52 +78,8 @@ export interface SqliteAuditStoreOptions {
   writer?: "thread" | "inline";
 }
 
-/** RFC 3339 (or a plain date) to the stored UTC form, so bounds compare as text. */
-export function utcBound(value: string, name: string): string {
-  const ms = /^\d{4}-\d{2}-\d{2}(?:[Tt ][0-9:.]+(?:[Zz]|[+-]\d{2}:\d{2})?)?$/.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms)) throw new McpgovError("input_invalid", `${name}: expected an RFC 3339 time such as 2026-04-01T09:30:00Z`);
-  return new Date(ms).toISOString();
-}
-
 function storeError(what: string, cause: unknown): McpgovError {
   return new McpgovError("io_error", `audit store: ${what}: ${describeThrown(cause)}`, { cause });
-}
-
-/**
- * The chain holds callers, tools and arguments, so the database is readable
- * by its owner only, like state.sqlite. SQLite gives the -wal and -shm files
- * it creates the database file's mode; looser ones left by an older version
- * are tightened here. A reader (`create: false`) tightens only files it owns;
- * the gateway's open fails if it cannot.
- */
-function restrictToOwner(file: string, create: boolean): void {
-  const uid = process.getuid?.();
-  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
-    if (!existsSync(path)) continue;
-    const stat = statSync(path);
-    if ((stat.mode & 0o077) === 0 || (!create && uid !== undefined && stat.uid !== uid)) continue;
-    chmodSync(path, 0o600);
-  }
-}
-
-/**
- * Why a commit failed, for the caller: a store that cannot take records now
- * (locked, full, I/O) is `audit_unavailable`, so the gateway can refuse the
- * call promptly; anything else stays io_error. The message names the
- * condition and SQLite's words, never the entry.
- */
-export function appendError(failure: { message: string; code?: string }, busyTimeoutMs: number): McpgovError {
-  const code = failure.code ?? "";
-  const why =
-    code === "SQLITE_BUSY" || code.startsWith("SQLITE_BUSY_") || code === "SQLITE_LOCKED"
-      ? `the database is locked by another connection (waited ${busyTimeoutMs} ms)`
-      : code === "SQLITE_FULL"
-        ? "the disk (or the database's size limit) is full"
-        : code.startsWith("SQLITE_IOERR") || code === "SQLITE_READONLY" || code.startsWith("SQLITE_READONLY_") || code === "SQLITE_CANTOPEN"
-          ? "the database file cannot be written"
-          : undefined;
-  if (why === undefined) return new McpgovError("io_error", `audit store: append failed: ${failure.message}`, { data: { sqlite_code: code } });
-  return new McpgovError("audit_unavailable", `audit store unavailable: ${why} (${code}: ${failure.message})`, { data: { sqlite_code: code } });
 }
 
 export class SqliteAuditStore implements AuditStore {
