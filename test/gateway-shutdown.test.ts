@@ -30,6 +30,20 @@ afterEach(async () => {
   ws = undefined;
 });
 
+/** `serve` on the rug server with the given grace, and its 45 s `slow` tool running upstream. */
+async function slowCallRunning(graceSec: number) {
+  ws = await referenceWorkspace();
+  await writeGatewayConfig(ws, { servers: [rugServer(ws)], extra: { shutdown: { grace_sec: graceSec } } });
+  const started = await serve(ws, { logLevel: "info" });
+  child = started.child;
+  const client = await connect(started.url, "rug");
+  const call = client.callTool({ name: "slow", arguments: { seconds: 45 } });
+  call.catch(() => undefined);
+  const current = ws;
+  await expect.poll(() => rugEvents(current).some((e) => e.event === "call" && e.tool === "slow"), { timeout: 15_000 }).toBe(true);
+  return { started, call, current };
+}
+
 async function exitCode(process: ChildProcess): Promise<number | null> {
   await exited(process);
   return process.exitCode;
@@ -82,20 +96,12 @@ describe("mcpgov serve on SIGTERM", () => {
   });
 
   it("cancels a call still running after the grace upstream, records it as cancelled by shutdown, and exits 0", async () => {
-    ws = await referenceWorkspace();
-    await writeGatewayConfig(ws, { servers: [rugServer(ws)], extra: { shutdown: { grace_sec: 1 } } });
-    const started = await serve(ws, { logLevel: "info" });
-    child = started.child;
-    const client = await connect(started.url, "rug");
-    const call = client.callTool({ name: "slow", arguments: { seconds: 45 } });
-    call.catch(() => undefined);
-    const current = ws;
-    await expect.poll(() => rugEvents(current).some((e) => e.event === "call" && e.tool === "slow"), { timeout: 15_000 }).toBe(true);
-    child.kill("SIGTERM");
+    const { started, call, current } = await slowCallRunning(1);
+    started.child.kill("SIGTERM");
 
     const result = await call;
     expect(textOf(result)).toMatch(/the gateway shut down and the call was still running after shutdown\.grace_sec 1/);
-    expect(await exitCode(child)).toBe(0);
+    expect(await exitCode(started.child)).toBe(0);
     expect(started.stderr.join("\n")).toMatch(/shutdown complete: 0 call\(s\) finished, 1 cancelled; exiting 0/);
     // The server's side: it heard notifications/cancelled and never finished.
     expect(rugEvents(current).map((e) => e.event)).toContain("slow-cancelled");
@@ -131,19 +137,11 @@ describe("a call waiting for approval at shutdown", () => {
 
 describe("a second signal", () => {
   it("exits at once with code 3 and says so", async () => {
-    ws = await referenceWorkspace();
-    await writeGatewayConfig(ws, { servers: [rugServer(ws)], extra: { shutdown: { grace_sec: 60 } } });
-    const started = await serve(ws, { logLevel: "info" });
-    child = started.child;
-    const client = await connect(started.url, "rug");
-    const call = client.callTool({ name: "slow", arguments: { seconds: 45 } });
-    call.catch(() => undefined);
-    const current = ws;
-    await expect.poll(() => rugEvents(current).some((e) => e.event === "call" && e.tool === "slow"), { timeout: 15_000 }).toBe(true);
-    child.kill("SIGTERM");
+    const { started } = await slowCallRunning(60);
+    started.child.kill("SIGTERM");
     await expect.poll(async () => (await fetch(`${started.url}/readyz`)).status, { timeout: 3_000 }).toBe(503);
-    child.kill("SIGTERM");
-    expect(await exitCode(child)).toBe(3);
+    started.child.kill("SIGTERM");
+    expect(await exitCode(started.child)).toBe(3);
     expect(started.stderr.join("\n")).toMatch(/second signal during shutdown: exiting at once/);
     expect(started.stderr.join("\n")).not.toMatch(/shutdown complete/);
   });
